@@ -1,0 +1,137 @@
+//! `downline import --partners partners.csv`: the offline bulk load into a
+//! data directory that no server holds. All or nothing: every row is
+//! checked before anything is written; a bad row stops the import with its
+//! number and nothing is imported.
+
+use crate::engine::{Audit, EngineError, Genealogy, NewPartner};
+use crate::service::now_unix_ms;
+use crate::store::Store;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Flags of `downline import`.
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The data directory to load into (created if missing).
+    #[arg(long, env = "DOWNLINE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// A CSV file with the header `id,sponsor_id,joined_on` (an optional
+    /// fourth column `display_name`). A sponsor may come after its recruits.
+    #[arg(long)]
+    pub partners: PathBuf,
+}
+
+/// The expected header, without the optional display_name column.
+const HEADER: &str = "id,sponsor_id,joined_on";
+
+/// Runs the import and prints what it did.
+pub fn run(args: ImportArgs) -> Result<(), String> {
+    let started = Instant::now();
+    let (store, mut genealogy) = Store::open(&args.data_dir)
+        .map_err(|e| format!("cannot open {}: {e} (is a server running on it?)", args.data_dir.display()))?;
+    let rows = read_partners(&args.partners)?;
+    let read_s = started.elapsed().as_secs_f64();
+    let outcome = genealogy.import(&rows).map_err(|e| describe_row_error(&args.partners, e))?;
+    drop(rows);
+    let linked_s = started.elapsed().as_secs_f64();
+    let created = u64::from(outcome.created.end - outcome.created.start);
+    let bar = progress_bar(created, "writing");
+    let audit = Audit { actor: "downline import".into(), reason: "import".into(), at_unix_ms: now_unix_ms() };
+    store
+        .write_import(&genealogy, outcome.created.clone(), &audit, |n| bar.inc(n))
+        .map_err(|e| format!("writing to {}: {e}", args.data_dir.display()))?;
+    bar.finish_and_clear();
+    println!(
+        "imported {created} partners ({} unchanged) in {:.2} s: read {read_s:.2} s, linked {:.2} s, written and flushed {:.2} s; {} partners in total",
+        outcome.unchanged,
+        started.elapsed().as_secs_f64(),
+        linked_s - read_s,
+        started.elapsed().as_secs_f64() - linked_s,
+        genealogy.len()
+    );
+    check(&genealogy)
+}
+
+fn check(genealogy: &Genealogy) -> Result<(), String> {
+    if cfg!(debug_assertions) {
+        genealogy.check_invariants().map_err(|e| format!("internal error after import: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Turns "row N.field" into a message that also gives the file line.
+fn describe_row_error(path: &Path, err: EngineError) -> String {
+    format!("{}: {err} (rows count from 1 after the header; line = row + 1); nothing was imported", path.display())
+}
+
+fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:8} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Reads and validates every row; the first bad one stops the import.
+pub fn read_partners(path: &Path) -> Result<Vec<NewPartner>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(size, "reading");
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = String::new();
+    let mut rows = Vec::with_capacity((size / 24) as usize);
+    let mut header = true;
+    let mut with_names = false;
+    let mut row_number = 0usize;
+    loop {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|e| format!("{}: {e}", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        bar.inc(read as u64);
+        let text = line.trim_end_matches(['\n', '\r']);
+        if header {
+            with_names = parse_header(path, text)?;
+            header = false;
+            continue;
+        }
+        if text.is_empty() {
+            continue;
+        }
+        row_number += 1;
+        let prefix = format!("row {row_number}");
+        let row = parse_row(text, with_names).map_err(|e| describe_row_error(path, e.in_row(&prefix)))?;
+        rows.push(row);
+    }
+    bar.finish_and_clear();
+    if header {
+        return Err(format!("{}: the file is empty; expected the header {HEADER}", path.display()));
+    }
+    Ok(rows)
+}
+
+fn parse_header(path: &Path, text: &str) -> Result<bool, String> {
+    match text.trim_start_matches('\u{feff}') {
+        HEADER => Ok(false),
+        h if h == format!("{HEADER},display_name") => Ok(true),
+        other => Err(format!("{}: the header is '{other}', expected '{HEADER}'", path.display())),
+    }
+}
+
+fn parse_row(text: &str, with_names: bool) -> Result<NewPartner, EngineError> {
+    let mut fields = text.splitn(if with_names { 4 } else { 3 }, ',');
+    let mut next = || fields.next().unwrap_or("");
+    let (id, sponsor, joined) = (next(), next(), next());
+    let name = if with_names { next() } else { "" };
+    if !with_names && joined.contains(',') {
+        return Err(EngineError::invalid("joined_on", format!("'{joined}' has extra columns")));
+    }
+    NewPartner::parse(id, sponsor, joined, name)
+}

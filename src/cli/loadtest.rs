@@ -1,0 +1,477 @@
+//! `downline loadtest`: a bounded, open-loop load generator for a running
+//! server.
+//!
+//! Open loop: request `i` is scheduled at `start + i / rate`, whatever
+//! happened to earlier requests, and its latency is measured from that
+//! scheduled time. A slow answer therefore delays nobody's clock: requests
+//! that wait for a free in-flight slot (or for the generator itself) count
+//! that wait in their latency (no coordinated omission). The schedule is
+//! kept by a plain OS thread (`std::thread::sleep` is precise to tens of
+//! microseconds; tokio's timer only to a millisecond), which hands each
+//! request to the async side with its scheduled time.
+//!
+//! With `--rate 0` the load is a closed loop instead: `--concurrency`
+//! workers each send the next request as soon as the previous one answered,
+//! and latency is measured from the send.
+//!
+//! Three histograms are printed: `latency` (scheduled to answered: what a
+//! user would see), `service` (sent to answered: the server and the
+//! network) and `send lag` (scheduled to sent: the generator's own delay,
+//! including waiting for a free slot).
+
+use crate::proto::v1 as pb;
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+use pb::genealogy_service_client::GenealogyServiceClient;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Semaphore};
+use tonic::transport::{Channel, Endpoint};
+
+/// The longest run, in seconds.
+pub const MAX_DURATION_S: u64 = 600;
+/// The highest open-loop rate, in requests per second.
+pub const MAX_RATE: u64 = 1_000_000;
+/// The most requests in flight at once.
+pub const MAX_CONCURRENCY: usize = 4096;
+/// In-flight requests per HTTP/2 connection.
+const IN_FLIGHT_PER_CHANNEL: usize = 16;
+
+/// The RPC a load test sends.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rpc {
+    /// `GetPartner` of a random existing partner.
+    GetPartner,
+    /// `GetUpline` (every level) of a random existing partner.
+    GetUpline,
+    /// The first `ListDownline` page (`--page-size`) of a random existing partner.
+    ListDownline,
+    /// `CreatePartner` of a new partner (`lt-<run>-<n>`) under a random existing sponsor.
+    CreatePartner,
+}
+
+/// Flags of `downline loadtest`.
+#[derive(clap::Args, Debug)]
+pub struct LoadtestArgs {
+    /// The server to load; the only address this command talks to.
+    #[arg(long, env = "DOWNLINE_TARGET", default_value = "http://127.0.0.1:50051")]
+    pub target: String,
+    /// The RPC to send.
+    #[arg(long, value_enum, env = "DOWNLINE_RPC", default_value = "get-partner")]
+    pub rpc: Rpc,
+    /// Requests per second on a fixed schedule (open loop); 0 runs a closed
+    /// loop as fast as `--concurrency` workers can go.
+    #[arg(long, env = "DOWNLINE_RATE", default_value_t = 10_000)]
+    pub rate: u64,
+    /// How long to send, in seconds (at most 600).
+    #[arg(long, env = "DOWNLINE_DURATION_S", default_value_t = 10)]
+    pub duration_s: u64,
+    /// The most requests in flight (closed loop: the number of workers).
+    /// One HTTP/2 connection is opened per 16 of them.
+    #[arg(long, env = "DOWNLINE_CONCURRENCY", default_value_t = 64)]
+    pub concurrency: usize,
+    /// A partners.csv (id in the first column) to take random existing ids
+    /// from. Without it, ids are listed with ListDownline under `--root`.
+    #[arg(long, env = "DOWNLINE_IDS_FROM")]
+    pub ids_from: Option<PathBuf>,
+    /// The partner whose downline supplies the ids when `--ids-from` is not
+    /// given. The listing is breadth-first, so these ids are the shallow ones.
+    #[arg(long, env = "DOWNLINE_ROOT", default_value = "1")]
+    pub root: String,
+    /// The most ids to list under `--root`.
+    #[arg(long, env = "DOWNLINE_MAX_IDS", default_value_t = 10_000)]
+    pub max_ids: usize,
+    /// The page size of `list-downline` requests.
+    #[arg(long, env = "DOWNLINE_PAGE_SIZE", default_value_t = 100)]
+    pub page_size: i32,
+    /// The seed of the random choice of ids.
+    #[arg(long, env = "DOWNLINE_SEED", default_value_t = 7)]
+    pub seed: u64,
+    /// A request not answered within this many milliseconds counts as a
+    /// client timeout; the run also ends at most this long after `--duration-s`.
+    #[arg(long, env = "DOWNLINE_TIMEOUT_MS", default_value_t = 5_000)]
+    pub timeout_ms: u64,
+}
+
+/// Runs the load and prints its report.
+pub fn run(args: LoadtestArgs) -> Result<(), String> {
+    validate(&args)?;
+    super::runtime()?.block_on(async move {
+        let ids = Arc::new(load_ids(&args).await?);
+        let channels = connect(&args, &ids[0]).await?;
+        let plan = Arc::new(Plan::new(&args, ids, channels));
+        println!("{}", plan.describe(&args));
+        let stats = if args.rate == 0 { closed_loop(plan, &args).await } else { open_loop(plan, &args).await };
+        stats.print();
+        Ok(())
+    })
+}
+
+fn validate(args: &LoadtestArgs) -> Result<(), String> {
+    if !(1..=MAX_DURATION_S).contains(&args.duration_s) {
+        return Err(format!("--duration-s must be 1 to {MAX_DURATION_S}"));
+    }
+    if args.rate > MAX_RATE {
+        return Err(format!("--rate must be at most {MAX_RATE} (0 for a closed loop)"));
+    }
+    if !(1..=MAX_CONCURRENCY).contains(&args.concurrency) {
+        return Err(format!("--concurrency must be 1 to {MAX_CONCURRENCY}"));
+    }
+    if !(1..=60_000).contains(&args.timeout_ms) {
+        return Err("--timeout-ms must be 1 to 60000".into());
+    }
+    if !(1..=1000).contains(&args.page_size) {
+        return Err("--page-size must be 1 to 1000".into());
+    }
+    Ok(())
+}
+
+/// Opens one HTTP/2 connection per 16 in-flight requests, and checks each
+/// with a GetPartner of `probe_id` (which also warms it up).
+async fn connect(args: &LoadtestArgs, probe_id: &str) -> Result<Vec<Channel>, String> {
+    let endpoint = Endpoint::from_shared(args.target.clone())
+        .map_err(|e| format!("--target {}: {e}", args.target))?
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5));
+    let count = args.concurrency.div_ceil(IN_FLIGHT_PER_CHANNEL);
+    let mut channels = Vec::with_capacity(count);
+    for _ in 0..count {
+        let channel = endpoint.connect().await.map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
+        let probe = pb::GetPartnerRequest { partner_id: probe_id.to_owned() };
+        GenealogyServiceClient::new(channel.clone())
+            .get_partner(probe)
+            .await
+            .map_err(|s| format!("probe GetPartner('{probe_id}') failed: {:?}: {}", s.code(), s.message()))?;
+        channels.push(channel);
+    }
+    Ok(channels)
+}
+
+/// The existing ids requests pick from.
+async fn load_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
+    let ids = match &args.ids_from {
+        Some(path) => read_ids(path)?,
+        None => list_ids(args).await?,
+    };
+    if ids.is_empty() {
+        return Err("no partner ids to send requests for".into());
+    }
+    Ok(ids)
+}
+
+/// The first column of every row of a partners.csv.
+fn read_ids(path: &Path) -> Result<Vec<String>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut ids = Vec::new();
+    for (n, line) in BufReader::with_capacity(1 << 20, file).lines().enumerate() {
+        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+        let id = line.split(',').next().unwrap_or("").trim();
+        if n > 0 && !id.is_empty() {
+            ids.push(id.to_owned());
+        }
+    }
+    Ok(ids)
+}
+
+/// `--root` and up to `--max-ids` partners of its downline, breadth-first.
+async fn list_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
+    let channel = Endpoint::from_shared(args.target.clone())
+        .map_err(|e| format!("--target {}: {e}", args.target))?
+        .connect()
+        .await
+        .map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
+    let mut client = GenealogyServiceClient::new(channel);
+    let mut ids = vec![args.root.clone()];
+    let mut page_token = String::new();
+    while ids.len() < args.max_ids {
+        let request = pb::ListDownlineRequest {
+            partner_id: args.root.clone(),
+            max_depth: 0,
+            page_size: (args.max_ids - ids.len()).min(1000) as i32,
+            page_token,
+        };
+        let page = client
+            .list_downline(request)
+            .await
+            .map_err(|s| format!("listing the downline of '{}': {:?}: {}", args.root, s.code(), s.message()))?
+            .into_inner();
+        ids.extend(page.members.into_iter().filter_map(|m| m.partner).map(|p| p.partner_id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    Ok(ids)
+}
+
+/// What every request needs: the connections, the ids and the RPC.
+struct Plan {
+    rpc: Rpc,
+    channels: Vec<Channel>,
+    ids: Arc<Vec<String>>,
+    page_size: i32,
+    /// Makes created ids unique across runs.
+    run_tag: String,
+    timeout: Duration,
+}
+
+impl Plan {
+    fn new(args: &LoadtestArgs, ids: Arc<Vec<String>>, channels: Vec<Channel>) -> Plan {
+        let run_tag = format!("{:x}{:x}", crate::service::now_unix_ms(), args.seed);
+        let timeout = Duration::from_millis(args.timeout_ms);
+        Plan { rpc: args.rpc, channels, ids, page_size: args.page_size, run_tag, timeout }
+    }
+
+    fn describe(&self, args: &LoadtestArgs) -> String {
+        let mode = match args.rate {
+            0 => format!("closed loop with {} workers", args.concurrency),
+            r => format!("open loop at {r}/s with at most {} in flight", args.concurrency),
+        };
+        let source = match &args.ids_from {
+            Some(path) => path.display().to_string(),
+            None => format!("the downline of '{}' (breadth-first)", args.root),
+        };
+        format!(
+            "loadtest {:?} against {} for {} s: {mode}, {} connections, {} ids from {source}, seed {}",
+            self.rpc,
+            args.target,
+            args.duration_s,
+            self.channels.len(),
+            self.ids.len(),
+            args.seed
+        )
+    }
+
+    /// The partner (and sponsor, for creations) of request `n`.
+    fn pick(&self, n: u64, rng: &mut StdRng) -> (String, String) {
+        let existing = self.ids[rng.gen_range(0..self.ids.len())].clone();
+        match self.rpc {
+            Rpc::CreatePartner => (format!("lt-{}-{n}", self.run_tag), existing),
+            _ => (existing, String::new()),
+        }
+    }
+
+    /// Sends request `n` on its connection and waits for the answer.
+    async fn send(&self, n: u64, partner_id: String, sponsor_id: String) -> Result<(), Outcome> {
+        let mut client = GenealogyServiceClient::new(self.channels[n as usize % self.channels.len()].clone());
+        let call = async {
+            match self.rpc {
+                Rpc::GetPartner => client.get_partner(pb::GetPartnerRequest { partner_id }).await.map(drop),
+                Rpc::GetUpline => client.get_upline(pb::GetUplineRequest { partner_id, max_levels: 0 }).await.map(drop),
+                Rpc::ListDownline => {
+                    let request = pb::ListDownlineRequest {
+                        partner_id,
+                        max_depth: 0,
+                        page_size: self.page_size,
+                        page_token: String::new(),
+                    };
+                    client.list_downline(request).await.map(drop)
+                }
+                Rpc::CreatePartner => {
+                    let create = pb::CreatePartnerRequest {
+                        partner_id,
+                        sponsor_id,
+                        joined_on: "2026-11-28".into(),
+                        display_name: String::new(),
+                    };
+                    let mut request = tonic::Request::new(create);
+                    request
+                        .metadata_mut()
+                        .insert(crate::service::ACTOR_HEADER, "downline-loadtest".parse().expect("ascii"));
+                    client.create_partner(request).await.map(drop)
+                }
+            }
+        };
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(status)) => Err(Outcome::Status(status.code())),
+            Err(_) => Err(Outcome::ClientTimeout),
+        }
+    }
+}
+
+/// Why a request did not succeed.
+enum Outcome {
+    Status(tonic::Code),
+    ClientTimeout,
+}
+
+/// One request of the open-loop schedule.
+struct Slot {
+    n: u64,
+    scheduled: Instant,
+}
+
+async fn open_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Stats {
+    let total = args.rate * args.duration_s;
+    let start = Instant::now() + Duration::from_millis(20);
+    let hard_end = start + Duration::from_secs(args.duration_s) + plan.timeout;
+    let stats = Arc::new(Mutex::new(Stats::new(start, total)));
+    let (tx, mut rx) = mpsc::channel::<Slot>(65_536);
+    let rate = args.rate;
+    let scheduler = std::thread::spawn(move || schedule(start, rate, total, tx));
+    let slots = Arc::new(Semaphore::new(args.concurrency));
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    while let Some(slot) = rx.recv().await {
+        let acquired = tokio::time::timeout_at(hard_end.into(), Arc::clone(&slots).acquire_owned()).await;
+        let permit = match acquired {
+            Ok(permit) if Instant::now() < hard_end => permit.expect("the semaphore is never closed"),
+            _ => {
+                // Past the end of the run: never sent. Recorded with the wait
+                // it already had, a lower bound of its latency.
+                stats.lock().unsent(slot.scheduled, Instant::now());
+                continue;
+            }
+        };
+        let (partner_id, sponsor_id) = plan.pick(slot.n, &mut rng);
+        let (plan, stats) = (Arc::clone(&plan), Arc::clone(&stats));
+        tokio::spawn(async move {
+            let sent = Instant::now();
+            let result = plan.send(slot.n, partner_id, sponsor_id).await;
+            stats.lock().record(slot.scheduled, sent, Instant::now(), result);
+            drop(permit);
+        });
+    }
+    let _ = scheduler.join();
+    // Every request has its own timeout, so all slots come back.
+    let _ = slots.acquire_many(args.concurrency as u32).await;
+    Arc::try_unwrap(stats).map_or_else(|s| s.lock().clone(), Mutex::into_inner)
+}
+
+/// The open-loop clock: hands request `n` over at `start + n / rate`. When
+/// the queue is full it blocks, but the scheduled times stay put.
+fn schedule(start: Instant, rate: u64, total: u64, tx: mpsc::Sender<Slot>) {
+    for n in 0..total {
+        let scheduled = start + Duration::from_nanos((u128::from(n) * 1_000_000_000 / u128::from(rate)) as u64);
+        let now = Instant::now();
+        if scheduled > now {
+            std::thread::sleep(scheduled - now);
+        }
+        if tx.blocking_send(Slot { n, scheduled }).is_err() {
+            return;
+        }
+    }
+}
+
+async fn closed_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Stats {
+    let start = Instant::now();
+    let end = start + Duration::from_secs(args.duration_s);
+    let stats = Arc::new(Mutex::new(Stats::new(start, 0)));
+    let workers: Vec<_> = (0..args.concurrency as u64)
+        .map(|w| {
+            let (plan, stats) = (Arc::clone(&plan), Arc::clone(&stats));
+            let mut rng = StdRng::seed_from_u64(args.seed.wrapping_add(w));
+            let stride = args.concurrency as u64;
+            tokio::spawn(async move {
+                let mut n = w;
+                while Instant::now() < end {
+                    let (partner_id, sponsor_id) = plan.pick(n, &mut rng);
+                    let sent = Instant::now();
+                    let result = plan.send(n, partner_id, sponsor_id).await;
+                    let mut s = stats.lock();
+                    s.scheduled += 1;
+                    s.record(sent, sent, Instant::now(), result);
+                    n += stride;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.await;
+    }
+    Arc::try_unwrap(stats).map_or_else(|s| s.lock().clone(), Mutex::into_inner)
+}
+
+/// What a run measured. Times are in microseconds.
+#[derive(Clone)]
+struct Stats {
+    start: Instant,
+    last_answer: Instant,
+    scheduled: u64,
+    sent: u64,
+    ok: u64,
+    unsent: u64,
+    errors: BTreeMap<String, u64>,
+    latency: Histogram<u64>,
+    service: Histogram<u64>,
+    lag: Histogram<u64>,
+}
+
+impl Stats {
+    fn new(start: Instant, scheduled: u64) -> Stats {
+        let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
+        Stats {
+            start,
+            last_answer: start,
+            scheduled,
+            sent: 0,
+            ok: 0,
+            unsent: 0,
+            errors: BTreeMap::new(),
+            latency: histogram(),
+            service: histogram(),
+            lag: histogram(),
+        }
+    }
+
+    fn record(&mut self, scheduled: Instant, sent: Instant, answered: Instant, result: Result<(), Outcome>) {
+        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+        self.sent += 1;
+        self.last_answer = self.last_answer.max(answered);
+        self.latency.saturating_record(micros(answered.saturating_duration_since(scheduled)));
+        self.service.saturating_record(micros(answered.saturating_duration_since(sent)));
+        self.lag.saturating_record(micros(sent.saturating_duration_since(scheduled)));
+        match result {
+            Ok(()) => self.ok += 1,
+            Err(Outcome::Status(code)) => *self.errors.entry(format!("{code:?}")).or_default() += 1,
+            Err(Outcome::ClientTimeout) => *self.errors.entry("client timeout".into()).or_default() += 1,
+        }
+    }
+
+    fn unsent(&mut self, scheduled: Instant, now: Instant) {
+        self.unsent += 1;
+        self.latency.saturating_record(now.saturating_duration_since(scheduled).as_micros() as u64);
+    }
+
+    fn print(&self) {
+        let elapsed = self.last_answer.saturating_duration_since(self.start).as_secs_f64().max(1e-9);
+        let errors = if self.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            self.errors.iter().map(|(code, n)| format!("{code} {n}")).collect::<Vec<_>>().join(", ")
+        };
+        println!(
+            "scheduled {}, sent {}, ok {}, unsent {} (the run ended before a slot was free), errors: {errors}",
+            self.scheduled, self.sent, self.ok, self.unsent
+        );
+        println!(
+            "achieved {:.0} ok/s ({:.0} answers/s) over {elapsed:.2} s",
+            self.ok as f64 / elapsed,
+            self.sent as f64 / elapsed
+        );
+        print_histogram("latency (from scheduled time)", &self.latency);
+        print_histogram("service (from send)", &self.service);
+        print_histogram("send lag (scheduled to sent)", &self.lag);
+        if self.unsent > 0 {
+            println!("warning: {} requests were never sent: the target could not keep up with the rate", self.unsent);
+        }
+    }
+}
+
+fn print_histogram(name: &str, h: &Histogram<u64>) {
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    println!(
+        "{name:30} ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  (mean {:.3})",
+        ms(h.value_at_quantile(0.50)),
+        ms(h.value_at_quantile(0.90)),
+        ms(h.value_at_quantile(0.99)),
+        ms(h.value_at_quantile(0.999)),
+        ms(h.max()),
+        h.mean() / 1000.0
+    );
+}

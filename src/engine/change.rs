@@ -1,0 +1,93 @@
+//! What a genealogy write changed, in the form the store persists: which
+//! partners changed and the audit events. The engine produces these; it
+//! never writes them anywhere itself.
+
+use super::date::Date;
+use super::status::Status;
+use std::ops::Range;
+
+/// The durable state of one partner. Recovery rebuilds the whole genealogy
+/// from these records alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRecord {
+    /// The arena index: the partner's position in creation order. Dense and
+    /// never reused, so recovery can place every record at its index.
+    pub seq: u32,
+    /// The external id.
+    pub partner_id: String,
+    /// The sponsor's `seq`, or `NONE` for a root. A terminated partner
+    /// keeps the sponsor it had when it was terminated.
+    pub sponsor_seq: u32,
+    /// The current status.
+    pub status: Status,
+    /// The joining day.
+    pub joined_on: Date,
+    /// The display name; may be empty.
+    pub display_name: String,
+}
+
+/// What kind of change an audit event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A partner was created.
+    Created,
+    /// A partner was moved under a new sponsor.
+    Moved,
+    /// A partner's status changed.
+    StatusChanged,
+    /// A partner got its grand-sponsor as sponsor because its sponsor was terminated.
+    SponsorTerminated,
+}
+
+/// Who changed the genealogy, when and why: supplied by the caller of a write.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Audit {
+    /// The caller's identity, or "unknown".
+    pub actor: String,
+    /// Why, as the caller said it.
+    pub reason: String,
+    /// When, as Unix time in milliseconds.
+    pub at_unix_ms: i64,
+}
+
+/// One audit event. The store gives it its sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenealogyEvent {
+    /// What happened.
+    pub kind: EventKind,
+    /// The partner it happened to.
+    pub partner_id: String,
+    /// That partner's index (its record's `seq`).
+    pub partner_seq: u32,
+    /// The sponsor before (empty for a creation or a root).
+    pub old_sponsor_id: String,
+    /// The sponsor after (empty for a root).
+    pub new_sponsor_id: String,
+    /// The status before; `None` for a creation.
+    pub old_status: Option<Status>,
+    /// The status after.
+    pub new_status: Status,
+    /// Who, when and why.
+    pub audit: Audit,
+}
+
+/// Everything one write changed. The store persists the current state of
+/// every touched and created partner (read from the genealogy under the
+/// same lock) and the events; replaying nothing else reproduces the
+/// engine's state after the write.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChangeSet {
+    /// Existing partners whose state changed.
+    pub touched: Vec<u32>,
+    /// Partners this write created: a contiguous range at the end of the
+    /// arena. Their creation events are implied (one per partner, with
+    /// `audit`), which keeps an import of millions compact on disk.
+    pub created: Range<u32>,
+    /// Who created `created`, when and why.
+    pub audit: Audit,
+    /// The other audit events, in order.
+    pub events: Vec<GenealogyEvent>,
+    /// The genealogy's structure version after the write (see
+    /// `Genealogy::structure_version`).
+    pub structure_version: u64,
+}

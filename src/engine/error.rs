@@ -1,0 +1,86 @@
+//! The one error type of the engine. The service maps each variant to a gRPC
+//! status in exactly one place (`service::status`).
+
+use thiserror::Error;
+
+/// Why the engine refused a request. Every variant names the offending field
+/// and value, so the message can go to the caller unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EngineError {
+    /// A field is malformed (bad syntax, out of range, wrong length).
+    #[error("{field}: {message}")]
+    InvalidArgument {
+        /// The request field, e.g. `partner_id` or `partners[row 7].joined_on`.
+        field: String,
+        /// What is wrong with it, including the value.
+        message: String,
+    },
+    /// A referenced partner does not exist.
+    #[error("{field}: partner '{id}' not found")]
+    NotFound {
+        /// The request field that named the partner.
+        field: String,
+        /// The unknown id.
+        id: String,
+    },
+    /// The id is taken by a partner with other content.
+    #[error("{field}: partner '{id}' already exists{detail}")]
+    AlreadyExists {
+        /// The request field that named the partner.
+        field: String,
+        /// The taken id.
+        id: String,
+        /// Extra context (starts with a separator when not empty).
+        detail: String,
+    },
+    /// The request is well-formed but the genealogy's state forbids it
+    /// (a cycle, a change to a terminated partner, ...).
+    #[error("{field}: {message}")]
+    FailedPrecondition {
+        /// The request field the condition is about.
+        field: String,
+        /// Which condition failed.
+        message: String,
+    },
+    /// A hard limit of the engine is reached (number of partners, id bytes).
+    #[error("{0}")]
+    ResourceExhausted(String),
+}
+
+impl EngineError {
+    /// Shorthand for [`EngineError::InvalidArgument`].
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        EngineError::InvalidArgument { field: field.into(), message: message.into() }
+    }
+
+    /// Shorthand for [`EngineError::NotFound`].
+    pub fn not_found(field: impl Into<String>, id: impl Into<String>) -> Self {
+        EngineError::NotFound { field: field.into(), id: id.into() }
+    }
+
+    /// Shorthand for [`EngineError::FailedPrecondition`].
+    pub fn precondition(field: impl Into<String>, message: impl Into<String>) -> Self {
+        EngineError::FailedPrecondition { field: field.into(), message: message.into() }
+    }
+
+    /// Prefixes the field with a row number, for bulk paths (`partners[row 7].sponsor_id`).
+    pub fn in_row(self, prefix: &str) -> Self {
+        let join = |f: String| format!("{prefix}.{f}");
+        match self {
+            EngineError::InvalidArgument { field, message } => {
+                EngineError::InvalidArgument { field: join(field), message }
+            }
+            EngineError::NotFound { field, id } => EngineError::NotFound { field: join(field), id },
+            EngineError::AlreadyExists { field, id, detail } => {
+                EngineError::AlreadyExists { field: join(field), id, detail }
+            }
+            EngineError::FailedPrecondition { field, message } => {
+                EngineError::FailedPrecondition { field: join(field), message }
+            }
+            other @ EngineError::ResourceExhausted(_) => other,
+        }
+    }
+}
+
+/// The engine's result type.
+pub type EngineResult<T> = Result<T, EngineError>;

@@ -1,0 +1,23 @@
+//! The engine: the genealogy and everything computed from it. Plain Rust:
+//! no tonic, prost or sled here (architecture invariant), so it can be
+//! tested, benchmarked and reasoned about alone.
+
+pub mod bulk;
+pub mod change;
+pub mod date;
+pub mod downline_cursor;
+pub mod error;
+pub mod genealogy;
+mod genealogy_links;
+pub mod genealogy_write;
+pub mod id_index;
+mod invariants;
+pub mod status;
+
+pub use bulk::{GenealogyLoader, ImportOutcome};
+pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord};
+pub use date::Date;
+pub use error::{EngineError, EngineResult};
+pub use genealogy::{Genealogy, PartnerView, NONE};
+pub use genealogy_write::{NewPartner, WriteOutcome};
+pub use status::Status;

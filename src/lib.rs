@@ -1,0 +1,9 @@
+//! `downline`: the genealogy and commission engine of a sales network,
+//! served over gRPC. See ARCHITECTURE.md for the map.
+
+pub mod cli;
+pub mod engine;
+pub mod proto;
+pub mod server;
+pub mod service;
+pub mod store;

@@ -1,0 +1,39 @@
+//! The `downline` command: `serve`, `import` and `loadtest`.
+
+use clap::{Parser, Subcommand};
+use downline::cli;
+use std::process::ExitCode;
+
+/// The genealogy and commission engine of a sales network.
+#[derive(Parser)]
+#[command(name = "downline", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the gRPC server until SIGINT or SIGTERM.
+    Serve(cli::serve::ServeArgs),
+    /// Loads partners from CSV into a data directory no server holds.
+    Import(cli::import::ImportArgs),
+    /// Sends a bounded load of requests to a running server and reports latencies.
+    Loadtest(cli::loadtest::LoadtestArgs),
+}
+
+fn main() -> ExitCode {
+    cli::init_tracing();
+    let result = match Cli::parse().command {
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Import(args) => cli::import::run(args),
+        Command::Loadtest(args) => cli::loadtest::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

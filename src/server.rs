@@ -1,0 +1,128 @@
+//! Starting and stopping the gRPC server: the genealogy service, health,
+//! reflection (v1 and v1alpha, for grpcurl and buf curl), one tracing span
+//! per request, and a graceful shutdown that ends with a flush.
+
+use crate::proto::{v1::genealogy_service_server::GenealogyServiceServer, FILE_DESCRIPTOR_SET};
+use crate::service::{genealogy::GenealogyApi, App};
+use crate::store::{Store, StoreError};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// What a server needs to start.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The sled data directory.
+    pub data_dir: PathBuf,
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+}
+
+/// Why a server could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Opening or flushing the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Binding the listener failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The transport failed.
+    #[error("transport error: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// Reflection could not be built from the descriptor set.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// A start-up or shutdown task died.
+    #[error("task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// A server that runs until [`RunningServer::shutdown`].
+pub struct RunningServer {
+    /// The address it listens on.
+    pub local_addr: SocketAddr,
+    /// The number of partners recovered at start-up.
+    pub recovered_partners: usize,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), ServeError>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight calls finish, flushes, and returns
+    /// once the store is closed (the data directory can be opened again).
+    pub async fn shutdown(self) -> Result<(), ServeError> {
+        let _ = self.shutdown.send(());
+        self.task.await?
+    }
+}
+
+/// Opens the store, recovers the genealogy and starts serving.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
+    let started = Instant::now();
+    let data_dir = config.data_dir.clone();
+    let (store, genealogy) = tokio::task::spawn_blocking(move || Store::open(&data_dir)).await??;
+    let recovered_partners = genealogy.len();
+    tracing::info!(
+        partners = recovered_partners,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        data_dir = %config.data_dir.display(),
+        "genealogy recovered"
+    );
+    let app = App::new(store, genealogy);
+    let flusher = app.store.spawn_flusher();
+
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<GenealogyServiceServer<GenealogyApi>>().await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let router = tonic::transport::Server::builder()
+        .trace_fn(|request| tracing::info_span!("rpc", method = %request.uri().path()))
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(GenealogyServiceServer::new(GenealogyApi::new(Arc::clone(&app))));
+    tracing::info!(%local_addr, "serving");
+    let task = tokio::spawn(async move {
+        let served = router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = stop.await;
+                tracing::info!("shutting down: finishing in-flight calls");
+            })
+            .await;
+        health_reporter.set_not_serving::<GenealogyServiceServer<GenealogyApi>>().await;
+        let flushed = {
+            let app = Arc::clone(&app);
+            tokio::task::spawn_blocking(move || app.store.flush()).await
+        };
+        flusher.abort();
+        let _ = flusher.await;
+        drop(app);
+        served?;
+        flushed??;
+        tracing::info!("stopped; everything is flushed");
+        Ok(())
+    });
+    Ok(RunningServer { local_addr, recovered_partners, shutdown, task })
+}

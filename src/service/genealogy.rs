@@ -1,0 +1,231 @@
+//! `downline.v1.GenealogyService`: partners, downlines, uplines, moves,
+//! status changes, the audit trail and bulk imports.
+
+use super::convert::{event_to_proto, partner_to_proto, status_from_proto};
+use super::page_token::{DownlineToken, EventsToken};
+use super::status::{from_store, invalid};
+use super::{actor, now_unix_ms, page_size, App};
+use crate::engine::{Audit, EngineError, NewPartner};
+use crate::proto::v1 as pb;
+use pb::genealogy_service_server::GenealogyService;
+use std::sync::Arc;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Default and maximum page sizes of ListDownline and ListGenealogyEvents.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// The largest page; bigger requests are coerced to it (AIP-158).
+pub const MAX_PAGE_SIZE: usize = 1000;
+/// The most sponsors one GetUpline returns.
+pub const MAX_UPLINE_LEVELS: usize = 10_000;
+/// The most rows one ImportPartners call takes; larger imports are split
+/// by the client (the offline `downline import` has no such limit).
+pub const MAX_IMPORT_ROWS: usize = 100_000;
+
+const DOWNLINE_TOKEN: u8 = 1;
+const EVENTS_TOKEN: u8 = 2;
+
+/// The service over the shared [`App`].
+pub struct GenealogyApi {
+    app: Arc<App>,
+}
+
+impl GenealogyApi {
+    /// The service of a server.
+    pub fn new(app: Arc<App>) -> GenealogyApi {
+        GenealogyApi { app }
+    }
+}
+
+fn audit<T>(request: &Request<T>, reason: &str) -> Audit {
+    Audit { actor: actor(request), reason: reason.to_owned(), at_unix_ms: now_unix_ms() }
+}
+
+#[tonic::async_trait]
+impl GenealogyService for GenealogyApi {
+    async fn create_partner(
+        &self,
+        request: Request<pb::CreatePartnerRequest>,
+    ) -> Result<Response<pb::Partner>, Status> {
+        let audit = audit(&request, "");
+        let r = request.into_inner();
+        tracing::debug!(partner_id = %r.partner_id, sponsor_id = %r.sponsor_id, "create partner");
+        let new = NewPartner::parse(&r.partner_id, &r.sponsor_id, &r.joined_on, &r.display_name)?;
+        let view = self
+            .app
+            .write(move |g| {
+                let outcome = g.create_partner(&new, audit)?;
+                Ok((g.view(outcome.partner), outcome.change))
+            })
+            .await?;
+        Ok(Response::new(partner_to_proto(view)))
+    }
+
+    async fn get_partner(&self, request: Request<pb::GetPartnerRequest>) -> Result<Response<pb::Partner>, Status> {
+        let r = request.into_inner();
+        let view = self.app.read(|g| Ok(g.view(g.lookup("partner_id", &r.partner_id)?)))?;
+        Ok(Response::new(partner_to_proto(view)))
+    }
+
+    async fn list_downline(
+        &self,
+        request: Request<pb::ListDownlineRequest>,
+    ) -> Result<Response<pb::ListDownlineResponse>, Status> {
+        let r = request.into_inner();
+        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let response = self.app.read(|g| {
+            let root = g.lookup_live("partner_id", &r.partner_id)?;
+            let cursor = match r.page_token.as_str() {
+                "" => None,
+                token => {
+                    let t: DownlineToken = self.app.tokens.decode(DOWNLINE_TOKEN, "page_token", token)?;
+                    if t.root != root || t.max_depth != r.max_depth {
+                        return Err(invalid("page_token", "was issued for another partner_id or max_depth"));
+                    }
+                    if t.structure_version != g.structure_version() {
+                        return Err(invalid("page_token", "is stale: a move or termination changed the genealogy since it was issued; list again from the first page"));
+                    }
+                    let cursor = t.cursor();
+                    if !g.cursor_is_valid(root, &cursor) {
+                        return Err(invalid("page_token", "is stale; list again from the first page"));
+                    }
+                    Some(cursor)
+                }
+            };
+            let page = g.downline_page(root, r.max_depth, cursor, size);
+            let members = page
+                .members
+                .iter()
+                .map(|&(ix, level)| pb::DownlineMember { level, partner: Some(partner_to_proto(g.view(ix))) })
+                .collect();
+            let next_page_token = page.next.map_or_else(String::new, |c| {
+                self.app.tokens.encode(DOWNLINE_TOKEN, &DownlineToken::new(root, r.max_depth, &c, g.structure_version()))
+            });
+            Ok(pb::ListDownlineResponse { members, next_page_token })
+        })?;
+        Ok(Response::new(response))
+    }
+
+    async fn get_upline(
+        &self,
+        request: Request<pb::GetUplineRequest>,
+    ) -> Result<Response<pb::GetUplineResponse>, Status> {
+        let r = request.into_inner();
+        let max_levels = match r.max_levels {
+            0 => MAX_UPLINE_LEVELS,
+            n => (n as usize).min(MAX_UPLINE_LEVELS),
+        };
+        let members = self.app.read(|g| {
+            let ix = g.lookup_live("partner_id", &r.partner_id)?;
+            Ok(g.upline(ix, max_levels)
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| pb::UplineMember { level: i as u32 + 1, partner: Some(partner_to_proto(g.view(s))) })
+                .collect())
+        })?;
+        Ok(Response::new(pb::GetUplineResponse { members }))
+    }
+
+    async fn move_partner(&self, request: Request<pb::MovePartnerRequest>) -> Result<Response<pb::Partner>, Status> {
+        let r = request.get_ref();
+        let audit = audit(&request, &r.reason);
+        let r = request.into_inner();
+        let view = self
+            .app
+            .write(move |g| {
+                let outcome = g.move_partner(&r.partner_id, &r.new_sponsor_id, audit)?;
+                Ok((g.view(outcome.partner), outcome.change))
+            })
+            .await?;
+        Ok(Response::new(partner_to_proto(view)))
+    }
+
+    async fn set_partner_status(
+        &self,
+        request: Request<pb::SetPartnerStatusRequest>,
+    ) -> Result<Response<pb::Partner>, Status> {
+        let r = request.get_ref();
+        let audit = audit(&request, &r.reason);
+        let r = request.into_inner();
+        let status = status_from_proto(r.status)
+            .ok_or_else(|| invalid("status", format!("{} is not ENROLLED, SUSPENDED or TERMINATED", r.status)))?;
+        let view = self
+            .app
+            .write(move |g| {
+                let outcome = g.set_status(&r.partner_id, status, audit)?;
+                Ok((g.view(outcome.partner), outcome.change))
+            })
+            .await?;
+        Ok(Response::new(partner_to_proto(view)))
+    }
+
+    async fn list_genealogy_events(
+        &self,
+        request: Request<pb::ListGenealogyEventsRequest>,
+    ) -> Result<Response<pb::ListGenealogyEventsResponse>, Status> {
+        let r = request.into_inner();
+        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let partner = match r.partner_id.as_str() {
+            "" => None,
+            id => Some(self.app.read(|g| Ok(g.lookup("partner_id", id)?))?),
+        };
+        let partner_plus_one = partner.map_or(0, |p| p + 1);
+        let after_seq = match r.page_token.as_str() {
+            "" => 0,
+            token => {
+                let t: EventsToken = self.app.tokens.decode(EVENTS_TOKEN, "page_token", token)?;
+                if t.partner_plus_one != partner_plus_one {
+                    return Err(invalid("page_token", "was issued for another partner_id"));
+                }
+                t.after_seq
+            }
+        };
+        let app = Arc::clone(&self.app);
+        let (events, more) =
+            tokio::task::spawn_blocking(move || app.store.list_events(&app.genealogy.read(), partner, after_seq, size))
+                .await
+                .map_err(super::status::from_join)?
+                .map_err(from_store)?;
+        let next_page_token = match (more, events.last()) {
+            (true, Some(&(last, _))) => {
+                self.app.tokens.encode(EVENTS_TOKEN, &EventsToken { partner_plus_one, after_seq: last })
+            }
+            _ => String::new(),
+        };
+        let events = events.into_iter().map(|(seq, e)| event_to_proto(seq, e)).collect();
+        Ok(Response::new(pb::ListGenealogyEventsResponse { events, next_page_token }))
+    }
+
+    async fn import_partners(
+        &self,
+        request: Request<Streaming<pb::ImportPartnersRequest>>,
+    ) -> Result<Response<pb::ImportPartnersResponse>, Status> {
+        let audit = audit(&request, "import");
+        let mut stream = request.into_inner();
+        let mut rows: Vec<NewPartner> = Vec::new();
+        while let Some(chunk) = stream.message().await? {
+            for p in chunk.partners {
+                if rows.len() == MAX_IMPORT_ROWS {
+                    return Err(invalid(
+                        "partners",
+                        format!("more than {MAX_IMPORT_ROWS} rows in one import; split it into several calls"),
+                    ));
+                }
+                let prefix = format!("row {}", rows.len() + 1);
+                let row = NewPartner::parse(&p.partner_id, &p.sponsor_id, &p.joined_on, &p.display_name)
+                    .map_err(|e: EngineError| e.in_row(&prefix))?;
+                rows.push(row);
+            }
+        }
+        let (created, unchanged) = self
+            .app
+            .write(move |g| {
+                let outcome = g.import(&rows)?;
+                let count = u64::from(outcome.created.end - outcome.created.start);
+                let change = (count > 0).then(|| g.created_change(outcome.created, &audit));
+                Ok(((count, outcome.unchanged), change))
+            })
+            .await?;
+        tracing::info!(created, unchanged, "import done");
+        Ok(Response::new(pb::ImportPartnersResponse { created_count: created, unchanged_count: unchanged }))
+    }
+}

@@ -1,0 +1,109 @@
+//! The gRPC services: they map proto messages to engine calls and back, and
+//! nothing else. All state lives in [`App`].
+
+pub mod convert;
+pub mod genealogy;
+pub mod page_token;
+pub mod status;
+
+use crate::engine::{ChangeSet, EngineResult, Genealogy};
+use crate::store::Store;
+use page_token::TokenSigner;
+use parking_lot::RwLock;
+use std::sync::Arc;
+use tonic::{Request, Status};
+
+/// The metadata key that names the caller in the audit trail.
+pub const ACTOR_HEADER: &str = "x-downline-actor";
+/// The longest actor name kept, in bytes.
+const MAX_ACTOR_BYTES: usize = 128;
+
+/// The shared state of a running server.
+pub struct App {
+    /// The genealogy. Writers hold the write lock while they apply a change
+    /// and stage it in the store, so the store sees changes in engine order.
+    pub genealogy: RwLock<Genealogy>,
+    /// The durable store.
+    pub store: Store,
+    /// Signs page tokens.
+    pub tokens: TokenSigner,
+}
+
+impl App {
+    /// The state of a server over an opened store and its genealogy.
+    pub fn new(store: Store, genealogy: Genealogy) -> Arc<App> {
+        let tokens = TokenSigner::new(store.token_key());
+        Arc::new(App { genealogy: RwLock::new(genealogy), store, tokens })
+    }
+
+    /// Refuses every request once the store failed (fail-stop).
+    pub fn check_healthy(&self) -> Result<(), Status> {
+        if self.store.has_failed() {
+            return Err(Status::unavailable("the store failed to write to disk; this server serves nothing more"));
+        }
+        Ok(())
+    }
+
+    /// Runs a write: `op` applies it to the genealogy under the write lock
+    /// (on a blocking thread: a move can touch millions of partners), the
+    /// change is staged in the store under the same lock, and the answer
+    /// waits for the flush that makes it durable. A write that changed
+    /// nothing (a retry) still waits until everything it could have seen is
+    /// durable, so a retry is never acknowledged before its original.
+    pub async fn write<T, F>(self: &Arc<Self>, op: F) -> Result<T, Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Genealogy) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
+    {
+        self.check_healthy()?;
+        let app = Arc::clone(self);
+        let (value, ticket) = tokio::task::spawn_blocking(move || -> Result<(T, u64), Status> {
+            let mut genealogy = app.genealogy.write();
+            let (value, change) = op(&mut genealogy)?;
+            let ticket = match change {
+                Some(change) => app.store.stage(&change, &genealogy).map_err(status::from_store)?,
+                None => app.store.last_ticket(),
+            };
+            Ok((value, ticket))
+        })
+        .await
+        .map_err(status::from_join)??;
+        self.store.wait_durable(ticket).await.map_err(status::from_store)?;
+        Ok(value)
+    }
+
+    /// Runs a read under the read lock. Reads are bounded (pages, capped
+    /// upline walks), so they run inline on the async thread.
+    pub fn read<T>(&self, op: impl FnOnce(&Genealogy) -> Result<T, Status>) -> Result<T, Status> {
+        self.check_healthy()?;
+        op(&self.genealogy.read())
+    }
+}
+
+/// The caller's identity for the audit trail: the `x-downline-actor`
+/// metadata when it is printable ASCII, else "unknown".
+pub fn actor<T>(request: &Request<T>) -> String {
+    request
+        .metadata()
+        .get(ACTOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= MAX_ACTOR_BYTES)
+        .map_or_else(|| "unknown".to_owned(), str::to_owned)
+}
+
+/// Now, as Unix milliseconds.
+pub fn now_unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The page size of a list request (AIP-158): negative is INVALID_ARGUMENT,
+/// 0 is the default, and anything above the maximum is coerced to it.
+pub fn page_size(field_value: i32, default: usize, max: usize) -> Result<usize, Status> {
+    match field_value {
+        v if v < 0 => Err(status::invalid("page_size", format!("{v} is negative"))),
+        0 => Ok(default),
+        v => Ok((v as usize).min(max)),
+    }
+}

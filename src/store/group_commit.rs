@@ -1,0 +1,104 @@
+//! Group commit: writers stage their changes into sled, take a ticket, and
+//! wait until one flush covers it. One flusher task runs flushes back to
+//! back, so N concurrent writers share one `fsync` instead of paying N.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{watch, Notify};
+
+/// The state shared by writers and the flusher.
+#[derive(Debug)]
+pub struct GroupCommit {
+    /// Tickets handed out: the number of staged changes.
+    staged: AtomicU64,
+    /// The highest ticket known durable.
+    durable: watch::Sender<u64>,
+    /// Wakes the flusher when a change is staged.
+    wake: Notify,
+    /// Set for good when a flush failed: nothing after it is acknowledged.
+    failed: AtomicBool,
+}
+
+/// Why a ticket is not durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the store failed to flush to disk; the server refuses further writes")]
+pub struct FlushFailed;
+
+impl GroupCommit {
+    /// A group commit with nothing staged yet.
+    pub fn new() -> Arc<GroupCommit> {
+        Arc::new(GroupCommit {
+            staged: AtomicU64::new(0),
+            durable: watch::channel(0).0,
+            wake: Notify::new(),
+            failed: AtomicBool::new(false),
+        })
+    }
+
+    /// Records that one more change is staged and returns its ticket. Call
+    /// it after the change is in sled: a flush that starts later covers it.
+    pub fn ticket(&self) -> u64 {
+        let ticket = self.staged.fetch_add(1, Ordering::AcqRel) + 1;
+        self.wake.notify_one();
+        ticket
+    }
+
+    /// The newest ticket handed out.
+    pub fn last_ticket(&self) -> u64 {
+        self.staged.load(Ordering::Acquire)
+    }
+
+    /// Waits until `ticket` is durable.
+    pub async fn wait(&self, ticket: u64) -> Result<(), FlushFailed> {
+        let mut durable = self.durable.subscribe();
+        let reached = durable
+            .wait_for(|&done| done >= ticket || self.failed.load(Ordering::Acquire))
+            .await
+            .map(|done| *done >= ticket);
+        match reached {
+            Ok(true) => Ok(()),
+            _ => Err(FlushFailed),
+        }
+    }
+
+    /// Whether a flush ever failed.
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// Marks the store failed and wakes every waiter with the error.
+    pub fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+        self.durable.send_modify(|_| {});
+    }
+
+    /// Runs flushes for as long as the store lives (the task is aborted at
+    /// shutdown, after a last flush of its own). Returns after a failed flush.
+    pub async fn run_flusher(self: Arc<Self>, db: sled::Db) {
+        loop {
+            let target = self.staged.load(Ordering::Acquire);
+            if target > *self.durable.borrow() {
+                let db = db.clone();
+                let result = tokio::task::spawn_blocking(move || db.flush()).await;
+                match result {
+                    Ok(Ok(_)) => {
+                        self.durable.send_modify(|done| *done = (*done).max(target));
+                    }
+                    Ok(Err(err)) => {
+                        tracing::error!(error = %err, "flush failed; refusing further writes");
+                        self.fail();
+                        return;
+                    }
+                    Err(join) => {
+                        tracing::error!(error = %join, "flush task died; refusing further writes");
+                        self.fail();
+                        return;
+                    }
+                }
+                continue;
+            }
+            // A ticket taken since the load above left a permit: no lost wake-up.
+            self.wake.notified().await;
+        }
+    }
+}

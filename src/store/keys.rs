@@ -1,0 +1,89 @@
+//! The key layout of the one sled tree. Big-endian numbers, so sled's
+//! byte order is numeric order and a prefix scan reads in sequence.
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `p` + chunk (u32) | `PartnerChunk`: partners `chunk * 64 ..` |
+//! | `e` + event seq (u64) | `StoredEvent` (a creation block takes `count` seqs) |
+//! | `c` + first partner seq (u32) | the event seq of its creation block |
+//! | `x` + partner seq (u32) + event seq (u64) | empty: a partner's other events |
+//! | `m:` + name | metadata (format, structure version, token key) |
+
+/// Partners per chunk: small enough that rewriting one per write is cheap
+/// (~1.5 KiB), large enough that an import writes few keys.
+pub const CHUNK_PARTNERS: u32 = 64;
+/// Prefix of partner chunks.
+pub const PARTNER_CHUNK: u8 = b'p';
+/// Prefix of events.
+pub const EVENT: u8 = b'e';
+/// Prefix of the creation-block index.
+pub const CREATION: u8 = b'c';
+/// Prefix of the per-partner event index.
+pub const PARTNER_EVENT: u8 = b'x';
+/// The on-disk format version.
+pub const META_FORMAT: &[u8] = b"m:format";
+/// The genealogy's structure version (u64).
+pub const META_STRUCTURE_VERSION: &[u8] = b"m:structure_version";
+/// The 16-byte key that signs page tokens.
+pub const META_TOKEN_KEY: &[u8] = b"m:token_key";
+/// The format this build writes and reads.
+pub const FORMAT: &[u8] = b"downline-1";
+
+fn with_u32(prefix: u8, n: u32) -> [u8; 5] {
+    let mut key = [prefix; 5];
+    key[1..].copy_from_slice(&n.to_be_bytes());
+    key
+}
+
+fn read_u32(key: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(key.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn read_u64(key: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(key.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// The key of a partner chunk.
+pub fn chunk(number: u32) -> [u8; 5] {
+    with_u32(PARTNER_CHUNK, number)
+}
+
+/// The chunk number of a chunk key.
+pub fn chunk_number(key: &[u8]) -> Option<u32> {
+    read_u32(key, 1)
+}
+
+/// The key of the creation block that starts at a partner seq.
+pub fn creation(first_partner_seq: u32) -> [u8; 5] {
+    with_u32(CREATION, first_partner_seq)
+}
+
+/// The first partner seq of a creation-index key.
+pub fn creation_partner(key: &[u8]) -> Option<u32> {
+    read_u32(key, 1)
+}
+
+/// The key of an event.
+pub fn event(seq: u64) -> [u8; 9] {
+    let mut key = [EVENT; 9];
+    key[1..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The event seq of an event key.
+pub fn event_seq(key: &[u8]) -> Option<u64> {
+    read_u64(key, 1)
+}
+
+/// The key of a per-partner index entry.
+pub fn partner_event(partner_seq: u32, event_seq: u64) -> [u8; 13] {
+    let mut key = [PARTNER_EVENT; 13];
+    key[1..5].copy_from_slice(&partner_seq.to_be_bytes());
+    key[5..].copy_from_slice(&event_seq.to_be_bytes());
+    key
+}
+
+/// The event seq of a per-partner index key.
+pub fn partner_event_seq(key: &[u8]) -> Option<u64> {
+    read_u64(key, 5)
+}

@@ -1,0 +1,194 @@
+//! Persistence of the genealogy in sled. The store knows the engine's
+//! change sets and reads the genealogy; the engine knows nothing of it.
+//!
+//! The durability guarantee: a change set is applied to sled as one atomic
+//! batch, in the same order the engine applied it (callers stage under the
+//! engine's write lock), and a write is acknowledged only after a flush
+//! that started after its batch (see `group_commit`). At start-up the
+//! genealogy is rebuilt from the partner chunks alone.
+
+mod events;
+pub mod group_commit;
+pub mod keys;
+mod load;
+pub mod records;
+
+use crate::engine::{Audit, ChangeSet, Genealogy, NONE};
+use group_commit::{FlushFailed, GroupCommit};
+use keys::CHUNK_PARTNERS;
+use prost::Message;
+use records::{PartnerChunk, StoredEvent, StoredPartner, CREATED};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Why the store could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled reported an I/O or internal error.
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    /// The data on disk does not make sense (not written by this format, or damaged).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A flush failed earlier; the store accepts no more writes.
+    #[error(transparent)]
+    Failed(#[from] FlushFailed),
+}
+
+/// The most partners in one creation event block.
+const MAX_CREATION_BLOCK: u32 = 4096;
+/// Partners per sled batch when an offline import writes.
+const IMPORT_BATCH_PARTNERS: u32 = 65_536;
+
+/// The sled database of one data directory.
+pub struct Store {
+    db: sled::Db,
+    next_event_seq: AtomicU64,
+    commit: Arc<GroupCommit>,
+    token_key: [u8; 16],
+}
+
+impl Store {
+    /// Opens (or creates) the data directory and rebuilds the genealogy.
+    pub fn open(path: &Path) -> Result<(Store, Genealogy), StoreError> {
+        let db = sled::Config::new().path(path).cache_capacity(256 << 20).open()?;
+        load::check_format(&db)?;
+        let token_key = load::token_key(&db)?;
+        db.flush()?;
+        let genealogy = load::genealogy(&db)?;
+        let next_event_seq = load::next_event_seq(&db)?;
+        let store = Store { db, next_event_seq: AtomicU64::new(next_event_seq), commit: GroupCommit::new(), token_key };
+        Ok((store, genealogy))
+    }
+
+    /// Starts the group-commit flusher on the current tokio runtime.
+    pub fn spawn_flusher(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.commit.clone().run_flusher(self.db.clone()))
+    }
+
+    /// The key that signs page tokens; stable across restarts.
+    pub fn token_key(&self) -> [u8; 16] {
+        self.token_key
+    }
+
+    /// Whether a flush failed: the server must then refuse all requests,
+    /// since memory may hold a change the disk never got.
+    pub fn has_failed(&self) -> bool {
+        self.commit.has_failed()
+    }
+
+    /// Writes a change set as one atomic batch and returns the ticket to
+    /// wait on. Must be called under the engine's write lock, right after
+    /// the engine applied the change, so that disk order is engine order and
+    /// `genealogy` holds the state to write.
+    pub fn stage(&self, change: &ChangeSet, genealogy: &Genealogy) -> Result<u64, StoreError> {
+        if self.commit.has_failed() {
+            return Err(FlushFailed.into());
+        }
+        let mut batch = sled::Batch::default();
+        self.add_change(&mut batch, change, genealogy);
+        if let Err(err) = self.db.apply_batch(batch) {
+            // The engine already holds the change: fail-stop, never serve it.
+            self.commit.fail();
+            return Err(err.into());
+        }
+        Ok(self.commit.ticket())
+    }
+
+    /// The newest ticket handed out: waiting on it waits for every change
+    /// staged so far.
+    pub fn last_ticket(&self) -> u64 {
+        self.commit.last_ticket()
+    }
+
+    /// Waits until the staged change of `ticket` is on disk.
+    pub async fn wait_durable(&self, ticket: u64) -> Result<(), StoreError> {
+        Ok(self.commit.wait(ticket).await?)
+    }
+
+    /// Persists the partners of an offline bulk import, a batch at a time,
+    /// then flushes. The created range is breadth-first, so a crash part-way
+    /// leaves a valid forest, and running the same import again completes it.
+    pub fn write_import(
+        &self,
+        genealogy: &Genealogy,
+        created: Range<u32>,
+        audit: &Audit,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), StoreError> {
+        let mut start = created.start;
+        while start < created.end {
+            let end = created.end.min(start.saturating_add(IMPORT_BATCH_PARTNERS));
+            let mut batch = sled::Batch::default();
+            self.add_change(&mut batch, &genealogy.created_change(start..end, audit), genealogy);
+            self.db.apply_batch(batch)?;
+            progress(u64::from(end - start));
+            start = end;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Flushes everything staged, blocking: the last step of a shutdown.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn add_change(&self, batch: &mut sled::Batch, change: &ChangeSet, g: &Genealogy) {
+        let mut chunks: Vec<u32> = change.touched.iter().map(|&seq| seq / CHUNK_PARTNERS).collect();
+        if !change.created.is_empty() {
+            chunks.extend(change.created.start / CHUNK_PARTNERS..=(change.created.end - 1) / CHUNK_PARTNERS);
+        }
+        chunks.sort_unstable();
+        chunks.dedup();
+        for number in chunks {
+            batch.insert(&keys::chunk(number), encode_chunk(g, number));
+        }
+        let mut first = change.created.start;
+        while first < change.created.end {
+            let end = change.created.end.min(first + MAX_CREATION_BLOCK);
+            let seq = self.next_event_seq.fetch_add(u64::from(end - first), Ordering::AcqRel);
+            let block = creation_block(g, first..end, &change.audit);
+            batch.insert(&keys::event(seq), block.encode_to_vec());
+            batch.insert(&keys::creation(first), &seq.to_be_bytes());
+            first = end;
+        }
+        for event in &change.events {
+            let seq = self.next_event_seq.fetch_add(1, Ordering::AcqRel);
+            batch.insert(&keys::event(seq), StoredEvent::from_event(event).encode_to_vec());
+            batch.insert(&keys::partner_event(event.partner_seq, seq), &[]);
+        }
+        batch.insert(keys::META_STRUCTURE_VERSION, &change.structure_version.to_be_bytes());
+    }
+}
+
+/// The current state of the partners of one chunk.
+fn encode_chunk(g: &Genealogy, number: u32) -> Vec<u8> {
+    let first = number * CHUNK_PARTNERS;
+    let end = (first + CHUNK_PARTNERS).min(g.len() as u32);
+    let partners = (first..end).map(|seq| StoredPartner::from_record(&g.record(seq))).collect();
+    PartnerChunk { partners }.encode_to_vec()
+}
+
+/// One creation event for the partners `created`, with their sponsors now.
+fn creation_block(g: &Genealogy, created: Range<u32>, audit: &Audit) -> StoredEvent {
+    let sponsors = created.clone().map(|seq| match g.sponsor_of(seq) {
+        NONE => 0,
+        s => s + 1,
+    });
+    StoredEvent {
+        kind: CREATED,
+        partner_id: g.id(created.start).to_owned(),
+        partner_seq: created.start,
+        new_status: u32::from(crate::engine::Status::Enrolled.code()),
+        actor: audit.actor.clone(),
+        reason: audit.reason.clone(),
+        at_unix_ms: audit.at_unix_ms,
+        count: created.end - created.start,
+        sponsor_seqs_plus_one: sponsors.collect(),
+        ..StoredEvent::default()
+    }
+}

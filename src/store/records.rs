@@ -1,0 +1,165 @@
+//! The on-disk encoding of partners and events: prost messages, so fields
+//! can be added later without a migration (unknown fields are skipped,
+//! missing ones read as defaults).
+
+use crate::engine::{Audit, Date, EventKind, GenealogyEvent, PartnerRecord, Status, NONE};
+
+/// The partners of one chunk, stored under `p` + chunk number: partner
+/// `seq` is at position `seq % CHUNK_PARTNERS` of chunk `seq / CHUNK_PARTNERS`.
+/// A write rewrites only the chunks it touched; an import writes each chunk
+/// once.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PartnerChunk {
+    /// The partners, in seq order.
+    #[prost(message, repeated, tag = "1")]
+    pub partners: Vec<StoredPartner>,
+}
+
+/// A partner inside a [`PartnerChunk`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StoredPartner {
+    /// The external id.
+    #[prost(string, tag = "1")]
+    pub partner_id: String,
+    /// The sponsor's seq plus one; 0 for a root.
+    #[prost(uint32, tag = "2")]
+    pub sponsor_seq_plus_one: u32,
+    /// The status code (1 enrolled, 2 suspended, 3 terminated).
+    #[prost(uint32, tag = "3")]
+    pub status: u32,
+    /// The joining day as days since 1970-01-01.
+    #[prost(sint32, tag = "4")]
+    pub joined_on_days: i32,
+    /// The display name.
+    #[prost(string, tag = "5")]
+    pub display_name: String,
+}
+
+impl StoredPartner {
+    /// The stored form of an engine record.
+    pub fn from_record(r: &PartnerRecord) -> StoredPartner {
+        StoredPartner {
+            partner_id: r.partner_id.clone(),
+            sponsor_seq_plus_one: if r.sponsor_seq == NONE { 0 } else { r.sponsor_seq + 1 },
+            status: u32::from(r.status.code()),
+            joined_on_days: r.joined_on.days(),
+            display_name: r.display_name.clone(),
+        }
+    }
+
+    /// The sponsor's seq, or `NONE`.
+    pub fn sponsor_seq(&self) -> u32 {
+        self.sponsor_seq_plus_one.checked_sub(1).unwrap_or(NONE)
+    }
+
+    /// The status, if the code is known.
+    pub fn status(&self) -> Option<Status> {
+        u8::try_from(self.status).ok().and_then(Status::from_code)
+    }
+
+    /// The joining day.
+    pub fn joined_on(&self) -> Date {
+        Date::from_days(self.joined_on_days)
+    }
+}
+
+/// An audit event as stored under `e` + event seq. A creation event is a
+/// block: `count` partners from `first_partner_seq` on, created together,
+/// which take the event seqs from this one on, one each.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StoredEvent {
+    /// 1 created, 2 moved, 3 status changed, 4 sponsor terminated.
+    #[prost(uint32, tag = "1")]
+    pub kind: u32,
+    /// The partner's id.
+    #[prost(string, tag = "2")]
+    pub partner_id: String,
+    /// The partner's seq.
+    #[prost(uint32, tag = "3")]
+    pub partner_seq: u32,
+    /// The sponsor before.
+    #[prost(string, tag = "4")]
+    pub old_sponsor_id: String,
+    /// The sponsor after.
+    #[prost(string, tag = "5")]
+    pub new_sponsor_id: String,
+    /// The status code before; 0 for none.
+    #[prost(uint32, tag = "6")]
+    pub old_status: u32,
+    /// The status code after.
+    #[prost(uint32, tag = "7")]
+    pub new_status: u32,
+    /// Who.
+    #[prost(string, tag = "8")]
+    pub actor: String,
+    /// Why.
+    #[prost(string, tag = "9")]
+    pub reason: String,
+    /// When, Unix milliseconds.
+    #[prost(int64, tag = "10")]
+    pub at_unix_ms: i64,
+    /// For a creation block: how many partners it created.
+    #[prost(uint32, tag = "11")]
+    pub count: u32,
+    /// For a creation block: each created partner's sponsor seq plus one
+    /// (0 for a root), in seq order from `partner_seq`.
+    #[prost(uint32, repeated, tag = "12")]
+    pub sponsor_seqs_plus_one: Vec<u32>,
+}
+
+/// The stored code of a creation event.
+pub const CREATED: u32 = 1;
+
+fn kind_code(kind: EventKind) -> u32 {
+    match kind {
+        EventKind::Created => 1,
+        EventKind::Moved => 2,
+        EventKind::StatusChanged => 3,
+        EventKind::SponsorTerminated => 4,
+    }
+}
+
+fn kind_from_code(code: u32) -> Option<EventKind> {
+    Some(match code {
+        1 => EventKind::Created,
+        2 => EventKind::Moved,
+        3 => EventKind::StatusChanged,
+        4 => EventKind::SponsorTerminated,
+        _ => return None,
+    })
+}
+
+impl StoredEvent {
+    /// The stored form of an engine event.
+    pub fn from_event(e: &GenealogyEvent) -> StoredEvent {
+        StoredEvent {
+            kind: kind_code(e.kind),
+            partner_id: e.partner_id.clone(),
+            partner_seq: e.partner_seq,
+            old_sponsor_id: e.old_sponsor_id.clone(),
+            new_sponsor_id: e.new_sponsor_id.clone(),
+            old_status: e.old_status.map_or(0, |s| u32::from(s.code())),
+            new_status: u32::from(e.new_status.code()),
+            actor: e.audit.actor.clone(),
+            reason: e.audit.reason.clone(),
+            at_unix_ms: e.audit.at_unix_ms,
+            count: 1,
+            sponsor_seqs_plus_one: Vec::new(),
+        }
+    }
+
+    /// The engine event, or `None` when a code is unknown (corrupt data).
+    pub fn to_event(&self) -> Option<GenealogyEvent> {
+        let status = |code: u32| u8::try_from(code).ok().and_then(Status::from_code);
+        Some(GenealogyEvent {
+            kind: kind_from_code(self.kind)?,
+            partner_id: self.partner_id.clone(),
+            partner_seq: self.partner_seq,
+            old_sponsor_id: self.old_sponsor_id.clone(),
+            new_sponsor_id: self.new_sponsor_id.clone(),
+            old_status: if self.old_status == 0 { None } else { Some(status(self.old_status)?) },
+            new_status: status(self.new_status)?,
+            audit: Audit { actor: self.actor.clone(), reason: self.reason.clone(), at_unix_ms: self.at_unix_ms },
+        })
+    }
+}
