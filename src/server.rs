@@ -2,8 +2,12 @@
 //! reflection (v1 and v1alpha, for grpcurl and buf curl), one tracing span
 //! per request, and a graceful shutdown that ends with a flush.
 
-use crate::proto::{v1::genealogy_service_server::GenealogyServiceServer, FILE_DESCRIPTOR_SET};
-use crate::service::{genealogy::GenealogyApi, App};
+use crate::proto::v1::{
+    genealogy_service_server::GenealogyServiceServer, operations_service_server::OperationsServiceServer,
+    volume_service_server::VolumeServiceServer,
+};
+use crate::proto::FILE_DESCRIPTOR_SET;
+use crate::service::{genealogy::GenealogyApi, operations::OperationsApi, volume::VolumeApi, App};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,19 +75,22 @@ impl RunningServer {
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let started = Instant::now();
     let data_dir = config.data_dir.clone();
-    let (store, genealogy) = tokio::task::spawn_blocking(move || Store::open(&data_dir)).await??;
-    let recovered_partners = genealogy.len();
+    let (store, network) = tokio::task::spawn_blocking(move || Store::open(&data_dir)).await??;
+    let recovered_partners = network.genealogy.len();
     tracing::info!(
         partners = recovered_partners,
+        orders = network.orders.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         data_dir = %config.data_dir.display(),
         "genealogy recovered"
     );
-    let app = App::new(store, genealogy);
+    let app = App::new(store, network);
     let flusher = app.store.spawn_flusher();
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<GenealogyServiceServer<GenealogyApi>>().await;
+    health_reporter.set_serving::<VolumeServiceServer<VolumeApi>>().await;
+    health_reporter.set_serving::<OperationsServiceServer<OperationsApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -102,7 +109,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(GenealogyServiceServer::new(GenealogyApi::new(Arc::clone(&app))));
+        .add_service(GenealogyServiceServer::new(GenealogyApi::new(Arc::clone(&app))))
+        .add_service(VolumeServiceServer::new(VolumeApi::new(Arc::clone(&app))))
+        .add_service(OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app.operations))));
     tracing::info!(%local_addr, "serving");
     let task = tokio::spawn(async move {
         let served = router
@@ -112,6 +121,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
             })
             .await;
         health_reporter.set_not_serving::<GenealogyServiceServer<GenealogyApi>>().await;
+        health_reporter.set_not_serving::<VolumeServiceServer<VolumeApi>>().await;
         let flushed = {
             let app = Arc::clone(&app);
             tokio::task::spawn_blocking(move || app.store.flush()).await

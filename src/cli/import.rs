@@ -1,9 +1,10 @@
-//! `downline import --partners partners.csv`: the offline bulk load into a
-//! data directory that no server holds. All or nothing: every row is
-//! checked before anything is written; a bad row stops the import with its
-//! number and nothing is imported.
+//! `downline import --partners partners.csv --orders orders.csv`: the
+//! offline bulk load into a data directory that no server holds. All or
+//! nothing: every row is checked (and applied in memory) before anything is
+//! written; a bad row stops the import with its number and nothing is
+//! imported.
 
-use crate::engine::{Audit, EngineError, Genealogy, NewPartner};
+use crate::engine::{Audit, EngineError, Genealogy, Network, NewPartner};
 use crate::service::now_unix_ms;
 use crate::store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -20,8 +21,12 @@ pub struct ImportArgs {
     pub data_dir: PathBuf,
     /// A CSV file with the header `id,sponsor_id,joined_on` (an optional
     /// fourth column `display_name`). A sponsor may come after its recruits.
+    #[arg(long, required_unless_present = "orders")]
+    pub partners: Option<PathBuf>,
+    /// A CSV file with the header `order_id,partner_id,period,volume,kind`
+    /// (kind: retail, self or fee). Loaded after the partners.
     #[arg(long)]
-    pub partners: PathBuf,
+    pub orders: Option<PathBuf>,
 }
 
 /// The expected header, without the optional display_name column.
@@ -29,30 +34,54 @@ const HEADER: &str = "id,sponsor_id,joined_on";
 
 /// Runs the import and prints what it did.
 pub fn run(args: ImportArgs) -> Result<(), String> {
-    let started = Instant::now();
-    let (store, mut genealogy) = Store::open(&args.data_dir)
+    let (store, mut network) = Store::open(&args.data_dir)
         .map_err(|e| format!("cannot open {}: {e} (is a server running on it?)", args.data_dir.display()))?;
-    let rows = read_partners(&args.partners)?;
-    let read_s = started.elapsed().as_secs_f64();
-    let outcome = genealogy.import(&rows).map_err(|e| describe_row_error(&args.partners, e))?;
-    drop(rows);
-    let linked_s = started.elapsed().as_secs_f64();
-    let created = u64::from(outcome.created.end - outcome.created.start);
-    let bar = progress_bar(created, "writing");
-    let audit = Audit { actor: "downline import".into(), reason: "import".into(), at_unix_ms: now_unix_ms() };
-    store
-        .write_import(&genealogy, outcome.created.clone(), &audit, |n| bar.inc(n))
-        .map_err(|e| format!("writing to {}: {e}", args.data_dir.display()))?;
-    bar.finish_and_clear();
+    let partners = match &args.partners {
+        Some(path) => Some(import_partners(&mut network, path)?),
+        None => None,
+    };
+    let orders = match &args.orders {
+        Some(path) => Some(super::import_orders::apply(&mut network, path)?),
+        None => None,
+    };
+    let started = Instant::now();
+    if let Some(created) = partners {
+        let bar = progress_bar(u64::from(created.end - created.start), "writing");
+        let audit = Audit { actor: "downline import".into(), reason: "import".into(), at_unix_ms: now_unix_ms() };
+        store
+            .write_import(&network.genealogy, created, &audit, |n| bar.inc(n))
+            .map_err(|e| format!("writing to {}: {e}", args.data_dir.display()))?;
+        bar.finish_and_clear();
+    }
+    if let Some(recorded) = orders {
+        let bar = progress_bar(u64::from(recorded.end - recorded.start), "writing");
+        store
+            .write_orders(&network, recorded, |n| bar.inc(n))
+            .map_err(|e| format!("writing to {}: {e}", args.data_dir.display()))?;
+        bar.finish_and_clear();
+    }
     println!(
-        "imported {created} partners ({} unchanged) in {:.2} s: read {read_s:.2} s, linked {:.2} s, written and flushed {:.2} s; {} partners in total",
-        outcome.unchanged,
+        "written and flushed in {:.2} s; the data directory holds {} partners and {} orders",
         started.elapsed().as_secs_f64(),
-        linked_s - read_s,
-        started.elapsed().as_secs_f64() - linked_s,
-        genealogy.len()
+        network.genealogy.len(),
+        network.orders.len()
     );
-    check(&genealogy)
+    check(&network.genealogy)
+}
+
+/// Reads and links the partners in memory; returns the created range.
+fn import_partners(network: &mut Network, path: &Path) -> Result<std::ops::Range<u32>, String> {
+    let started = Instant::now();
+    let rows = read_partners(path)?;
+    let read_s = started.elapsed().as_secs_f64();
+    let outcome = network.import(&rows).map_err(|e| describe_row_error(path, e))?;
+    println!(
+        "partners: {} new, {} unchanged; read {read_s:.2} s, linked {:.2} s",
+        outcome.created.end - outcome.created.start,
+        outcome.unchanged,
+        started.elapsed().as_secs_f64() - read_s
+    );
+    Ok(outcome.created)
 }
 
 fn check(genealogy: &Genealogy) -> Result<(), String> {
@@ -63,11 +92,11 @@ fn check(genealogy: &Genealogy) -> Result<(), String> {
 }
 
 /// Turns "row N.field" into a message that also gives the file line.
-fn describe_row_error(path: &Path, err: EngineError) -> String {
+pub(super) fn describe_row_error(path: &Path, err: EngineError) -> String {
     format!("{}: {err} (rows count from 1 after the header; line = row + 1); nothing was imported", path.display())
 }
 
-fn progress_bar(total: u64, what: &str) -> ProgressBar {
+pub(super) fn progress_bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{msg:8} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")

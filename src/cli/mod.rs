@@ -3,6 +3,7 @@
 //! returns a message on failure.
 
 pub mod import;
+pub mod import_orders;
 pub mod loadtest;
 pub mod serve;
 

@@ -64,13 +64,7 @@ impl Genealogy {
 
     /// The change set of partners created by an import.
     pub fn created_change(&self, created: Range<u32>, audit: &Audit) -> ChangeSet {
-        ChangeSet {
-            touched: Vec::new(),
-            created,
-            audit: audit.clone(),
-            events: Vec::new(),
-            structure_version: self.structure_version,
-        }
+        ChangeSet { touched: Vec::new(), created, audit: audit.clone(), events: Vec::new(), ..ChangeSet::default() }
     }
 
     /// Splits rows into new ones (with their sponsor references) and

@@ -3,6 +3,7 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
+use super::period::Period;
 use super::status::Status;
 use std::ops::Range;
 
@@ -87,7 +88,8 @@ pub struct ChangeSet {
     pub audit: Audit,
     /// The other audit events, in order.
     pub events: Vec<GenealogyEvent>,
-    /// The genealogy's structure version after the write (see
-    /// `Genealogy::structure_version`).
-    pub structure_version: u64,
+    /// Orders this write recorded: a contiguous range of the order book.
+    pub orders: Range<u32>,
+    /// A period this write closed.
+    pub closed_period: Option<Period>,
 }

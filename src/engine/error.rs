@@ -15,11 +15,13 @@ pub enum EngineError {
         /// What is wrong with it, including the value.
         message: String,
     },
-    /// A referenced partner does not exist.
-    #[error("{field}: partner '{id}' not found")]
+    /// A referenced partner, order or period does not exist.
+    #[error("{field}: {what} '{id}' not found")]
     NotFound {
-        /// The request field that named the partner.
+        /// The request field that named it.
         field: String,
+        /// What it is: "partner", "period", ...
+        what: &'static str,
         /// The unknown id.
         id: String,
     },
@@ -53,9 +55,14 @@ impl EngineError {
         EngineError::InvalidArgument { field: field.into(), message: message.into() }
     }
 
-    /// Shorthand for [`EngineError::NotFound`].
+    /// Shorthand for [`EngineError::NotFound`] of a partner.
     pub fn not_found(field: impl Into<String>, id: impl Into<String>) -> Self {
-        EngineError::NotFound { field: field.into(), id: id.into() }
+        EngineError::NotFound { field: field.into(), what: "partner", id: id.into() }
+    }
+
+    /// Shorthand for [`EngineError::NotFound`] of something else.
+    pub fn not_found_what(field: impl Into<String>, what: &'static str, id: impl Into<String>) -> Self {
+        EngineError::NotFound { field: field.into(), what, id: id.into() }
     }
 
     /// Shorthand for [`EngineError::FailedPrecondition`].
@@ -70,7 +77,7 @@ impl EngineError {
             EngineError::InvalidArgument { field, message } => {
                 EngineError::InvalidArgument { field: join(field), message }
             }
-            EngineError::NotFound { field, id } => EngineError::NotFound { field: join(field), id },
+            EngineError::NotFound { field, what, id } => EngineError::NotFound { field: join(field), what, id },
             EngineError::AlreadyExists { field, id, detail } => {
                 EngineError::AlreadyExists { field: join(field), id, detail }
             }

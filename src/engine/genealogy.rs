@@ -111,6 +111,11 @@ impl Genealogy {
         self.depth[ix as usize]
     }
 
+    /// The number of direct recruits.
+    pub fn frontline_count_of(&self, ix: u32) -> u32 {
+        self.frontline[ix as usize]
+    }
+
     /// The size of a partner's downline.
     pub fn downline_count_of(&self, ix: u32) -> u32 {
         self.downline[ix as usize]

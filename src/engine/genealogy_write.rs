@@ -140,13 +140,8 @@ impl Genealogy {
             self.link_child(sponsor, ix);
             self.add_downline(sponsor, 1);
         }
-        let change = ChangeSet {
-            touched: Vec::new(),
-            created: ix..ix + 1,
-            audit,
-            events: Vec::new(),
-            structure_version: self.structure_version,
-        };
+        let change =
+            ChangeSet { touched: Vec::new(), created: ix..ix + 1, audit, events: Vec::new(), ..ChangeSet::default() };
         Ok(WriteOutcome { partner: ix, change: Some(change) })
     }
 
@@ -282,7 +277,7 @@ impl Genealogy {
 
     fn outcome(&self, ix: u32, touched: Vec<u32>, events: Vec<GenealogyEvent>) -> WriteOutcome {
         let audit = events.first().map(|e| e.audit.clone()).unwrap_or_default();
-        let change = ChangeSet { touched, created: ix..ix, audit, events, structure_version: self.structure_version };
+        let change = ChangeSet { touched, created: ix..ix, audit, events, ..ChangeSet::default() };
         WriteOutcome { partner: ix, change: Some(change) }
     }
 }

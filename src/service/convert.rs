@@ -1,6 +1,10 @@
 //! Conversions between proto messages and engine types.
 
-use crate::engine::{EventKind, GenealogyEvent, PartnerView, Status as PartnerStatus};
+use crate::engine::money::format_units;
+use crate::engine::{
+    EventKind, Genealogy, GenealogyEvent, Order, OrderKind, PartnerView, Status as PartnerStatus, VolumePlan,
+    VolumeView,
+};
 use crate::proto::v1 as pb;
 
 /// The proto enum of a partner status.
@@ -56,5 +60,64 @@ pub fn event_to_proto(sequence: u64, event: GenealogyEvent) -> pb::GenealogyEven
         new_sponsor_id: event.new_sponsor_id,
         old_status: event.old_status.map_or(pb::PartnerStatus::Unspecified, status_to_proto) as i32,
         new_status: status_to_proto(event.new_status) as i32,
+    }
+}
+
+/// The engine kind of a proto order kind; `None` for UNSPECIFIED or unknown.
+pub fn kind_from_proto(value: i32) -> Option<OrderKind> {
+    match pb::OrderKind::try_from(value).ok()? {
+        pb::OrderKind::Unspecified => None,
+        pb::OrderKind::Retail => Some(OrderKind::Retail),
+        pb::OrderKind::Self_ => Some(OrderKind::SelfPurchase),
+        pb::OrderKind::Fee => Some(OrderKind::Fee),
+    }
+}
+
+/// The proto kind of an engine kind.
+pub fn kind_to_proto(kind: OrderKind) -> pb::OrderKind {
+    match kind {
+        OrderKind::Retail => pb::OrderKind::Retail,
+        OrderKind::SelfPurchase => pb::OrderKind::Self_,
+        OrderKind::Fee => pb::OrderKind::Fee,
+    }
+}
+
+/// The proto message of a stored order.
+pub fn order_to_proto(g: &Genealogy, order: &Order) -> pb::Order {
+    pb::Order {
+        order_id: order.order_id.clone(),
+        partner_id: g.id(order.partner).to_owned(),
+        period: order.period.to_string(),
+        volume: order.volume_text(),
+        kind: kind_to_proto(order.kind) as i32,
+    }
+}
+
+/// The proto message of a partner's volumes.
+pub fn volumes_to_proto(partner_id: &str, period: &str, plan: &VolumePlan, view: &VolumeView) -> pb::Volumes {
+    let levels = view
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(k, l)| pb::LevelVolume {
+            level: k as u32 + 1,
+            volume: format_units(i128::from(l.volume_units)),
+            partner_count: u64::from(l.partners),
+            active_count: u64::from(l.active),
+        })
+        .collect();
+    pb::Volumes {
+        partner_id: partner_id.to_owned(),
+        period: period.to_owned(),
+        pv: format_units(i128::from(view.pv_units)),
+        rv: format_units(i128::from(view.rv_units)),
+        gv: format_units(i128::from(view.gv_units)),
+        levels,
+        level_capped_volume: format_units(view.level_capped_units()),
+        active: view.active,
+        frontline_count: u64::from(view.frontline),
+        active_frontline_count: u64::from(view.active_frontline),
+        plan_levels: plan.levels as u32,
+        compression: plan.compression,
     }
 }

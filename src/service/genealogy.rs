@@ -52,9 +52,9 @@ impl GenealogyService for GenealogyApi {
         let new = NewPartner::parse(&r.partner_id, &r.sponsor_id, &r.joined_on, &r.display_name)?;
         let view = self
             .app
-            .write(move |g| {
-                let outcome = g.create_partner(&new, audit)?;
-                Ok((g.view(outcome.partner), outcome.change))
+            .write(move |net| {
+                let outcome = net.create_partner(&new, audit)?;
+                Ok((net.genealogy.view(outcome.partner), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -62,7 +62,7 @@ impl GenealogyService for GenealogyApi {
 
     async fn get_partner(&self, request: Request<pb::GetPartnerRequest>) -> Result<Response<pb::Partner>, Status> {
         let r = request.into_inner();
-        let view = self.app.read(|g| Ok(g.view(g.lookup("partner_id", &r.partner_id)?)))?;
+        let view = self.app.read(|net| Ok(net.genealogy.view(net.genealogy.lookup("partner_id", &r.partner_id)?)))?;
         Ok(Response::new(partner_to_proto(view)))
     }
 
@@ -72,7 +72,8 @@ impl GenealogyService for GenealogyApi {
     ) -> Result<Response<pb::ListDownlineResponse>, Status> {
         let r = request.into_inner();
         let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-        let response = self.app.read(|g| {
+        let response = self.app.read(|net| {
+            let g = &net.genealogy;
             let root = g.lookup_live("partner_id", &r.partner_id)?;
             let cursor = match r.page_token.as_str() {
                 "" => None,
@@ -114,7 +115,8 @@ impl GenealogyService for GenealogyApi {
             0 => MAX_UPLINE_LEVELS,
             n => (n as usize).min(MAX_UPLINE_LEVELS),
         };
-        let members = self.app.read(|g| {
+        let members = self.app.read(|net| {
+            let g = &net.genealogy;
             let ix = g.lookup_live("partner_id", &r.partner_id)?;
             Ok(g.upline(ix, max_levels)
                 .into_iter()
@@ -131,9 +133,9 @@ impl GenealogyService for GenealogyApi {
         let r = request.into_inner();
         let view = self
             .app
-            .write(move |g| {
-                let outcome = g.move_partner(&r.partner_id, &r.new_sponsor_id, audit)?;
-                Ok((g.view(outcome.partner), outcome.change))
+            .write(move |net| {
+                let outcome = net.move_partner(&r.partner_id, &r.new_sponsor_id, audit)?;
+                Ok((net.genealogy.view(outcome.partner), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -150,9 +152,9 @@ impl GenealogyService for GenealogyApi {
             .ok_or_else(|| invalid("status", format!("{} is not ENROLLED, SUSPENDED or TERMINATED", r.status)))?;
         let view = self
             .app
-            .write(move |g| {
-                let outcome = g.set_status(&r.partner_id, status, audit)?;
-                Ok((g.view(outcome.partner), outcome.change))
+            .write(move |net| {
+                let outcome = net.set_status(&r.partner_id, status, audit)?;
+                Ok((net.genealogy.view(outcome.partner), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -166,7 +168,7 @@ impl GenealogyService for GenealogyApi {
         let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let partner = match r.partner_id.as_str() {
             "" => None,
-            id => Some(self.app.read(|g| Ok(g.lookup("partner_id", id)?))?),
+            id => Some(self.app.read(|net| Ok(net.genealogy.lookup("partner_id", id)?))?),
         };
         let partner_plus_one = partner.map_or(0, |p| p + 1);
         let after_seq = match r.page_token.as_str() {
@@ -180,11 +182,12 @@ impl GenealogyService for GenealogyApi {
             }
         };
         let app = Arc::clone(&self.app);
-        let (events, more) =
-            tokio::task::spawn_blocking(move || app.store.list_events(&app.genealogy.read(), partner, after_seq, size))
-                .await
-                .map_err(super::status::from_join)?
-                .map_err(from_store)?;
+        let (events, more) = tokio::task::spawn_blocking(move || {
+            app.store.list_events(&app.network.read().genealogy, partner, after_seq, size)
+        })
+        .await
+        .map_err(super::status::from_join)?
+        .map_err(from_store)?;
         let next_page_token = match (more, events.last()) {
             (true, Some(&(last, _))) => {
                 self.app.tokens.encode(EVENTS_TOKEN, &EventsToken { partner_plus_one, after_seq: last })
@@ -218,10 +221,10 @@ impl GenealogyService for GenealogyApi {
         }
         let (created, unchanged) = self
             .app
-            .write(move |g| {
-                let outcome = g.import(&rows)?;
+            .write(move |net| {
+                let outcome = net.import(&rows)?;
                 let count = u64::from(outcome.created.end - outcome.created.start);
-                let change = (count > 0).then(|| g.created_change(outcome.created, &audit));
+                let change = (count > 0).then(|| net.genealogy.created_change(outcome.created, &audit));
                 Ok(((count, outcome.unchanged), change))
             })
             .await?;

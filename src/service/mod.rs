@@ -3,10 +3,12 @@
 
 pub mod convert;
 pub mod genealogy;
+pub mod operations;
 pub mod page_token;
 pub mod status;
+pub mod volume;
 
-use crate::engine::{ChangeSet, EngineResult, Genealogy};
+use crate::engine::{ChangeSet, EngineResult, Network};
 use crate::store::Store;
 use page_token::TokenSigner;
 use parking_lot::RwLock;
@@ -20,20 +22,22 @@ const MAX_ACTOR_BYTES: usize = 128;
 
 /// The shared state of a running server.
 pub struct App {
-    /// The genealogy. Writers hold the write lock while they apply a change
+    /// The network. Writers hold the write lock while they apply a change
     /// and stage it in the store, so the store sees changes in engine order.
-    pub genealogy: RwLock<Genealogy>,
+    pub network: RwLock<Network>,
     /// The durable store.
     pub store: Store,
     /// Signs page tokens.
     pub tokens: TokenSigner,
+    /// Long-running operations.
+    pub operations: Arc<operations::Operations>,
 }
 
 impl App {
     /// The state of a server over an opened store and its genealogy.
-    pub fn new(store: Store, genealogy: Genealogy) -> Arc<App> {
+    pub fn new(store: Store, network: Network) -> Arc<App> {
         let tokens = TokenSigner::new(store.token_key());
-        Arc::new(App { genealogy: RwLock::new(genealogy), store, tokens })
+        Arc::new(App { network: RwLock::new(network), store, tokens, operations: Arc::default() })
     }
 
     /// Refuses every request once the store failed (fail-stop).
@@ -53,30 +57,41 @@ impl App {
     pub async fn write<T, F>(self: &Arc<Self>, op: F) -> Result<T, Status>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Genealogy) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
+        F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
+    {
+        let (value, ticket) = self.write_staged(op).await?;
+        self.store.wait_durable(ticket).await.map_err(status::from_store)?;
+        Ok(value)
+    }
+
+    /// Like [`App::write`] but returns the ticket instead of waiting for
+    /// it: a stream stages chunk after chunk and waits once, at the end.
+    pub async fn write_staged<T, F>(self: &Arc<Self>, op: F) -> Result<(T, u64), Status>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
     {
         self.check_healthy()?;
         let app = Arc::clone(self);
         let (value, ticket) = tokio::task::spawn_blocking(move || -> Result<(T, u64), Status> {
-            let mut genealogy = app.genealogy.write();
-            let (value, change) = op(&mut genealogy)?;
+            let mut network = app.network.write();
+            let (value, change) = op(&mut network)?;
             let ticket = match change {
-                Some(change) => app.store.stage(&change, &genealogy).map_err(status::from_store)?,
+                Some(change) => app.store.stage(&change, &network).map_err(status::from_store)?,
                 None => app.store.last_ticket(),
             };
             Ok((value, ticket))
         })
         .await
         .map_err(status::from_join)??;
-        self.store.wait_durable(ticket).await.map_err(status::from_store)?;
-        Ok(value)
+        Ok((value, ticket))
     }
 
     /// Runs a read under the read lock. Reads are bounded (pages, capped
     /// upline walks), so they run inline on the async thread.
-    pub fn read<T>(&self, op: impl FnOnce(&Genealogy) -> Result<T, Status>) -> Result<T, Status> {
+    pub fn read<T>(&self, op: impl FnOnce(&Network) -> Result<T, Status>) -> Result<T, Status> {
         self.check_healthy()?;
-        op(&self.genealogy.read())
+        op(&self.network.read())
     }
 }
 

@@ -7,6 +7,8 @@
 //! | `e` + event seq (u64) | `StoredEvent` (a creation block takes `count` seqs) |
 //! | `c` + first partner seq (u32) | the event seq of its creation block |
 //! | `x` + partner seq (u32) + event seq (u64) | empty: a partner's other events |
+//! | `o` + block seq (u64) | `OrderBlock`: orders in recording order |
+//! | `m:closed:` + period code (u32) | empty: a closed period |
 //! | `m:` + name | metadata (format, structure version, token key) |
 
 /// Partners per chunk: small enough that rewriting one per write is cheap
@@ -20,6 +22,10 @@ pub const EVENT: u8 = b'e';
 pub const CREATION: u8 = b'c';
 /// Prefix of the per-partner event index.
 pub const PARTNER_EVENT: u8 = b'x';
+/// Prefix of order blocks.
+pub const ORDER_BLOCK: u8 = b'o';
+/// Prefix of closed periods.
+pub const META_CLOSED: &[u8] = b"m:closed:";
 /// The on-disk format version.
 pub const META_FORMAT: &[u8] = b"m:format";
 /// The genealogy's structure version (u64).
@@ -86,4 +92,28 @@ pub fn partner_event(partner_seq: u32, event_seq: u64) -> [u8; 13] {
 /// The event seq of a per-partner index key.
 pub fn partner_event_seq(key: &[u8]) -> Option<u64> {
     read_u64(key, 5)
+}
+
+/// The key of an order block.
+pub fn order_block(seq: u64) -> [u8; 9] {
+    let mut key = [ORDER_BLOCK; 9];
+    key[1..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The seq of an order block key.
+pub fn order_block_seq(key: &[u8]) -> Option<u64> {
+    read_u64(key, 1)
+}
+
+/// The key that marks a period closed.
+pub fn closed_period(code: u32) -> Vec<u8> {
+    let mut key = META_CLOSED.to_vec();
+    key.extend_from_slice(&code.to_be_bytes());
+    key
+}
+
+/// The period code of a closed-period key.
+pub fn closed_period_code(key: &[u8]) -> Option<u32> {
+    read_u32(key, META_CLOSED.len())
 }

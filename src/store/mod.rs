@@ -11,9 +11,10 @@ mod events;
 pub mod group_commit;
 pub mod keys;
 mod load;
+mod orders;
 pub mod records;
 
-use crate::engine::{Audit, ChangeSet, Genealogy, NONE};
+use crate::engine::{Audit, ChangeSet, Genealogy, Network, VolumePlan, NONE};
 use group_commit::{FlushFailed, GroupCommit};
 use keys::CHUNK_PARTNERS;
 use prost::Message;
@@ -46,21 +47,30 @@ const IMPORT_BATCH_PARTNERS: u32 = 65_536;
 pub struct Store {
     db: sled::Db,
     next_event_seq: AtomicU64,
+    next_order_block: AtomicU64,
     commit: Arc<GroupCommit>,
     token_key: [u8; 16],
 }
 
 impl Store {
-    /// Opens (or creates) the data directory and rebuilds the genealogy.
-    pub fn open(path: &Path) -> Result<(Store, Genealogy), StoreError> {
+    /// Opens (or creates) the data directory and rebuilds the network:
+    /// the genealogy, the order book and every period's volumes.
+    pub fn open(path: &Path) -> Result<(Store, Network), StoreError> {
         let db = sled::Config::new().path(path).cache_capacity(256 << 20).open()?;
         load::check_format(&db)?;
         let token_key = load::token_key(&db)?;
         db.flush()?;
-        let genealogy = load::genealogy(&db)?;
-        let next_event_seq = load::next_event_seq(&db)?;
-        let store = Store { db, next_event_seq: AtomicU64::new(next_event_seq), commit: GroupCommit::new(), token_key };
-        Ok((store, genealogy))
+        let mut network = Network::new(load::genealogy(&db)?, VolumePlan::default());
+        orders::load(&db, &mut network)?;
+        network.rebuild_periods(&orders::closed_periods(&db)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let store = Store {
+            next_event_seq: AtomicU64::new(load::next_event_seq(&db)?),
+            next_order_block: AtomicU64::new(orders::next_block_seq(&db)?),
+            db,
+            commit: GroupCommit::new(),
+            token_key,
+        };
+        Ok((store, network))
     }
 
     /// Starts the group-commit flusher on the current tokio runtime.
@@ -82,13 +92,17 @@ impl Store {
     /// Writes a change set as one atomic batch and returns the ticket to
     /// wait on. Must be called under the engine's write lock, right after
     /// the engine applied the change, so that disk order is engine order and
-    /// `genealogy` holds the state to write.
-    pub fn stage(&self, change: &ChangeSet, genealogy: &Genealogy) -> Result<u64, StoreError> {
+    /// `network` holds the state to write.
+    pub fn stage(&self, change: &ChangeSet, network: &Network) -> Result<u64, StoreError> {
         if self.commit.has_failed() {
             return Err(FlushFailed.into());
         }
         let mut batch = sled::Batch::default();
-        self.add_change(&mut batch, change, genealogy);
+        self.add_change(&mut batch, change, &network.genealogy);
+        self.add_orders(&mut batch, network, change.orders.clone());
+        if let Some(period) = change.closed_period {
+            batch.insert(keys::closed_period(period.code()), &[]);
+        }
         if let Err(err) = self.db.apply_batch(batch) {
             // The engine already holds the change: fail-stop, never serve it.
             self.commit.fail();
@@ -161,7 +175,7 @@ impl Store {
             batch.insert(&keys::event(seq), StoredEvent::from_event(event).encode_to_vec());
             batch.insert(&keys::partner_event(event.partner_seq, seq), &[]);
         }
-        batch.insert(keys::META_STRUCTURE_VERSION, &change.structure_version.to_be_bytes());
+        batch.insert(keys::META_STRUCTURE_VERSION, &g.structure_version().to_be_bytes());
     }
 }
 

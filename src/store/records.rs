@@ -163,3 +163,55 @@ impl StoredEvent {
         })
     }
 }
+
+/// A block of orders, stored under `o` + block seq, in recording order.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct OrderBlock {
+    /// The orders.
+    #[prost(message, repeated, tag = "1")]
+    pub orders: Vec<StoredOrder>,
+}
+
+/// One order inside an [`OrderBlock`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StoredOrder {
+    /// The idempotency key.
+    #[prost(string, tag = "1")]
+    pub order_id: String,
+    /// The partner's seq.
+    #[prost(uint32, tag = "2")]
+    pub partner_seq: u32,
+    /// The period code (months since year 0).
+    #[prost(uint32, tag = "3")]
+    pub period: u32,
+    /// The volume in units of 0.0001.
+    #[prost(sint64, tag = "4")]
+    pub volume_units: i64,
+    /// The kind code (1 retail, 2 self, 3 fee).
+    #[prost(uint32, tag = "5")]
+    pub kind: u32,
+}
+
+impl StoredOrder {
+    /// The stored form of an order.
+    pub fn from_order(order: &crate::engine::Order) -> StoredOrder {
+        StoredOrder {
+            order_id: order.order_id.clone(),
+            partner_seq: order.partner,
+            period: order.period.code(),
+            volume_units: order.volume_units,
+            kind: u32::from(order.kind.code()),
+        }
+    }
+
+    /// The order, or `None` when a code is unknown.
+    pub fn to_order(&self) -> Option<crate::engine::Order> {
+        Some(crate::engine::Order {
+            order_id: self.order_id.clone(),
+            partner: self.partner_seq,
+            period: crate::engine::Period::from_code(self.period),
+            volume_units: self.volume_units,
+            kind: u8::try_from(self.kind).ok().and_then(crate::engine::OrderKind::from_code)?,
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! The orders part of `downline import`: reads `orders.csv` (as
+//! gen_network.py writes it) and records every order in memory, through the
+//! same checks as RecordOrder. The first bad row stops the import.
+
+use super::import::{describe_row_error, progress_bar};
+use crate::engine::{EngineError, Network, OrderKind, OrderRequest, Recorded};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::ops::Range;
+use std::path::Path;
+use std::time::Instant;
+
+/// The expected header.
+const HEADER: &str = "order_id,partner_id,period,volume,kind";
+
+/// Records every order of the file; returns the range of new orders.
+pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
+    let started = Instant::now();
+    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(size, "orders");
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = String::new();
+    let first = network.orders.len() as u32;
+    network.orders.reserve((size / 36) as usize);
+    let (mut row, mut repeated) = (0usize, 0u64);
+    loop {
+        line.clear();
+        let read = reader.read_line(&mut line).map_err(|e| format!("{}: {e}", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        bar.inc(read as u64);
+        let text = line.trim_end_matches(['\n', '\r']);
+        if row == 0 && !text.is_empty() {
+            if text.trim_start_matches('\u{feff}') != HEADER {
+                return Err(format!("{}: the header is '{text}', expected '{HEADER}'", path.display()));
+            }
+            row = 1;
+            continue;
+        }
+        if text.is_empty() {
+            continue;
+        }
+        let request = parse_row(text).map_err(|e| describe_row_error(path, e.in_row(&format!("row {row}"))))?;
+        match network.record_order(&request) {
+            Ok((_, Recorded::Repeated(_))) => repeated += 1,
+            Ok((_, Recorded::New(_))) => {}
+            Err(e) => return Err(describe_row_error(path, e.in_row(&format!("row {row}")))),
+        }
+        row += 1;
+    }
+    bar.finish_and_clear();
+    let end = network.orders.len() as u32;
+    println!(
+        "orders: {} new, {repeated} unchanged; read and applied {:.2} s",
+        end - first,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(first..end)
+}
+
+fn parse_row(text: &str) -> Result<OrderRequest, EngineError> {
+    let fields: Vec<&str> = text.split(',').collect();
+    if fields.len() != 5 {
+        return Err(EngineError::invalid("kind", format!("the row has {} columns, expected 5", fields.len())));
+    }
+    let kind = match fields[4].to_ascii_lowercase().as_str() {
+        "retail" => OrderKind::Retail,
+        "self" => OrderKind::SelfPurchase,
+        "fee" => OrderKind::Fee,
+        other => return Err(EngineError::invalid("kind", format!("'{other}' is not retail, self or fee"))),
+    };
+    Ok(OrderRequest {
+        order_id: fields[0].to_owned(),
+        partner_id: fields[1].to_owned(),
+        period: fields[2].to_owned(),
+        volume: fields[3].to_owned(),
+        kind,
+    })
+}

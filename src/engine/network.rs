@@ -1,0 +1,164 @@
+//! The network: the genealogy, the order book and the live volumes of every
+//! period, changed together. Every genealogy write goes through here so the
+//! open periods' volumes follow it at once.
+
+use super::bulk::ImportOutcome;
+use super::change::Audit;
+use super::error::{EngineError, EngineResult};
+use super::genealogy::{Genealogy, NONE};
+use super::genealogy_write::{NewPartner, WriteOutcome};
+use super::orders::OrderBook;
+use super::period::Period;
+use super::period_volumes::PeriodVolumes;
+use super::status::Status;
+use super::volume_plan::VolumePlan;
+use std::collections::BTreeMap;
+
+/// The most periods held (open and closed): each costs about
+/// `(40 + 16 × levels)` bytes per partner.
+pub const MAX_PERIODS: usize = 36;
+
+/// Everything the engine knows about one sales network.
+#[derive(Default)]
+pub struct Network {
+    /// The sponsor tree.
+    pub genealogy: Genealogy,
+    /// Every order ever recorded.
+    pub orders: OrderBook,
+    /// The volume settings in force.
+    pub plan: VolumePlan,
+    pub(super) periods: BTreeMap<Period, PeriodVolumes>,
+}
+
+impl Network {
+    /// A network over a genealogy, with no orders.
+    pub fn new(genealogy: Genealogy, plan: VolumePlan) -> Network {
+        Network { genealogy, orders: OrderBook::default(), plan, periods: BTreeMap::new() }
+    }
+
+    /// The periods held, in order.
+    pub fn periods(&self) -> impl Iterator<Item = &PeriodVolumes> {
+        self.periods.values()
+    }
+
+    /// The volumes of a period, or NOT_FOUND when it has no orders.
+    pub fn period(&self, period: Period) -> EngineResult<&PeriodVolumes> {
+        self.periods
+            .get(&period)
+            .ok_or_else(|| EngineError::not_found_what("period", "period with orders", period.to_string()))
+    }
+
+    /// Creates a partner (see [`Genealogy::create_partner`]).
+    pub fn create_partner(&mut self, new: &NewPartner, audit: Audit) -> EngineResult<WriteOutcome> {
+        let outcome = self.genealogy.create_partner(new, audit)?;
+        if outcome.change.is_some() {
+            self.attach_new(outcome.partner..outcome.partner + 1);
+        }
+        Ok(outcome)
+    }
+
+    /// Imports partners (see [`Genealogy::import`]).
+    pub fn import(&mut self, rows: &[NewPartner]) -> EngineResult<ImportOutcome> {
+        let outcome = self.genealogy.import(rows)?;
+        self.attach_new(outcome.created.clone());
+        Ok(outcome)
+    }
+
+    fn attach_new(&mut self, created: std::ops::Range<u32>) {
+        let (g, plan) = (&self.genealogy, &self.plan);
+        for volumes in self.periods.values_mut().filter(|p| !p.closed) {
+            volumes.grow(g.len());
+            for x in created.clone() {
+                let active = volumes.is_active(g, plan, x);
+                volumes.apply_subtree(g, plan, x, g.sponsor_of(x), active, 1);
+            }
+        }
+    }
+
+    /// Moves a partner (see [`Genealogy::move_partner`]); its group volume
+    /// leaves the old upline and joins the new one.
+    pub fn move_partner(&mut self, partner_id: &str, new_sponsor_id: &str, audit: Audit) -> EngineResult<WriteOutcome> {
+        let old_sponsor = self.genealogy.find(partner_id).map(|x| self.genealogy.sponsor_of(x));
+        let outcome = self.genealogy.move_partner(partner_id, new_sponsor_id, audit)?;
+        if let (Some(_), Some(old)) = (&outcome.change, old_sponsor) {
+            let x = outcome.partner;
+            let (g, plan) = (&self.genealogy, &self.plan);
+            for volumes in self.periods.values_mut().filter(|p| !p.closed) {
+                let active = volumes.is_active(g, plan, x);
+                volumes.apply_subtree(g, plan, x, old, active, -1);
+                volumes.apply_subtree(g, plan, x, g.sponsor_of(x), active, 1);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Sets a partner's status (see [`Genealogy::set_status`]). A change of
+    /// activity re-levels its downline for its upline; a termination takes
+    /// its own volume out of the open periods and hands its recruits, with
+    /// their volume, to its sponsor.
+    pub fn set_status(&mut self, partner_id: &str, status: Status, audit: Audit) -> EngineResult<WriteOutcome> {
+        let before = self.genealogy.find(partner_id).map(|x| {
+            let was_active: Vec<bool> =
+                self.periods.values().map(|v| !v.closed && v.is_active(&self.genealogy, &self.plan, x)).collect();
+            (self.genealogy.sponsor_of(x), was_active)
+        });
+        let outcome = self.genealogy.set_status(partner_id, status, audit)?;
+        let (Some(change), Some((sponsor, was_active))) = (&outcome.change, before) else {
+            return Ok(outcome);
+        };
+        let x = outcome.partner;
+        let recruits: Vec<u32> = change.touched.iter().copied().filter(|&t| t != x).collect();
+        let (g, plan) = (&self.genealogy, &self.plan);
+        for (volumes, was) in self.periods.values_mut().zip(was_active) {
+            if volumes.closed || sponsor == NONE && status != Status::Terminated {
+                continue;
+            }
+            if status == Status::Terminated {
+                if sponsor != NONE {
+                    volumes.apply_subtree(g, plan, x, sponsor, was, -1);
+                    for &c in &recruits {
+                        let active = volumes.is_active(g, plan, c);
+                        volumes.apply_subtree(g, plan, c, sponsor, active, 1);
+                    }
+                }
+                volumes.clear(x);
+                continue;
+            }
+            let now = volumes.is_active(g, plan, x);
+            if now != was {
+                volumes.apply_subtree(g, plan, x, sponsor, was, -1);
+                volumes.apply_subtree(g, plan, x, sponsor, now, 1);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Opens a period for its first order, within the [`MAX_PERIODS`] limit.
+    pub(super) fn period_for_order(&mut self, period: Period) -> EngineResult<&mut PeriodVolumes> {
+        if !self.periods.contains_key(&period) {
+            if self.periods.len() >= MAX_PERIODS {
+                return Err(EngineError::ResourceExhausted(format!(
+                    "period: {period} would be period number {} held in memory; at most {MAX_PERIODS} are",
+                    MAX_PERIODS + 1
+                )));
+            }
+            let volumes = PeriodVolumes::new(period, &self.plan, self.genealogy.len());
+            self.periods.insert(period, volumes);
+            self.relevel_from_scratch(period);
+        }
+        let volumes = self.periods.get_mut(&period).expect("inserted above");
+        Ok(volumes)
+    }
+
+    /// Closes a period: it takes no more orders and its volumes freeze.
+    /// Closing a closed period changes nothing (returns false).
+    pub fn close_period(&mut self, period: Period) -> EngineResult<bool> {
+        let volumes = self
+            .periods
+            .get_mut(&period)
+            .ok_or_else(|| EngineError::not_found_what("period", "period with orders", period.to_string()))?;
+        let changed = !volumes.closed;
+        volumes.closed = true;
+        Ok(changed)
+    }
+}

@@ -1,0 +1,229 @@
+//! `downline.v1.VolumeService`: orders, live volumes, periods and the
+//! recalculation from scratch.
+
+use super::convert::{kind_from_proto, order_to_proto, volumes_to_proto};
+use super::status::from_engine;
+use super::App;
+use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded};
+use crate::proto::v1 as pb;
+use pb::volume_service_server::VolumeService;
+use std::sync::Arc;
+use std::time::Instant;
+use tonic::{Request, Response, Status, Streaming};
+
+/// The refused orders listed in a RecordOrders answer (the count is exact).
+const MAX_LISTED_REFUSALS: usize = 1000;
+/// Recalculations allowed to run at once (each holds a copy of a period).
+const MAX_RUNNING_RECALCULATIONS: usize = 2;
+
+/// The service over the shared [`App`].
+pub struct VolumeApi {
+    app: Arc<App>,
+}
+
+impl VolumeApi {
+    /// The service of a server.
+    pub fn new(app: Arc<App>) -> VolumeApi {
+        VolumeApi { app }
+    }
+}
+
+/// Checks the shape of a proto order; the engine checks the rest.
+fn order_request(order: Option<pb::Order>) -> Result<OrderRequest, EngineError> {
+    let o = order.ok_or_else(|| EngineError::invalid("order", "is missing"))?;
+    let kind = kind_from_proto(o.kind)
+        .ok_or_else(|| EngineError::invalid("kind", format!("{} is not RETAIL, SELF or FEE", o.kind)))?;
+    Ok(OrderRequest { order_id: o.order_id, partner_id: o.partner_id, period: o.period, volume: o.volume, kind })
+}
+
+fn order_change(recorded: Recorded) -> Option<ChangeSet> {
+    match recorded {
+        Recorded::New(ix) => Some(ChangeSet { orders: ix..ix + 1, ..ChangeSet::default() }),
+        Recorded::Repeated(_) => None,
+    }
+}
+
+#[tonic::async_trait]
+impl VolumeService for VolumeApi {
+    async fn record_order(&self, request: Request<pb::RecordOrderRequest>) -> Result<Response<pb::Order>, Status> {
+        let order = order_request(request.into_inner().order)?;
+        let stored = self
+            .app
+            .write(move |net| {
+                let (order, recorded) = net.record_order(&order)?;
+                Ok((order_to_proto(&net.genealogy, &order), order_change(recorded)))
+            })
+            .await?;
+        Ok(Response::new(stored))
+    }
+
+    async fn record_orders(
+        &self,
+        request: Request<Streaming<pb::RecordOrdersRequest>>,
+    ) -> Result<Response<pb::RecordOrdersResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut answer = pb::RecordOrdersResponse::default();
+        let mut position = 0u64;
+        let mut last_ticket = None;
+        while let Some(chunk) = stream.message().await? {
+            let first_position = position + 1;
+            position += chunk.orders.len() as u64;
+            let (tally, ticket) =
+                self.app.write_staged(move |net| Ok(record_chunk(net, chunk.orders, first_position))).await?;
+            let (recorded, repeated, refused, change) = tally;
+            answer.recorded_count += recorded;
+            answer.repeated_count += repeated;
+            answer.refused_count += refused.len() as u64;
+            let room = MAX_LISTED_REFUSALS.saturating_sub(answer.refused.len());
+            answer.refused.extend(refused.into_iter().take(room));
+            if change {
+                last_ticket = Some(ticket);
+            }
+        }
+        if let Some(ticket) = last_ticket {
+            self.app.store.wait_durable(ticket).await.map_err(super::status::from_store)?;
+        }
+        tracing::info!(
+            recorded = answer.recorded_count,
+            repeated = answer.repeated_count,
+            refused = answer.refused_count,
+            "orders recorded"
+        );
+        Ok(Response::new(answer))
+    }
+
+    async fn get_volumes(&self, request: Request<pb::GetVolumesRequest>) -> Result<Response<pb::Volumes>, Status> {
+        let r = request.into_inner();
+        let volumes = self.app.read(|net| {
+            let view = net.volumes(&r.partner_id, &r.period)?;
+            Ok(volumes_to_proto(&r.partner_id, &r.period, &net.plan, &view))
+        })?;
+        Ok(Response::new(volumes))
+    }
+
+    async fn list_periods(
+        &self,
+        _: Request<pb::ListPeriodsRequest>,
+    ) -> Result<Response<pb::ListPeriodsResponse>, Status> {
+        let periods = self.app.read(|net| {
+            Ok(net
+                .periods()
+                .map(|p| pb::PeriodSummary {
+                    period: p.period.to_string(),
+                    closed: p.closed,
+                    order_count: p.order_count(),
+                })
+                .collect())
+        })?;
+        Ok(Response::new(pb::ListPeriodsResponse { periods }))
+    }
+
+    async fn close_period(
+        &self,
+        request: Request<pb::ClosePeriodRequest>,
+    ) -> Result<Response<pb::PeriodSummary>, Status> {
+        let period = Period::parse("period", &request.into_inner().period)?;
+        let summary = self
+            .app
+            .write(move |net| {
+                let changed = net.close_period(period)?;
+                let count = net.period(period)?.order_count();
+                let change = changed.then(|| ChangeSet { closed_period: Some(period), ..ChangeSet::default() });
+                Ok((pb::PeriodSummary { period: period.to_string(), closed: true, order_count: count }, change))
+            })
+            .await?;
+        Ok(Response::new(summary))
+    }
+
+    async fn recalculate_volumes(
+        &self,
+        request: Request<pb::RecalculateVolumesRequest>,
+    ) -> Result<Response<pb::Operation>, Status> {
+        let period = Period::parse("period", &request.into_inner().period)?;
+        self.app.read(|net| {
+            let volumes = net.period(period)?;
+            if volumes.closed {
+                return Err(from_engine(EngineError::precondition(
+                    "period",
+                    format!("period {period} is closed: its volumes are frozen"),
+                )));
+            }
+            Ok(())
+        })?;
+        if self.app.operations.running("recalculate") >= MAX_RUNNING_RECALCULATIONS {
+            return Err(Status::resource_exhausted(format!(
+                "period: {MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"
+            )));
+        }
+        let op = self.app.operations.start(&format!("recalculate-{period}"));
+        let (app, state) = (Arc::clone(&self.app), Arc::clone(&op));
+        rayon::spawn(move || run_recalculation(&app, &state, period));
+        Ok(Response::new(op.to_proto()))
+    }
+}
+
+/// Records one chunk of a stream under one lock; refusals keep their position.
+fn record_chunk(
+    net: &mut crate::engine::Network,
+    orders: Vec<pb::Order>,
+    first_position: u64,
+) -> ((u64, u64, Vec<pb::RefusedOrder>, bool), Option<ChangeSet>) {
+    let (mut recorded, mut repeated, mut refused) = (0u64, 0u64, Vec::new());
+    let start = net.orders.len() as u32;
+    for (i, order) in orders.into_iter().enumerate() {
+        let order_id = order.order_id.clone();
+        match order_request(Some(order)).and_then(|r| net.record_order(&r)) {
+            Ok((_, Recorded::New(_))) => recorded += 1,
+            Ok((_, Recorded::Repeated(_))) => repeated += 1,
+            Err(err) => {
+                let status = from_engine(err);
+                refused.push(pb::RefusedOrder {
+                    position: first_position + i as u64,
+                    order_id,
+                    code: status.code() as i32,
+                    message: status.message().to_owned(),
+                });
+            }
+        }
+    }
+    let end = net.orders.len() as u32;
+    let change = (end > start).then(|| ChangeSet { orders: start..end, ..ChangeSet::default() });
+    ((recorded, repeated, refused, change.is_some()), change)
+}
+
+/// The body of a recalculation operation, on a rayon thread.
+fn run_recalculation(app: &App, op: &super::operations::OperationState, period: Period) {
+    op.set_phase("snapshot");
+    let started = Instant::now();
+    let snapshot = app.network.read().recalc_snapshot(period);
+    let snapshot_ms = started.elapsed().as_millis() as u64;
+    let result = match snapshot {
+        Err(err) => {
+            let status = from_engine(err);
+            pb::operation::Result::Error(pb::OperationError {
+                code: status.code() as i32,
+                message: status.message().to_owned(),
+            })
+        }
+        Ok(snapshot) => {
+            op.total.store(snapshot.partners() as u64, std::sync::atomic::Ordering::Release);
+            op.set_phase("rollup");
+            let rolled = Instant::now();
+            let report = snapshot.run(&op.done);
+            let rollup_ms = rolled.elapsed().as_millis() as u64;
+            if report.differences > 0 {
+                tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
+            }
+            tracing::info!(%period, partners = report.partners, snapshot_ms, rollup_ms, differences = report.differences, "recalculation done");
+            pb::operation::Result::Recalculation(pb::RecalculationResult {
+                period: period.to_string(),
+                partner_count: report.partners,
+                difference_count: report.differences,
+                first_difference: report.first_difference.unwrap_or_default(),
+                rollup_ms,
+                snapshot_ms,
+            })
+        }
+    };
+    op.finish(result);
+}

@@ -1,0 +1,93 @@
+//! Orders and closed periods on disk: orders are append-only, so they are
+//! written in blocks (one per write, up to `MAX_ORDER_BLOCK` orders), which
+//! keeps a bulk load of millions to a few hundred sled keys.
+
+use super::keys;
+use super::records::{OrderBlock, StoredOrder};
+use super::{Store, StoreError};
+use crate::engine::{Network, Period};
+use prost::Message;
+use std::ops::Range;
+use std::sync::atomic::Ordering;
+
+/// The most orders in one block.
+const MAX_ORDER_BLOCK: u32 = 4096;
+
+impl Store {
+    /// Adds the orders `range` of the book to a batch, in blocks.
+    pub(super) fn add_orders(&self, batch: &mut sled::Batch, net: &Network, range: Range<u32>) {
+        let mut first = range.start;
+        while first < range.end {
+            let end = range.end.min(first + MAX_ORDER_BLOCK);
+            let orders = (first..end).map(|ix| StoredOrder::from_order(&net.orders.get(ix))).collect();
+            let seq = self.next_order_block.fetch_add(1, Ordering::AcqRel);
+            batch.insert(&keys::order_block(seq), OrderBlock { orders }.encode_to_vec());
+            first = end;
+        }
+    }
+
+    /// Persists orders recorded offline (`downline import --orders`), then
+    /// flushes.
+    pub fn write_orders(
+        &self,
+        net: &Network,
+        range: Range<u32>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), StoreError> {
+        let mut first = range.start;
+        while first < range.end {
+            let end = range.end.min(first.saturating_add(64 * MAX_ORDER_BLOCK));
+            let mut batch = sled::Batch::default();
+            self.add_orders(&mut batch, net, first..end);
+            self.db.apply_batch(batch)?;
+            progress(u64::from(end - first));
+            first = end;
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+/// The block seq the next order block gets.
+pub(super) fn next_block_seq(db: &sled::Db) -> Result<u64, StoreError> {
+    match db.scan_prefix([keys::ORDER_BLOCK]).next_back() {
+        None => Ok(1),
+        Some(entry) => {
+            let key = entry?.0;
+            Ok(keys::order_block_seq(&key).ok_or_else(|| StoreError::Corrupt("bad order block key".into()))? + 1)
+        }
+    }
+}
+
+/// Loads every order into the network's book, in recording order.
+pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
+    for entry in db.scan_prefix([keys::ORDER_BLOCK]) {
+        let (key, value) = entry?;
+        let seq = keys::order_block_seq(&key).unwrap_or(0);
+        let block =
+            OrderBlock::decode(value.as_ref()).map_err(|e| StoreError::Corrupt(format!("order block {seq}: {e}")))?;
+        net.orders.reserve(block.orders.len());
+        for stored in &block.orders {
+            let order = stored
+                .to_order()
+                .filter(|o| (o.partner as usize) < net.genealogy.len())
+                .ok_or_else(|| StoreError::Corrupt(format!("order '{}' in block {seq} is damaged", stored.order_id)))?;
+            if net.orders.find(&order.order_id).is_some() {
+                return Err(StoreError::Corrupt(format!("order '{}' is stored twice", order.order_id)));
+            }
+            net.orders.push(&order).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The closed periods.
+pub(super) fn closed_periods(db: &sled::Db) -> Result<Vec<Period>, StoreError> {
+    let mut closed = Vec::new();
+    for entry in db.scan_prefix(keys::META_CLOSED) {
+        let key = entry?.0;
+        let code = keys::closed_period_code(&key).ok_or_else(|| StoreError::Corrupt("bad closed period key".into()))?;
+        closed.push(Period::from_code(code));
+    }
+    Ok(closed)
+}
