@@ -13,6 +13,9 @@ use tonic::{Request, Response, Status, Streaming};
 
 /// The refused orders listed in a RecordOrders answer (the count is exact).
 const MAX_LISTED_REFUSALS: usize = 1000;
+/// Orders recorded under one hold of the write lock: bounds how long a bulk
+/// stream can keep real-time queries waiting (about 1 ms).
+const ORDERS_PER_LOCK: usize = 1024;
 /// Recalculations allowed to run at once (each holds a copy of a period).
 const MAX_RUNNING_RECALCULATIONS: usize = 2;
 
@@ -66,18 +69,17 @@ impl VolumeService for VolumeApi {
         let mut position = 0u64;
         let mut last_ticket = None;
         while let Some(chunk) = stream.message().await? {
-            let first_position = position + 1;
-            position += chunk.orders.len() as u64;
-            let (tally, ticket) =
-                self.app.write_staged(move |net| Ok(record_chunk(net, chunk.orders, first_position))).await?;
-            let (recorded, repeated, refused, change) = tally;
-            answer.recorded_count += recorded;
-            answer.repeated_count += repeated;
-            answer.refused_count += refused.len() as u64;
-            let room = MAX_LISTED_REFUSALS.saturating_sub(answer.refused.len());
-            answer.refused.extend(refused.into_iter().take(room));
-            if change {
-                last_ticket = Some(ticket);
+            let mut orders = chunk.orders;
+            while !orders.is_empty() {
+                let rest = orders.split_off(orders.len().min(ORDERS_PER_LOCK));
+                let part = std::mem::replace(&mut orders, rest);
+                let first_position = position + 1;
+                position += part.len() as u64;
+                let (tally, ticket) =
+                    self.app.write_staged(move |net| Ok(record_chunk(net, part, first_position))).await?;
+                if tally.record(&mut answer) {
+                    last_ticket = Some(ticket);
+                }
             }
         }
         if let Some(ticket) = last_ticket {
@@ -162,12 +164,32 @@ impl VolumeService for VolumeApi {
     }
 }
 
+/// What one chunk of a stream did.
+struct ChunkTally {
+    recorded: u64,
+    repeated: u64,
+    refused: Vec<pb::RefusedOrder>,
+    changed: bool,
+}
+
+impl ChunkTally {
+    /// Adds the chunk to the answer; true when it changed something.
+    fn record(self, answer: &mut pb::RecordOrdersResponse) -> bool {
+        answer.recorded_count += self.recorded;
+        answer.repeated_count += self.repeated;
+        answer.refused_count += self.refused.len() as u64;
+        let room = MAX_LISTED_REFUSALS.saturating_sub(answer.refused.len());
+        answer.refused.extend(self.refused.into_iter().take(room));
+        self.changed
+    }
+}
+
 /// Records one chunk of a stream under one lock; refusals keep their position.
 fn record_chunk(
     net: &mut crate::engine::Network,
     orders: Vec<pb::Order>,
     first_position: u64,
-) -> ((u64, u64, Vec<pb::RefusedOrder>, bool), Option<ChangeSet>) {
+) -> (ChunkTally, Option<ChangeSet>) {
     let (mut recorded, mut repeated, mut refused) = (0u64, 0u64, Vec::new());
     let start = net.orders.len() as u32;
     for (i, order) in orders.into_iter().enumerate() {
@@ -188,7 +210,7 @@ fn record_chunk(
     }
     let end = net.orders.len() as u32;
     let change = (end > start).then(|| ChangeSet { orders: start..end, ..ChangeSet::default() });
-    ((recorded, repeated, refused, change.is_some()), change)
+    (ChunkTally { recorded, repeated, refused, changed: change.is_some() }, change)
 }
 
 /// The body of a recalculation operation, on a rayon thread.
