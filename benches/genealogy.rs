@@ -253,7 +253,8 @@ fn bench_store(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("a temp dir");
     let (store, mut network) = Store::open(dir.path()).expect("a fresh store");
     let joined = Date::parse("2026-11-28").expect("a date");
-    let root = network.genealogy.create_partner(&new_partner("r".into(), String::new(), joined), audit()).expect("a root");
+    let root =
+        network.genealogy.create_partner(&new_partner("r".into(), String::new(), joined), audit()).expect("a root");
     store.stage(&root.change.expect("created"), &network).expect("staged");
     store.flush().expect("flushed");
     let mut rng = StdRng::seed_from_u64(SEED);

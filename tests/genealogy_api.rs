@@ -137,7 +137,11 @@ async fn list_downline_is_breadth_first_for_every_page_size() {
     // max_depth cuts levels; a max_depth beyond the tree lists everything.
     for (depth, len) in [(1, 3), (2, 6), (3, 9), (4, 9), (100, 9)] {
         for size in [1, 2, 3] {
-            assert_eq!(downline_ids(c, "root", depth, size).await, full[..len].to_vec(), "max_depth {depth} size {size}");
+            assert_eq!(
+                downline_ids(c, "root", depth, size).await,
+                full[..len].to_vec(),
+                "max_depth {depth} size {size}"
+            );
         }
     }
     // Exact page boundaries: a full last page still ends with an empty token.
@@ -177,10 +181,7 @@ async fn downline_token_keeps_working_after_a_plain_creation() {
         rest.extend(page.members.into_iter().map(|m| (m.level, m.partner.unwrap().partner_id)));
         token = page.next_page_token;
     }
-    assert_eq!(
-        rest,
-        ids(&[(1, "c"), (2, "b1"), (2, "a1"), (2, "a2"), (2, "c1"), (3, "b1x"), (3, "b1y"), (3, "a1x")])
-    );
+    assert_eq!(rest, ids(&[(1, "c"), (2, "b1"), (2, "a1"), (2, "a2"), (2, "c1"), (3, "b1x"), (3, "b1y"), (3, "a1x")]));
     // The same token can be replayed: it is not single-use.
     let replay = downline_page(c, "root", 0, 2, &first.next_page_token).await.expect("replay");
     let replayed: Vec<&str> = replay.members.iter().map(|m| m.partner.as_ref().unwrap().partner_id.as_str()).collect();
@@ -251,7 +252,11 @@ async fn get_upline_is_nearest_first() {
     let partners: Vec<pb::Partner> = response.members.into_iter().map(|m| m.partner.unwrap()).collect();
     assert_eq!(
         partners,
-        [partner("b1", "b", Enrolled, 2, 2, 2), partner("b", "root", Enrolled, 1, 1, 3), partner("root", "", Enrolled, 0, 3, 9)]
+        [
+            partner("b1", "b", Enrolled, 2, 2, 2),
+            partner("b", "root", Enrolled, 1, 1, 3),
+            partner("root", "", Enrolled, 0, 3, 9)
+        ]
     );
     h.stop().await;
 }

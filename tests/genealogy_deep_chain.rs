@@ -28,7 +28,11 @@ fn id(i: u32) -> String {
 }
 
 fn sponsor(i: u32) -> String {
-    if i == 0 { String::new() } else { id(i - 1) }
+    if i == 0 {
+        String::new()
+    } else {
+        id(i - 1)
+    }
 }
 
 /// The rows of one call, deepest first: sponsors come after their recruits.
@@ -58,7 +62,8 @@ async fn check_moved(c: &mut Client) {
     assert_eq!(get(c, &id(N - 1)).await, chain_partner(N - 1, N - MIDDLE, 0, 0));
     assert_eq!(get(c, &id(1)).await, chain_partner(1, 1, 1, u64::from(MIDDLE - 2)));
     let first = downline_page(c, &id(0), 0, 4, "").await.expect("root page");
-    let listed: Vec<(u32, String)> = first.members.into_iter().map(|m| (m.level, m.partner.unwrap().partner_id)).collect();
+    let listed: Vec<(u32, String)> =
+        first.members.into_iter().map(|m| (m.level, m.partner.unwrap().partner_id)).collect();
     assert_eq!(listed, [(1, id(1)), (1, id(MIDDLE)), (2, id(2)), (2, id(MIDDLE + 1))]);
     let upline = upline_ids(c, &id(N - 1), 0).await;
     assert_eq!(upline.len(), 10_000);

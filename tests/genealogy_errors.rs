@@ -61,10 +61,24 @@ async fn malformed_fields_are_invalid_argument_naming_the_field() {
     }
     // The message says what is wrong.
     expect_err(c.create_partner(req("", "root", JOINED)).await, Code::InvalidArgument, &["partner_id", "empty"]);
-    expect_err(c.create_partner(req(&too_long, "root", JOINED)).await, Code::InvalidArgument, &["partner_id", "65", "64"]);
+    expect_err(
+        c.create_partner(req(&too_long, "root", JOINED)).await,
+        Code::InvalidArgument,
+        &["partner_id", "65", "64"],
+    );
     expect_err(c.create_partner(req("a b", "root", JOINED)).await, Code::InvalidArgument, &["partner_id", "' '"]);
 
-    for bad_date in ["2026-02-30", "26-01-01", "2025-02-29", "2026-13-01", "2026-1-01", "2026/01/01", "1899-12-31", "3000-01-01", ""] {
+    for bad_date in [
+        "2026-02-30",
+        "26-01-01",
+        "2025-02-29",
+        "2026-13-01",
+        "2026-1-01",
+        "2026/01/01",
+        "1899-12-31",
+        "3000-01-01",
+        "",
+    ] {
         let result = c.create_partner(req("new", "root", bad_date)).await;
         expect_err(result, Code::InvalidArgument, &["joined_on", "YYYY-MM-DD"]);
     }
@@ -80,7 +94,11 @@ async fn malformed_fields_are_invalid_argument_naming_the_field() {
 
     // Unknown partners are NOT_FOUND, naming the field and the id.
     let nf = Code::NotFound;
-    expect_err(c.get_partner(pb::GetPartnerRequest { partner_id: "ghost".into() }).await, nf, &["partner_id", "'ghost'"]);
+    expect_err(
+        c.get_partner(pb::GetPartnerRequest { partner_id: "ghost".into() }).await,
+        nf,
+        &["partner_id", "'ghost'"],
+    );
     expect_err(c.create_partner(row("new", "ghost")).await, nf, &["sponsor_id", "'ghost'"]);
     expect_err(downline_page(c, "ghost", 0, 10, "").await, nf, &["partner_id", "ghost"]);
     let upline = c.get_upline(pb::GetUplineRequest { partner_id: "ghost".into(), max_levels: 1 }).await;
@@ -115,7 +133,9 @@ async fn bad_page_tokens_are_invalid_argument() {
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
     let truncated = root_token[..root_token.len() - 2].to_owned();
-    for garbage in ["x", "%%%", "AAAAAAAAAAAAAAAAAAAAAA", &tampered, &truncated, &"A".repeat(300), &format!("{root_token}=")] {
+    for garbage in
+        ["x", "%%%", "AAAAAAAAAAAAAAAAAAAAAA", &tampered, &truncated, &"A".repeat(300), &format!("{root_token}=")]
+    {
         expect_err(downline_page(c, "root", 0, 2, garbage).await, ia, &["page_token"]);
         expect_err(events_page(c, "", 2, garbage).await, ia, &["page_token"]);
     }
@@ -158,8 +178,16 @@ async fn a_bad_import_row_imports_nothing() {
     let before = state(c).await;
     let good = || vec![row("g1", "root"), row("g2", "g1")];
     let cases: Vec<(Chunks, Code, Vec<&str>)> = vec![
-        (vec![good(), vec![req("g3", "g2", "2026-02-30")]], Code::InvalidArgument, vec!["row 3.joined_on", "2026-02-30"]),
-        (vec![good(), vec![row("g3", "g2"), req("g4", "g3", "26-01-01")]], Code::InvalidArgument, vec!["row 4.joined_on"]),
+        (
+            vec![good(), vec![req("g3", "g2", "2026-02-30")]],
+            Code::InvalidArgument,
+            vec!["row 3.joined_on", "2026-02-30"],
+        ),
+        (
+            vec![good(), vec![row("g3", "g2"), req("g4", "g3", "26-01-01")]],
+            Code::InvalidArgument,
+            vec!["row 4.joined_on"],
+        ),
         (vec![vec![row("g 1", "root")]], Code::InvalidArgument, vec!["row 1.partner_id"]),
         (vec![good(), vec![row("g3", "bad sponsor")]], Code::InvalidArgument, vec!["row 3.sponsor_id"]),
         (vec![good(), vec![row("g3", "ghost")]], Code::NotFound, vec!["row 3.sponsor_id", "ghost"]),

@@ -106,8 +106,12 @@ async fn a_restart_shows_everything_as_before() {
     let last = before.events.last().unwrap().sequence;
     create(c, "late", "imp-149").await;
     move_partner(c, "c", "late", "after restart").await.expect("move after restart");
-    let tail: Vec<(u64, String)> =
-        events_all(c, "", 1000).await.iter().skip(before.events.len()).map(|e| (e.sequence, e.partner_id.clone())).collect();
+    let tail: Vec<(u64, String)> = events_all(c, "", 1000)
+        .await
+        .iter()
+        .skip(before.events.len())
+        .map(|e| (e.sequence, e.partner_id.clone()))
+        .collect();
     assert_eq!(tail, [(last + 1, "late".to_owned()), (last + 2, "c".to_owned())]);
     assert_eq!(get(c, "c").await.depth, get(c, "imp-149").await.depth + 2);
     // Terminated stays terminated and its id reserved.
@@ -159,9 +163,20 @@ async fn page_tokens_survive_a_restart_without_moves() {
     move_partner(c, "late", "a", "").await.expect("move");
     h.restart().await;
     let c = &mut h.client;
-    expect_err(downline_page(c, "root", 3, 1, &deep.next_page_token).await, Code::InvalidArgument, &["page_token", "stale"]);
-    expect_err(downline_page(c, "root", 0, 2, &first.next_page_token).await, Code::InvalidArgument, &["page_token", "stale"]);
+    expect_err(
+        downline_page(c, "root", 3, 1, &deep.next_page_token).await,
+        Code::InvalidArgument,
+        &["page_token", "stale"],
+    );
+    expect_err(
+        downline_page(c, "root", 0, 2, &first.next_page_token).await,
+        Code::InvalidArgument,
+        &["page_token", "stale"],
+    );
     // Events tokens do not depend on the genealogy's shape.
-    assert_eq!(events_page(c, "", 4, &events_first.next_page_token).await.expect("events token").events, expected_events.events);
+    assert_eq!(
+        events_page(c, "", 4, &events_first.next_page_token).await.expect("events token").events,
+        expected_events.events
+    );
     h.stop().await;
 }

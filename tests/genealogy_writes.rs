@@ -175,7 +175,10 @@ async fn status_changes_and_termination() {
     set_status(c, "c", Terminated, "").await.expect("terminate leaf");
     assert_eq!(get(c, "root").await, partner("root", "", Enrolled, 0, 2, 7));
     create(c, "solo", "").await;
-    assert_eq!(set_status(c, "solo", Terminated, "").await.expect("lone root"), partner("solo", "", Terminated, 0, 0, 0));
+    assert_eq!(
+        set_status(c, "solo", Terminated, "").await.expect("lone root"),
+        partner("solo", "", Terminated, 0, 0, 0)
+    );
 
     // Terminated is final, and everything refused changes nothing.
     let snapshot = get_all(c, &SAMPLE_IDS).await;
@@ -200,7 +203,11 @@ async fn status_changes_and_termination() {
     expect_err(downline_page(c, "b", 0, 10, "").await, Code::FailedPrecondition, &["partner_id", "terminated"]);
     assert_eq!(get_all(c, &SAMPLE_IDS).await, snapshot);
     assert_eq!(events_all(c, "", 100).await.len(), event_count);
-    expect_err(c.get_partner(pb::GetPartnerRequest { partner_id: "new".into() }).await, Code::NotFound, &["partner_id"]);
+    expect_err(
+        c.get_partner(pb::GetPartnerRequest { partner_id: "new".into() }).await,
+        Code::NotFound,
+        &["partner_id"],
+    );
     // The terminated partner's own trail stays readable.
     assert_eq!(events_all(c, "b", 10).await.len(), 2);
     h.stop().await;
@@ -216,11 +223,14 @@ async fn the_audit_trail_records_who_what_and_why() {
     c.create_partner(as_actor(row("b", "root"), "bob")).await.expect("b");
     let mv = pb::MovePartnerRequest { partner_id: "b".into(), new_sponsor_id: "a".into(), reason: "realign".into() };
     c.move_partner(as_actor(mv, "carol")).await.expect("move");
-    let suspend = pb::SetPartnerStatusRequest { partner_id: "a".into(), status: Suspended as i32, reason: "compliance".into() };
+    let suspend =
+        pb::SetPartnerStatusRequest { partner_id: "a".into(), status: Suspended as i32, reason: "compliance".into() };
     c.set_partner_status(as_actor(suspend, "dave")).await.expect("suspend");
-    let terminate = pb::SetPartnerStatusRequest { partner_id: "a".into(), status: Terminated as i32, reason: "left".into() };
+    let terminate =
+        pb::SetPartnerStatusRequest { partner_id: "a".into(), status: Terminated as i32, reason: "left".into() };
     c.set_partner_status(as_actor(terminate, "erin")).await.expect("terminate");
-    let imported = import_as(c, vec![vec![row("i2", "i1")], vec![row("i1", "b")]], Some("frank")).await.expect("import");
+    let imported =
+        import_as(c, vec![vec![row("i2", "i1")], vec![row("i1", "b")]], Some("frank")).await.expect("import");
     assert_eq!((imported.created_count, imported.unchanged_count), (2, 0));
     // An actor longer than 128 bytes is not kept; 128 bytes are.
     c.create_partner(as_actor(row("long", "root"), &"z".repeat(129))).await.expect("long actor");
@@ -243,7 +253,12 @@ async fn the_audit_trail_records_who_what_and_why() {
     ];
     assert_eq!(all.iter().map(ev).collect::<Vec<_>>(), expected);
     for e in &all {
-        assert!((t0..=t1).contains(&e.occurred_at_unix_ms), "event {} at {} not in {t0}..={t1}", e.sequence, e.occurred_at_unix_ms);
+        assert!(
+            (t0..=t1).contains(&e.occurred_at_unix_ms),
+            "event {} at {} not in {t0}..={t1}",
+            e.sequence,
+            e.occurred_at_unix_ms
+        );
     }
     assert!(all.windows(2).all(|w| w[0].occurred_at_unix_ms <= w[1].occurred_at_unix_ms));
 
@@ -340,7 +355,8 @@ async fn import_streams_chunks_with_sponsors_after_recruits() {
     assert_eq!((again.created_count, again.unchanged_count), (0, 8));
     assert_eq!(events_all(c, "", 100).await, events);
     // Partly known rows: known ones unchanged, repeated rows counted once.
-    let mixed = import(c, vec![vec![row("i1", "top"), row("k1", "i4"), row("k1", "i4")], vec![named]]).await.expect("mixed");
+    let mixed =
+        import(c, vec![vec![row("i1", "top"), row("k1", "i4"), row("k1", "i4")], vec![named]]).await.expect("mixed");
     assert_eq!((mixed.created_count, mixed.unchanged_count), (1, 3));
     assert_eq!(get(c, "k1").await.depth, 5);
     assert_eq!(get(c, "top").await.downline_count, 7);

@@ -55,13 +55,16 @@ async fn reflect_v1(addr: std::net::SocketAddr) -> (Vec<String>, Vec<String>) {
     let mut client = ServerReflectionClient::new(channel(addr).await);
     let requests = [MessageRequest::ListServices(String::new()), MessageRequest::FileContainingSymbol(SERVICE.into())]
         .map(|r| v1::ServerReflectionRequest { host: String::new(), message_request: Some(r) });
-    let mut responses = client.server_reflection_info(tokio_stream::iter(requests)).await.expect("reflection").into_inner();
+    let mut responses =
+        client.server_reflection_info(tokio_stream::iter(requests)).await.expect("reflection").into_inner();
     let mut services = Vec::new();
     let mut methods = Vec::new();
     while let Some(response) = responses.message().await.expect("reflection response") {
         match response.message_response.expect("a response") {
             MessageResponse::ListServicesResponse(list) => services.extend(list.service.into_iter().map(|s| s.name)),
-            MessageResponse::FileDescriptorResponse(files) => methods.extend(genealogy_methods(&files.file_descriptor_proto)),
+            MessageResponse::FileDescriptorResponse(files) => {
+                methods.extend(genealogy_methods(&files.file_descriptor_proto))
+            }
             other => panic!("unexpected reflection answer {other:?}"),
         }
     }
@@ -76,13 +79,16 @@ async fn reflect_v1alpha(addr: std::net::SocketAddr) -> (Vec<String>, Vec<String
     let mut client = ServerReflectionClient::new(channel(addr).await);
     let requests = [MessageRequest::ListServices(String::new()), MessageRequest::FileContainingSymbol(SERVICE.into())]
         .map(|r| v1alpha::ServerReflectionRequest { host: String::new(), message_request: Some(r) });
-    let mut responses = client.server_reflection_info(tokio_stream::iter(requests)).await.expect("reflection").into_inner();
+    let mut responses =
+        client.server_reflection_info(tokio_stream::iter(requests)).await.expect("reflection").into_inner();
     let mut services = Vec::new();
     let mut methods = Vec::new();
     while let Some(response) = responses.message().await.expect("reflection response") {
         match response.message_response.expect("a response") {
             MessageResponse::ListServicesResponse(list) => services.extend(list.service.into_iter().map(|s| s.name)),
-            MessageResponse::FileDescriptorResponse(files) => methods.extend(genealogy_methods(&files.file_descriptor_proto)),
+            MessageResponse::FileDescriptorResponse(files) => {
+                methods.extend(genealogy_methods(&files.file_descriptor_proto))
+            }
             other => panic!("unexpected reflection answer {other:?}"),
         }
     }
@@ -108,7 +114,8 @@ fn genealogy_methods(files: &[Vec<u8>]) -> Vec<String> {
 async fn reflection_v1_and_v1alpha_list_the_genealogy_service() {
     let h = Harness::new().await;
     let expected_methods: Vec<String> = RPCS.iter().map(|m| (*m).to_owned()).collect();
-    for (version, (services, methods)) in [("v1", reflect_v1(h.addr).await), ("v1alpha", reflect_v1alpha(h.addr).await)] {
+    for (version, (services, methods)) in [("v1", reflect_v1(h.addr).await), ("v1alpha", reflect_v1alpha(h.addr).await)]
+    {
         let itself = format!("grpc.reflection.{version}.ServerReflection");
         for wanted in [SERVICE, "grpc.health.v1.Health", itself.as_str()] {
             assert!(services.iter().any(|s| s == wanted), "{version} lists {services:?}, not {wanted}");

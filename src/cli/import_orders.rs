@@ -1,6 +1,7 @@
 //! The orders part of `downline import`: reads `orders.csv` (as
 //! gen_network.py writes it) and records every order in memory, through the
-//! same checks as RecordOrder. The first bad row stops the import.
+//! same checks as RecordOrder, then computes each period's rollups once.
+//! The first bad row stops the import.
 
 use super::import::{describe_row_error, progress_bar};
 use crate::engine::{EngineError, Network, OrderKind, OrderRequest, Recorded};
@@ -24,6 +25,7 @@ pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
     let first = network.orders.len() as u32;
     network.orders.reserve((size / 36) as usize);
     let (mut row, mut repeated) = (0usize, 0u64);
+    let mut periods = Vec::new();
     loop {
         line.clear();
         let read = reader.read_line(&mut line).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -43,14 +45,22 @@ pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
             continue;
         }
         let request = parse_row(text).map_err(|e| describe_row_error(path, e.in_row(&format!("row {row}"))))?;
-        match network.record_order(&request) {
+        match network.admit_order(&request) {
             Ok((_, Recorded::Repeated(_))) => repeated += 1,
-            Ok((_, Recorded::New(_))) => {}
+            Ok((order, Recorded::New(_))) => {
+                if !periods.contains(&order.period) {
+                    periods.push(order.period);
+                }
+            }
             Err(e) => return Err(describe_row_error(path, e.in_row(&format!("row {row}")))),
         }
         row += 1;
     }
     bar.finish_and_clear();
+    // Booked without per-order upkeep: one parallel rollup per period instead.
+    for period in periods {
+        network.relevel(period);
+    }
     let end = network.orders.len() as u32;
     println!(
         "orders: {} new, {repeated} unchanged; read and applied {:.2} s",

@@ -85,6 +85,7 @@ impl Genealogy {
                 if rows[earlier as usize] != *new {
                     return Err(EngineError::AlreadyExists {
                         field: format!("{}.partner_id", row_prefix(row)),
+                        what: "partner",
                         id: new.partner_id.clone(),
                         detail: format!(" in {} with other content", row_prefix(earlier as usize)),
                     });

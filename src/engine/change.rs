@@ -3,7 +3,6 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
-use super::period::Period;
 use super::status::Status;
 use std::ops::Range;
 
@@ -90,6 +89,4 @@ pub struct ChangeSet {
     pub events: Vec<GenealogyEvent>,
     /// Orders this write recorded: a contiguous range of the order book.
     pub orders: Range<u32>,
-    /// A period this write closed.
-    pub closed_period: Option<Period>,
 }

@@ -25,11 +25,13 @@ pub enum EngineError {
         /// The unknown id.
         id: String,
     },
-    /// The id is taken by a partner with other content.
-    #[error("{field}: partner '{id}' already exists{detail}")]
+    /// The id is taken by a partner or order with other content.
+    #[error("{field}: {what} '{id}' already exists{detail}")]
     AlreadyExists {
-        /// The request field that named the partner.
+        /// The request field that named it.
         field: String,
+        /// What it is: "partner" or "order".
+        what: &'static str,
         /// The taken id.
         id: String,
         /// Extra context (starts with a separator when not empty).
@@ -78,8 +80,8 @@ impl EngineError {
                 EngineError::InvalidArgument { field: join(field), message }
             }
             EngineError::NotFound { field, what, id } => EngineError::NotFound { field: join(field), what, id },
-            EngineError::AlreadyExists { field, id, detail } => {
-                EngineError::AlreadyExists { field: join(field), id, detail }
+            EngineError::AlreadyExists { field, what, id, detail } => {
+                EngineError::AlreadyExists { field: join(field), what, id, detail }
             }
             EngineError::FailedPrecondition { field, message } => {
                 EngineError::FailedPrecondition { field: join(field), message }

@@ -118,7 +118,7 @@ impl Genealogy {
         } else {
             format!(" with other content (sponsor '{}', joined_on {})", self.sponsor_id_of(ix), self.joined_on_of(ix))
         };
-        EngineError::AlreadyExists { field: field.to_owned(), id: self.id(ix).to_owned(), detail }
+        EngineError::AlreadyExists { field: field.to_owned(), what: "partner", id: self.id(ix).to_owned(), detail }
     }
 
     /// Creates a partner. Repeating a creation with the same content

@@ -4,6 +4,7 @@
 
 pub mod bulk;
 pub mod change;
+pub mod closed_period;
 pub mod date;
 pub mod downline_cursor;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod volume_plan;
 
 pub use bulk::{GenealogyLoader, ImportOutcome};
 pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord};
+pub use closed_period::{ClosedPeriod, FrozenPeriod, VolumeAnswer};
 pub use date::Date;
 pub use error::{EngineError, EngineResult};
 pub use genealogy::{Genealogy, PartnerView, NONE};

@@ -4,7 +4,6 @@
 
 use super::error::{EngineError, EngineResult};
 use rust_decimal::Decimal;
-use std::str::FromStr;
 
 /// Units per 1.0 of volume.
 pub const UNITS_PER_ONE: i64 = 10_000;
@@ -22,7 +21,8 @@ pub fn parse_volume(field: &str, text: &str) -> EngineResult<i64> {
     if text.is_empty() || text.len() > 40 || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
         return Err(malformed());
     }
-    let value = Decimal::from_str(text).map_err(|_| malformed())?.normalize();
+    // from_str_exact: from_str silently rounds beyond 28 places (0.49999…9 became 0.5).
+    let value = Decimal::from_str_exact(text).map_err(|_| malformed())?.normalize();
     if value.scale() > SCALE {
         return Err(EngineError::invalid(field, format!("'{shown}' has more than {SCALE} decimal places")));
     }

@@ -4,6 +4,7 @@
 
 use super::bulk::ImportOutcome;
 use super::change::Audit;
+use super::closed_period::{ClosedPeriod, FrozenPeriod};
 use super::error::{EngineError, EngineResult};
 use super::genealogy::{Genealogy, NONE};
 use super::genealogy_write::{NewPartner, WriteOutcome};
@@ -13,10 +14,11 @@ use super::period_volumes::PeriodVolumes;
 use super::status::Status;
 use super::volume_plan::VolumePlan;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// The most periods held (open and closed): each costs about
-/// `(40 + 16 × levels)` bytes per partner.
-pub const MAX_PERIODS: usize = 36;
+/// The most open periods: each costs about `(40 + 16 × levels)` bytes per
+/// partner in memory (closed periods live on disk).
+pub const MAX_OPEN_PERIODS: usize = 24;
 
 /// Everything the engine knows about one sales network.
 #[derive(Default)]
@@ -27,25 +29,44 @@ pub struct Network {
     pub orders: OrderBook,
     /// The volume settings in force.
     pub plan: VolumePlan,
+    /// The open periods.
     pub(super) periods: BTreeMap<Period, PeriodVolumes>,
+    /// The closed periods.
+    pub(super) closed: BTreeMap<Period, ClosedPeriod>,
 }
 
 impl Network {
     /// A network over a genealogy, with no orders.
     pub fn new(genealogy: Genealogy, plan: VolumePlan) -> Network {
-        Network { genealogy, orders: OrderBook::default(), plan, periods: BTreeMap::new() }
+        Network { genealogy, orders: OrderBook::default(), plan, periods: BTreeMap::new(), closed: BTreeMap::new() }
     }
 
-    /// The periods held, in order.
-    pub fn periods(&self) -> impl Iterator<Item = &PeriodVolumes> {
-        self.periods.values()
+    /// Every period with orders, oldest first: (period, closed, orders).
+    pub fn periods(&self) -> Vec<(Period, bool, u64)> {
+        let open = self.periods.values().map(|v| (v.period, false, v.order_count()));
+        let closed = self.closed.iter().map(|(&p, c)| (p, true, c.order_count));
+        let mut all: Vec<_> = open.chain(closed).collect();
+        all.sort_unstable_by_key(|&(p, _, _)| p);
+        all
     }
 
-    /// The volumes of a period, or NOT_FOUND when it has no orders.
+    /// The live volumes of an open period; NOT_FOUND when it has no orders,
+    /// FAILED_PRECONDITION when it is closed.
     pub fn period(&self, period: Period) -> EngineResult<&PeriodVolumes> {
+        if self.closed.contains_key(&period) {
+            return Err(EngineError::precondition(
+                "period",
+                format!("period {period} is closed: its volumes are frozen"),
+            ));
+        }
         self.periods
             .get(&period)
             .ok_or_else(|| EngineError::not_found_what("period", "period with orders", period.to_string()))
+    }
+
+    /// Whether a period is closed.
+    pub fn is_closed(&self, period: Period) -> bool {
+        self.closed.contains_key(&period)
     }
 
     /// Creates a partner (see [`Genealogy::create_partner`]).
@@ -66,7 +87,7 @@ impl Network {
 
     fn attach_new(&mut self, created: std::ops::Range<u32>) {
         let (g, plan) = (&self.genealogy, &self.plan);
-        for volumes in self.periods.values_mut().filter(|p| !p.closed) {
+        for volumes in self.periods.values_mut() {
             volumes.grow(g.len());
             for x in created.clone() {
                 let active = volumes.is_active(g, plan, x);
@@ -83,7 +104,7 @@ impl Network {
         if let (Some(_), Some(old)) = (&outcome.change, old_sponsor) {
             let x = outcome.partner;
             let (g, plan) = (&self.genealogy, &self.plan);
-            for volumes in self.periods.values_mut().filter(|p| !p.closed) {
+            for volumes in self.periods.values_mut() {
                 let active = volumes.is_active(g, plan, x);
                 volumes.apply_subtree(g, plan, x, old, active, -1);
                 volumes.apply_subtree(g, plan, x, g.sponsor_of(x), active, 1);
@@ -99,7 +120,7 @@ impl Network {
     pub fn set_status(&mut self, partner_id: &str, status: Status, audit: Audit) -> EngineResult<WriteOutcome> {
         let before = self.genealogy.find(partner_id).map(|x| {
             let was_active: Vec<bool> =
-                self.periods.values().map(|v| !v.closed && v.is_active(&self.genealogy, &self.plan, x)).collect();
+                self.periods.values().map(|v| v.is_active(&self.genealogy, &self.plan, x)).collect();
             (self.genealogy.sponsor_of(x), was_active)
         });
         let outcome = self.genealogy.set_status(partner_id, status, audit)?;
@@ -110,7 +131,7 @@ impl Network {
         let recruits: Vec<u32> = change.touched.iter().copied().filter(|&t| t != x).collect();
         let (g, plan) = (&self.genealogy, &self.plan);
         for (volumes, was) in self.periods.values_mut().zip(was_active) {
-            if volumes.closed || sponsor == NONE && status != Status::Terminated {
+            if sponsor == NONE && status != Status::Terminated {
                 continue;
             }
             if status == Status::Terminated {
@@ -133,13 +154,13 @@ impl Network {
         Ok(outcome)
     }
 
-    /// Opens a period for its first order, within the [`MAX_PERIODS`] limit.
+    /// Opens a period for its first order, within the [`MAX_OPEN_PERIODS`] limit.
     pub(super) fn period_for_order(&mut self, period: Period) -> EngineResult<&mut PeriodVolumes> {
         if !self.periods.contains_key(&period) {
-            if self.periods.len() >= MAX_PERIODS {
+            if self.periods.len() >= MAX_OPEN_PERIODS {
                 return Err(EngineError::ResourceExhausted(format!(
-                    "period: {period} would be period number {} held in memory; at most {MAX_PERIODS} are",
-                    MAX_PERIODS + 1
+                    "period: {period} would be open period number {}; at most {MAX_OPEN_PERIODS} may be open: close old ones",
+                    MAX_OPEN_PERIODS + 1
                 )));
             }
             let volumes = PeriodVolumes::new(period, &self.plan, self.genealogy.len());
@@ -150,15 +171,39 @@ impl Network {
         Ok(volumes)
     }
 
-    /// Closes a period: it takes no more orders and its volumes freeze.
-    /// Closing a closed period changes nothing (returns false).
-    pub fn close_period(&mut self, period: Period) -> EngineResult<bool> {
+    /// Closes a period: it takes no more orders and its figures freeze.
+    /// Returns the frozen figures for the store, or `None` when the period
+    /// was already closed (nothing changes).
+    pub fn close_period(&mut self, period: Period) -> EngineResult<Option<Arc<FrozenPeriod>>> {
+        if self.closed.contains_key(&period) {
+            return Ok(None);
+        }
         let volumes = self
             .periods
-            .get_mut(&period)
+            .remove(&period)
             .ok_or_else(|| EngineError::not_found_what("period", "period with orders", period.to_string()))?;
-        let changed = !volumes.closed;
-        volumes.closed = true;
-        Ok(changed)
+        let (order_count, fee_units) = volumes.totals();
+        let frozen = Arc::new(FrozenPeriod::freeze(volumes, &self.genealogy, &self.plan));
+        self.closed.insert(period, ClosedPeriod { order_count, fee_units, frozen: Some(Arc::clone(&frozen)) });
+        Ok(Some(frozen))
+    }
+
+    /// Orders and fee total of a closed period ((0, 0) when it is not closed).
+    pub fn closed_totals(&self, period: Period) -> (u64, i128) {
+        self.closed.get(&period).map_or((0, 0), |c| (c.order_count, c.fee_units))
+    }
+
+    /// Forgets the in-memory figures of a closed period once the store has
+    /// them on disk.
+    pub fn frozen_on_disk(&mut self, period: Period) {
+        if let Some(closed) = self.closed.get_mut(&period) {
+            closed.frozen = None;
+        }
+    }
+
+    /// Registers a closed period loaded from the store.
+    pub fn add_closed(&mut self, period: Period, order_count: u64, fee_units: i128) {
+        self.periods.remove(&period);
+        self.closed.insert(period, ClosedPeriod { order_count, fee_units, frozen: None });
     }
 }

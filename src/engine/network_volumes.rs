@@ -2,6 +2,7 @@
 //! live volume query, opening periods, and the from-scratch recalculation
 //! that proves the live values right.
 
+use super::closed_period::VolumeAnswer;
 use super::error::{EngineError, EngineResult};
 use super::network::Network;
 use super::orders::{parse_order_fields, Order, OrderKind, Recorded};
@@ -49,11 +50,45 @@ impl Network {
     /// Records an order. The same order again answers the stored one and
     /// changes nothing; the same id with other content is ALREADY_EXISTS.
     pub fn record_order(&mut self, request: &OrderRequest) -> EngineResult<(Order, Recorded)> {
+        let (order, recorded) = self.admit_order(request)?;
+        if let Recorded::New(_) = recorded {
+            let (g, plan) = (&self.genealogy, &self.plan);
+            let volumes = self.periods.get_mut(&order.period).expect("admit_order opened the period");
+            match order.kind {
+                OrderKind::Retail => volumes.add_volume(g, plan, order.partner, order.volume_units, order.volume_units),
+                OrderKind::SelfPurchase => volumes.add_volume(g, plan, order.partner, order.volume_units, 0),
+                OrderKind::Fee => {}
+            }
+        }
+        Ok((order, recorded))
+    }
+
+    /// Checks and books an order with every check of [`Network::record_order`]
+    /// but without the upkeep of its period's rollups: the bulk path, which
+    /// then calls [`Network::relevel`] once per period instead of walking
+    /// the upline per order.
+    pub fn admit_order(&mut self, request: &OrderRequest) -> EngineResult<(Order, Recorded)> {
         let (period, volume_units) = parse_order_fields(&request.order_id, &request.period, &request.volume)?;
         let partner = self.genealogy.lookup("partner_id", &request.partner_id)?;
         let order = Order { order_id: request.order_id.clone(), partner, period, volume_units, kind: request.kind };
-        if let Some(ix) = self.orders.check(&order)? {
-            return Ok((order, Recorded::Repeated(ix)));
+        match self.orders.check(&order) {
+            Ok(Some(ix)) => return Ok((order, Recorded::Repeated(ix))),
+            Ok(None) => {}
+            Err(ix) => {
+                let stored = self.orders.get(ix);
+                return Err(EngineError::AlreadyExists {
+                    field: "order_id".into(),
+                    what: "order",
+                    id: order.order_id,
+                    detail: format!(
+                        " with other content (partner '{}', period {}, volume {}, kind {})",
+                        self.genealogy.id(stored.partner),
+                        stored.period,
+                        stored.volume_text(),
+                        stored.kind.name()
+                    ),
+                });
+            }
         }
         if self.genealogy.status_of(partner) == Status::Terminated {
             return Err(EngineError::precondition(
@@ -61,7 +96,7 @@ impl Network {
                 format!("partner '{}' is terminated and takes no new orders", request.partner_id),
             ));
         }
-        if self.periods.get(&period).is_some_and(|v| v.closed) {
+        if self.closed.contains_key(&period) {
             return Err(EngineError::precondition("period", format!("period {period} is closed")));
         }
         let magnitude = i128::from(volume_units.unsigned_abs());
@@ -72,19 +107,41 @@ impl Network {
         }
         self.period_for_order(period)?;
         let ix = self.orders.push(&order)?;
-        let (g, plan) = (&self.genealogy, &self.plan);
         let volumes = self.periods.get_mut(&period).expect("opened above");
         volumes.absolute_units += magnitude;
         volumes.order_count += 1;
-        match order.kind {
-            OrderKind::Retail => volumes.add_volume(g, plan, partner, volume_units, volume_units),
-            OrderKind::SelfPurchase => volumes.add_volume(g, plan, partner, volume_units, 0),
-            OrderKind::Fee => volumes.fee_units += i128::from(volume_units),
+        if order.kind == OrderKind::Fee {
+            volumes.fee_units += i128::from(volume_units);
         }
         Ok((order, Recorded::New(ix)))
     }
 
-    /// The live volumes of a partner in a period.
+    /// Recomputes a period's rollups from its orders (after bulk
+    /// [`Network::admit_order`] calls).
+    pub fn relevel(&mut self, period: Period) {
+        self.relevel_from_scratch(period);
+    }
+
+    /// A partner's volumes in a period: live for an open period; for a
+    /// closed one, the figures frozen when it closed (a partner terminated
+    /// since still has them; one created since has none: NOT_FOUND).
+    pub fn volume_answer(&self, partner_id: &str, period: &str) -> EngineResult<VolumeAnswer> {
+        let period = Period::parse("period", period)?;
+        if let Some(closed) = self.closed.get(&period) {
+            let x = self.genealogy.lookup("partner_id", partner_id)?;
+            return match &closed.frozen {
+                None => Ok(VolumeAnswer::OnDisk { period, partner: x }),
+                Some(frozen) => {
+                    frozen.view(x).map(VolumeAnswer::Frozen).ok_or_else(|| not_in_closed(partner_id, period))
+                }
+            };
+        }
+        let x = self.genealogy.lookup_live("partner_id", partner_id)?;
+        Ok(VolumeAnswer::Live(self.period(period)?.view(&self.genealogy, &self.plan, x)))
+    }
+
+    /// A partner's live volumes in an open period (a closed one is
+    /// FAILED_PRECONDITION here; see [`Network::volume_answer`]).
     pub fn volumes(&self, partner_id: &str, period: &str) -> EngineResult<VolumeView> {
         let period = Period::parse("period", period)?;
         let x = self.genealogy.lookup_live("partner_id", partner_id)?;
@@ -105,13 +162,13 @@ impl Network {
         RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv).compute(&AtomicU64::new(0))
     }
 
-    /// Rebuilds every period from the order book (start-up). `closed` lists
-    /// the closed periods.
-    pub fn rebuild_periods(&mut self, closed: &[Period]) -> EngineResult<()> {
+    /// Rebuilds every open period from the order book (start-up, after
+    /// the closed periods were added with [`Network::add_closed`]).
+    pub fn rebuild_periods(&mut self) -> EngineResult<()> {
         let mut periods: Vec<Period> = (0..self.orders.len() as u32).map(|ix| self.orders.get(ix).period).collect();
-        periods.extend_from_slice(closed);
         periods.sort_unstable();
         periods.dedup();
+        periods.retain(|p| !self.closed.contains_key(p));
         for period in periods {
             let mut volumes = PeriodVolumes::new(period, &self.plan, self.genealogy.len());
             for ix in self.orders.of_period(period) {
@@ -122,7 +179,6 @@ impl Network {
                     volumes.fee_units += i128::from(order.volume_units);
                 }
             }
-            volumes.closed = closed.contains(&period);
             self.periods.insert(period, volumes);
             self.relevel_from_scratch(period);
         }
@@ -132,12 +188,6 @@ impl Network {
     /// Captures what a recalculation of `period` needs; O(n) under the lock.
     pub fn recalc_snapshot(&self, period: Period) -> EngineResult<RecalcSnapshot> {
         let volumes = self.period(period)?;
-        if volumes.closed {
-            return Err(EngineError::precondition(
-                "period",
-                format!("period {period} is closed: its volumes are frozen and no longer follow the genealogy"),
-            ));
-        }
         let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
         let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
         let live = Rollup {
@@ -203,4 +253,10 @@ impl RecalcSnapshot {
         }
         RecalcReport { partners: self.input.partners() as u64, differences, first_difference: first }
     }
+}
+
+/// The error for a partner that did not exist when a period closed.
+pub fn not_in_closed(partner_id: &str, period: Period) -> EngineError {
+    let _ = period;
+    EngineError::not_found_what("partner_id", "partner of this closed period (created after it closed)", partner_id)
 }

@@ -1,7 +1,7 @@
 //! Orders: the idempotent record of every sale, own purchase and fee. The
 //! book keeps each order once, keyed by its `order_id`, in compact columns.
 
-use super::error::{EngineError, EngineResult};
+use super::error::EngineResult;
 use super::id_index::{validate_id, IdIndex};
 use super::money::{format_units, parse_volume};
 use super::period::Period;
@@ -122,27 +122,16 @@ impl OrderBook {
         self.ids.find(order_id)
     }
 
-    /// Checks an order against the book without changing it: a repeat of
-    /// the same content is `Repeated`, the same id with other content is
-    /// ALREADY_EXISTS (the stored order stays as it was).
-    pub fn check(&self, order: &Order) -> EngineResult<Option<u32>> {
-        let Some(ix) = self.ids.find(&order.order_id) else {
-            return Ok(None);
-        };
-        let stored = self.get(ix);
-        if stored == *order {
-            return Ok(Some(ix));
+    /// Checks an order against the book without changing it: `Ok(None)`
+    /// for a new id, `Ok(Some(ix))` for a repeat of the same content, and
+    /// `Err(ix)` for the same id with other content (the stored order at
+    /// `ix` stays as it was).
+    pub fn check(&self, order: &Order) -> Result<Option<u32>, u32> {
+        match self.ids.find(&order.order_id) {
+            None => Ok(None),
+            Some(ix) if self.get(ix) == *order => Ok(Some(ix)),
+            Some(ix) => Err(ix),
         }
-        Err(EngineError::AlreadyExists {
-            field: "order_id".into(),
-            id: order.order_id.clone(),
-            detail: format!(
-                " with other content (period {}, volume {}, kind {})",
-                stored.period,
-                stored.volume_text(),
-                stored.kind.name()
-            ),
-        })
     }
 
     /// Appends a new order; the caller checked it with [`OrderBook::check`].

@@ -1,4 +1,4 @@
-//! The live volumes of one period, kept exact after every order, creation,
+//! The live volumes of one open period, kept exact after every order, creation,
 //! move, status change and termination, so a query reads them in O(L).
 //!
 //! For each partner `x`: PV, RV, GV, and its *level profile*: for each
@@ -43,8 +43,6 @@ impl LevelTotals {
 pub struct PeriodVolumes {
     /// The period.
     pub period: Period,
-    /// A closed period takes no orders and no longer follows the genealogy.
-    pub closed: bool,
     pub(super) levels: usize,
     pub(super) pv: Vec<i64>,
     pub(super) rv: Vec<i64>,
@@ -102,7 +100,6 @@ impl PeriodVolumes {
     pub fn new(period: Period, plan: &VolumePlan, partners: usize) -> PeriodVolumes {
         PeriodVolumes {
             period,
-            closed: false,
             levels: plan.levels,
             pv: vec![0; partners],
             rv: vec![0; partners],
@@ -128,6 +125,11 @@ impl PeriodVolumes {
     /// The RV of a partner.
     pub fn rv_of(&self, x: u32) -> i64 {
         self.rv.get(x as usize).copied().unwrap_or(0)
+    }
+
+    /// The totals kept once the period closes.
+    pub fn totals(&self) -> (u64, i128) {
+        (self.order_count, self.fee_units)
     }
 
     /// Orders recorded in the period, fees included.

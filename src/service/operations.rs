@@ -77,9 +77,18 @@ impl OperationState {
 pub struct Operations {
     ops: DashMap<String, Arc<OperationState>>,
     next: AtomicU64,
+    /// Serialises "count the running ones, then start one".
+    starting: Mutex<()>,
 }
 
 impl Operations {
+    /// Starts tracking a new operation named `operations/{kind}-{subject}-{n}`,
+    /// unless `max_running` operations of that kind are running (`None`).
+    pub fn start_limited(&self, kind: &str, subject: &str, max_running: usize) -> Option<Arc<OperationState>> {
+        let _guard = self.starting.lock();
+        (self.running(kind) < max_running).then(|| self.start(&format!("{kind}-{subject}")))
+    }
+
     /// Starts tracking a new operation named `operations/{kind}-{n}`.
     pub fn start(&self, kind: &str) -> Arc<OperationState> {
         let n = self.next.fetch_add(1, Ordering::AcqRel) + 1;

@@ -4,7 +4,8 @@
 use super::convert::{kind_from_proto, order_to_proto, volumes_to_proto};
 use super::status::from_engine;
 use super::App;
-use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded};
+use crate::engine::network_volumes::not_in_closed;
+use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded, VolumeAnswer};
 use crate::proto::v1 as pb;
 use pb::volume_service_server::VolumeService;
 use std::sync::Arc;
@@ -22,12 +23,13 @@ const MAX_RUNNING_RECALCULATIONS: usize = 2;
 /// The service over the shared [`App`].
 pub struct VolumeApi {
     app: Arc<App>,
+    closing: tokio::sync::Mutex<()>,
 }
 
 impl VolumeApi {
     /// The service of a server.
     pub fn new(app: Arc<App>) -> VolumeApi {
-        VolumeApi { app }
+        VolumeApi { app, closing: tokio::sync::Mutex::new(()) }
     }
 }
 
@@ -77,9 +79,10 @@ impl VolumeService for VolumeApi {
                 position += part.len() as u64;
                 let (tally, ticket) =
                     self.app.write_staged(move |net| Ok(record_chunk(net, part, first_position))).await?;
-                if tally.record(&mut answer) {
-                    last_ticket = Some(ticket);
-                }
+                // Even a chunk of repeats waits for the newest ticket: a retry
+                // is never acknowledged before its original is durable.
+                tally.record(&mut answer);
+                last_ticket = Some(ticket);
             }
         }
         if let Some(ticket) = last_ticket {
@@ -96,11 +99,20 @@ impl VolumeService for VolumeApi {
 
     async fn get_volumes(&self, request: Request<pb::GetVolumesRequest>) -> Result<Response<pb::Volumes>, Status> {
         let r = request.into_inner();
-        let volumes = self.app.read(|net| {
-            let view = net.volumes(&r.partner_id, &r.period)?;
-            Ok(volumes_to_proto(&r.partner_id, &r.period, &net.plan, &view))
-        })?;
-        Ok(Response::new(volumes))
+        let (answer, plan) = self.app.read(|net| Ok((net.volume_answer(&r.partner_id, &r.period)?, net.plan)))?;
+        let view = match answer {
+            VolumeAnswer::Live(view) | VolumeAnswer::Frozen(view) => view,
+            VolumeAnswer::OnDisk { period, partner } => {
+                // A closed period's figures are one small sled read away.
+                let app = Arc::clone(&self.app);
+                tokio::task::spawn_blocking(move || app.store.read_frozen(period, partner))
+                    .await
+                    .map_err(super::status::from_join)?
+                    .map_err(super::status::from_store)?
+                    .ok_or_else(|| from_engine(not_in_closed(&r.partner_id, period)))?
+            }
+        };
+        Ok(Response::new(volumes_to_proto(&r.partner_id, &r.period, &plan, &view)))
     }
 
     async fn list_periods(
@@ -110,10 +122,11 @@ impl VolumeService for VolumeApi {
         let periods = self.app.read(|net| {
             Ok(net
                 .periods()
-                .map(|p| pb::PeriodSummary {
-                    period: p.period.to_string(),
-                    closed: p.closed,
-                    order_count: p.order_count(),
+                .into_iter()
+                .map(|(period, closed, order_count)| pb::PeriodSummary {
+                    period: period.to_string(),
+                    closed,
+                    order_count,
                 })
                 .collect())
         })?;
@@ -125,16 +138,26 @@ impl VolumeService for VolumeApi {
         request: Request<pb::ClosePeriodRequest>,
     ) -> Result<Response<pb::PeriodSummary>, Status> {
         let period = Period::parse("period", &request.into_inner().period)?;
-        let summary = self
-            .app
-            .write(move |net| {
-                let changed = net.close_period(period)?;
-                let count = net.period(period)?.order_count();
-                let change = changed.then(|| ChangeSet { closed_period: Some(period), ..ChangeSet::default() });
-                Ok((pb::PeriodSummary { period: period.to_string(), closed: true, order_count: count }, change))
+        // One close at a time: a second close of the same period waits until
+        // the first is durable before it answers.
+        let _closing = self.closing.lock().await;
+        let frozen = self.app.write(move |net| Ok((net.close_period(period)?, None))).await?;
+        if let Some(frozen) = frozen {
+            let app = Arc::clone(&self.app);
+            let (count, fees) = self.app.read(|net| Ok(net.closed_totals(period)))?;
+            let ticket = tokio::task::spawn_blocking(move || {
+                app.store.write_frozen(&frozen)?;
+                app.store.stage_closed(period, count, fees)
             })
-            .await?;
-        Ok(Response::new(summary))
+            .await
+            .map_err(super::status::from_join)?
+            .map_err(super::status::from_store)?;
+            self.app.store.wait_durable(ticket).await.map_err(super::status::from_store)?;
+            self.app.network.write().frozen_on_disk(period);
+            tracing::info!(%period, orders = count, "period closed");
+        }
+        let order_count = self.app.read(|net| Ok(net.closed_totals(period).0))?;
+        Ok(Response::new(pb::PeriodSummary { period: period.to_string(), closed: true, order_count }))
     }
 
     async fn recalculate_volumes(
@@ -142,22 +165,16 @@ impl VolumeService for VolumeApi {
         request: Request<pb::RecalculateVolumesRequest>,
     ) -> Result<Response<pb::Operation>, Status> {
         let period = Period::parse("period", &request.into_inner().period)?;
-        self.app.read(|net| {
-            let volumes = net.period(period)?;
-            if volumes.closed {
-                return Err(from_engine(EngineError::precondition(
-                    "period",
-                    format!("period {period} is closed: its volumes are frozen"),
-                )));
-            }
-            Ok(())
-        })?;
-        if self.app.operations.running("recalculate") >= MAX_RUNNING_RECALCULATIONS {
-            return Err(Status::resource_exhausted(format!(
-                "period: {MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"
-            )));
-        }
-        let op = self.app.operations.start(&format!("recalculate-{period}"));
+        self.app.read(|net| Ok(net.period(period).map(|_| ())?))?;
+        let op = self
+            .app
+            .operations
+            .start_limited("recalculate", &period.to_string(), MAX_RUNNING_RECALCULATIONS)
+            .ok_or_else(|| {
+                Status::resource_exhausted(format!(
+                    "period: {MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"
+                ))
+            })?;
         let (app, state) = (Arc::clone(&self.app), Arc::clone(&op));
         rayon::spawn(move || run_recalculation(&app, &state, period));
         Ok(Response::new(op.to_proto()))
@@ -169,18 +186,16 @@ struct ChunkTally {
     recorded: u64,
     repeated: u64,
     refused: Vec<pb::RefusedOrder>,
-    changed: bool,
 }
 
 impl ChunkTally {
-    /// Adds the chunk to the answer; true when it changed something.
-    fn record(self, answer: &mut pb::RecordOrdersResponse) -> bool {
+    /// Adds the chunk to the answer.
+    fn record(self, answer: &mut pb::RecordOrdersResponse) {
         answer.recorded_count += self.recorded;
         answer.repeated_count += self.repeated;
         answer.refused_count += self.refused.len() as u64;
         let room = MAX_LISTED_REFUSALS.saturating_sub(answer.refused.len());
         answer.refused.extend(self.refused.into_iter().take(room));
-        self.changed
     }
 }
 
@@ -210,7 +225,7 @@ fn record_chunk(
     }
     let end = net.orders.len() as u32;
     let change = (end > start).then(|| ChangeSet { orders: start..end, ..ChangeSet::default() });
-    (ChunkTally { recorded, repeated, refused, changed: change.is_some() }, change)
+    (ChunkTally { recorded, repeated, refused }, change)
 }
 
 /// The body of a recalculation operation, on a rayon thread.

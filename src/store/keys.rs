@@ -8,7 +8,8 @@
 //! | `c` + first partner seq (u32) | the event seq of its creation block |
 //! | `x` + partner seq (u32) + event seq (u64) | empty: a partner's other events |
 //! | `o` + block seq (u64) | `OrderBlock`: orders in recording order |
-//! | `m:closed:` + period code (u32) | empty: a closed period |
+//! | `v` + period code (u32) + chunk (u32) | `FrozenChunk`: 64 partners' figures of a closed period |
+//! | `m:closed:` + period code (u32) | `ClosedSummary`: the period is closed (written last) |
 //! | `m:` + name | metadata (format, structure version, token key) |
 
 /// Partners per chunk: small enough that rewriting one per write is cheap
@@ -24,6 +25,8 @@ pub const CREATION: u8 = b'c';
 pub const PARTNER_EVENT: u8 = b'x';
 /// Prefix of order blocks.
 pub const ORDER_BLOCK: u8 = b'o';
+/// Prefix of the frozen figures of closed periods.
+pub const FROZEN: u8 = b'v';
 /// Prefix of closed periods.
 pub const META_CLOSED: &[u8] = b"m:closed:";
 /// The on-disk format version.
@@ -116,4 +119,12 @@ pub fn closed_period(code: u32) -> Vec<u8> {
 /// The period code of a closed-period key.
 pub fn closed_period_code(key: &[u8]) -> Option<u32> {
     read_u32(key, META_CLOSED.len())
+}
+
+/// The key of a chunk of a closed period's frozen figures.
+pub fn frozen(period_code: u32, chunk: u32) -> [u8; 9] {
+    let mut key = [FROZEN; 9];
+    key[1..5].copy_from_slice(&period_code.to_be_bytes());
+    key[5..].copy_from_slice(&chunk.to_be_bytes());
+    key
 }

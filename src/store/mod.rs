@@ -7,6 +7,7 @@
 //! that started after its batch (see `group_commit`). At start-up the
 //! genealogy is rebuilt from the partner chunks alone.
 
+mod closed;
 mod events;
 pub mod group_commit;
 pub mod keys;
@@ -62,7 +63,8 @@ impl Store {
         db.flush()?;
         let mut network = Network::new(load::genealogy(&db)?, VolumePlan::default());
         orders::load(&db, &mut network)?;
-        network.rebuild_periods(&orders::closed_periods(&db)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        closed::load(&db, &mut network)?;
+        network.rebuild_periods().map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let store = Store {
             next_event_seq: AtomicU64::new(load::next_event_seq(&db)?),
             next_order_block: AtomicU64::new(orders::next_block_seq(&db)?),
@@ -100,9 +102,6 @@ impl Store {
         let mut batch = sled::Batch::default();
         self.add_change(&mut batch, change, &network.genealogy);
         self.add_orders(&mut batch, network, change.orders.clone());
-        if let Some(period) = change.closed_period {
-            batch.insert(keys::closed_period(period.code()), &[]);
-        }
         if let Err(err) = self.db.apply_batch(batch) {
             // The engine already holds the change: fail-stop, never serve it.
             self.commit.fail();

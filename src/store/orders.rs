@@ -5,7 +5,7 @@
 use super::keys;
 use super::records::{OrderBlock, StoredOrder};
 use super::{Store, StoreError};
-use crate::engine::{Network, Period};
+use crate::engine::Network;
 use prost::Message;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
@@ -79,15 +79,4 @@ pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
         }
     }
     Ok(())
-}
-
-/// The closed periods.
-pub(super) fn closed_periods(db: &sled::Db) -> Result<Vec<Period>, StoreError> {
-    let mut closed = Vec::new();
-    for entry in db.scan_prefix(keys::META_CLOSED) {
-        let key = entry?.0;
-        let code = keys::closed_period_code(&key).ok_or_else(|| StoreError::Corrupt("bad closed period key".into()))?;
-        closed.push(Period::from_code(code));
-    }
-    Ok(closed)
 }

@@ -215,3 +215,54 @@ impl StoredOrder {
         })
     }
 }
+
+/// The summary of a closed period, stored under `m:closed:` + period.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ClosedSummary {
+    /// Orders recorded in the period.
+    #[prost(uint64, tag = "1")]
+    pub order_count: u64,
+    /// The sum of its FEE orders, units of 0.0001.
+    #[prost(sint64, tag = "2")]
+    pub fee_units: i64,
+}
+
+/// The frozen figures of up to 64 partners of a closed period.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FrozenChunk {
+    /// The partners, in index order from the chunk's first.
+    #[prost(message, repeated, tag = "1")]
+    pub partners: Vec<FrozenPartner>,
+}
+
+/// One partner's figures in a closed period.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FrozenPartner {
+    /// PV, units of 0.0001.
+    #[prost(sint64, tag = "1")]
+    pub pv: i64,
+    /// RV.
+    #[prost(sint64, tag = "2")]
+    pub rv: i64,
+    /// GV.
+    #[prost(sint64, tag = "3")]
+    pub gv: i64,
+    /// Volume of each level.
+    #[prost(sint64, repeated, tag = "4")]
+    pub level_volumes: Vec<i64>,
+    /// Partners of each level.
+    #[prost(uint32, repeated, tag = "5")]
+    pub level_partners: Vec<u32>,
+    /// Active partners of each level.
+    #[prost(uint32, repeated, tag = "6")]
+    pub level_active: Vec<u32>,
+    /// Whether it was active.
+    #[prost(bool, tag = "7")]
+    pub active: bool,
+    /// Direct recruits.
+    #[prost(uint32, tag = "8")]
+    pub frontline: u32,
+    /// Active direct recruits.
+    #[prost(uint32, tag = "9")]
+    pub active_frontline: u32,
+}
