@@ -209,10 +209,7 @@ impl GenealogyLoader {
         if seq as usize != self.g.len() {
             return Err(format!("record '{id}' has seq {seq}, expected {}", self.g.len()));
         }
-        if self.g.find(id).is_some() {
-            return Err(format!("partner id '{id}' is stored twice"));
-        }
-        self.g.push_partner(id, NONE, joined_on, name).map_err(|e| e.to_string())?;
+        self.g.push_partner_unique(id, joined_on, name)?;
         self.g.sponsor[seq as usize] = sponsor_seq;
         self.g.status[seq as usize] = status;
         Ok(())

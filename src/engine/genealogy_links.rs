@@ -11,6 +11,11 @@ impl Genealogy {
     /// Appends an enrolled partner with no links yet; the caller links it.
     pub(super) fn push_partner(&mut self, id: &str, sponsor: u32, joined_on: Date, name: &str) -> EngineResult<u32> {
         let ix = self.ids.push(id)?;
+        self.push_columns(ix, sponsor, joined_on, name);
+        Ok(ix)
+    }
+
+    fn push_columns(&mut self, ix: u32, sponsor: u32, joined_on: Date, name: &str) {
         debug_assert_eq!(ix as usize, self.sponsor.len());
         self.sponsor.push(sponsor);
         self.first_child.push(NONE);
@@ -26,6 +31,16 @@ impl Genealogy {
         if !name.is_empty() {
             self.names.insert(ix, name.into());
         }
+    }
+
+    /// Appends a root partner for the loader, refusing an id stored twice.
+    pub(super) fn push_partner_unique(&mut self, id: &str, joined_on: Date, name: &str) -> Result<u32, String> {
+        let ix = match self.ids.push_unique(id) {
+            Ok(Some(ix)) => ix,
+            Ok(None) => return Err(format!("partner id '{id}' is stored twice")),
+            Err(e) => return Err(e.to_string()),
+        };
+        self.push_columns(ix, NONE, joined_on, name);
         Ok(ix)
     }
 

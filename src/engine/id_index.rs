@@ -93,18 +93,32 @@ impl IdIndex {
     /// the id is valid and not present.
     pub fn push(&mut self, id: &str) -> EngineResult<u32> {
         debug_assert!(self.find(id).is_none());
+        self.push_unique(id)?.ok_or_else(|| EngineError::invalid("id", format!("'{id}' is present twice")))
+    }
+
+    /// Appends `id` unless it is present (`Ok(None)`), hashing it once:
+    /// the loader's path, which must also detect duplicates on disk.
+    pub fn push_unique(&mut self, id: &str) -> EngineResult<Option<u32>> {
         let end = u32::try_from(self.bytes.len() + id.len())
             .map_err(|_| EngineError::ResourceExhausted("partner id storage is full (4 GiB of ids)".into()))?;
         let index = u32::try_from(self.ends.len())
             .ok()
             .filter(|&ix| ix < super::genealogy::NONE)
             .ok_or_else(|| EngineError::ResourceExhausted("too many partners".into()))?;
-        self.bytes.extend_from_slice(id.as_bytes());
-        self.ends.push(end);
         let hash = self.hasher.hash_one(id.as_bytes());
         let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
-        self.table.insert_unique(hash, index, |&ix| hasher.hash_one(slice(bytes, ends, ix)));
-        Ok(index)
+        let entry = self.table.entry(
+            hash,
+            |&ix| slice(bytes, ends, ix) == id.as_bytes(),
+            |&ix| hasher.hash_one(slice(bytes, ends, ix)),
+        );
+        let hashbrown::hash_table::Entry::Vacant(vacant) = entry else {
+            return Ok(None);
+        };
+        vacant.insert(index);
+        self.bytes.extend_from_slice(id.as_bytes());
+        self.ends.push(end);
+        Ok(Some(index))
     }
 
     /// Bytes of heap this index holds (capacity, not length).

@@ -47,8 +47,14 @@ pub fn next_event_seq(db: &sled::Db) -> Result<u64, StoreError> {
 
 /// Rebuilds the genealogy from the partner chunks, in seq order.
 pub fn genealogy(db: &sled::Db) -> Result<Genealogy, StoreError> {
+    // The last chunk's number tells the size: reserve once instead of
+    // rehashing the id table every time it doubles.
+    let expected = match db.scan_prefix([keys::PARTNER_CHUNK]).next_back() {
+        Some(entry) => keys::chunk_number(&entry?.0).map_or(0, |c| (c as usize + 1) * CHUNK_PARTNERS as usize),
+        None => 0,
+    };
     let chunks = db.scan_prefix([keys::PARTNER_CHUNK]);
-    let mut loader = GenealogyLoader::default();
+    let mut loader = GenealogyLoader::with_capacity(expected);
     let mut short_chunk_seen = false;
     for (expected_chunk, entry) in (0u32..).zip(chunks) {
         let (key, value) = entry?;
