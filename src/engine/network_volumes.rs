@@ -10,6 +10,7 @@ use super::period::Period;
 use super::period_volumes::{LevelTotals, PeriodVolumes, VolumeView};
 use super::rollup::{personal_volumes, Rollup, RollupInput};
 use super::status::Status;
+use rayon::prelude::*;
 use std::sync::atomic::AtomicU64;
 
 /// A request to record one order, as the caller wrote it.
@@ -28,11 +29,22 @@ pub struct OrderRequest {
 }
 
 /// A period's live values and the inputs to recompute them, captured
-/// together under the network's lock.
+/// together under the network's lock. Live values are gathered in the
+/// rollup's breadth-first order, so the comparison is a sequential scan.
 pub struct RecalcSnapshot {
     input: RollupInput,
-    live: Rollup,
-    levels: usize,
+    live: BfsLive,
+    /// Terminated partners whose live figures are not all zero.
+    terminated_differences: u64,
+}
+
+/// Live values by breadth-first position.
+struct BfsLive {
+    pv: Vec<i64>,
+    rv: Vec<i64>,
+    gv: Vec<i64>,
+    profile: Vec<LevelTotals>,
+    active_frontline: Vec<u32>,
 }
 
 /// What a recalculation found.
@@ -190,14 +202,32 @@ impl Network {
         let volumes = self.period(period)?;
         let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
         let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
-        let live = Rollup {
-            pv: volumes.pv.clone(),
-            rv: volumes.rv.clone(),
-            gv: volumes.gv.clone(),
-            profile: volumes.profile.clone(),
-            active_frontline: volumes.active_frontline.clone(),
-        };
-        Ok(RecalcSnapshot { input, live, levels: volumes.levels })
+        let live = gather_live(volumes, input.order(), volumes.levels);
+        let terminated_differences = (0..volumes.pv.len() as u32)
+            .filter(|&x| self.genealogy.status_of(x) == Status::Terminated)
+            .filter(|&x| {
+                let i = x as usize;
+                volumes.pv[i] != 0 || volumes.rv[i] != 0 || volumes.gv[i] != 0 || volumes.active_frontline[i] != 0
+            })
+            .count() as u64;
+        Ok(RecalcSnapshot { input, live, terminated_differences })
+    }
+}
+
+/// Copies the live values of the partners in `order`, in that order.
+fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize) -> BfsLive {
+    let take = |column: &Vec<i64>| order.par_iter().map(|&x| column[x as usize]).collect();
+    let mut profile = vec![LevelTotals::default(); order.len() * levels];
+    profile.par_chunks_mut(levels.max(1)).zip(order.par_iter()).for_each(|(out, &x)| {
+        let x = x as usize;
+        out.copy_from_slice(&volumes.profile[x * levels..(x + 1) * levels]);
+    });
+    BfsLive {
+        pv: take(&volumes.pv),
+        rv: take(&volumes.rv),
+        gv: take(&volumes.gv),
+        profile,
+        active_frontline: order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect(),
     }
 }
 
@@ -215,43 +245,48 @@ impl RecalcSnapshot {
         self.input.partners()
     }
 
-    /// Recomputes from the orders and compares with the live values;
-    /// `done` counts partners finished. Needs no lock.
+    /// Recomputes from the orders and compares with the live values, in
+    /// parallel; `done` counts partners finished. Needs no lock.
     pub fn run(&self, done: &AtomicU64) -> RecalcReport {
-        let fresh = self.input.compute(done);
-        let mut differences = 0u64;
-        let mut first = None;
-        let mut note = |what: &str, x: usize, live: String, fresh: String| {
-            differences += 1;
-            if first.is_none() {
-                first = Some(format!("partner #{x}: {what} live {live}, recomputed {fresh}"));
-            }
+        let fresh = self.input.compute_bfs(done);
+        let levels = self.input.levels();
+        let (pv, rv) = (self.input.pv(), self.input.rv());
+        let differences_at = |pos: usize| -> u64 {
+            let live = &self.live;
+            let scalars = [
+                (live.pv[pos], pv[pos]),
+                (live.rv[pos], rv[pos]),
+                (live.gv[pos], fresh.gv[pos]),
+                (i64::from(live.active_frontline[pos]), i64::from(fresh.active_frontline[pos])),
+            ];
+            let levels_range = pos * levels..(pos + 1) * levels;
+            let level_diffs =
+                live.profile[levels_range.clone()].iter().zip(&fresh.profile[levels_range]).filter(|(a, b)| a != b).count();
+            scalars.iter().filter(|(a, b)| a != b).count() as u64 + level_diffs as u64
         };
-        for x in 0..fresh.pv.len() {
-            let live_of = |v: &Vec<i64>| v.get(x).copied().unwrap_or(0);
-            for (what, live, new) in [
-                ("pv", live_of(&self.live.pv), fresh.pv[x]),
-                ("rv", live_of(&self.live.rv), fresh.rv[x]),
-                ("gv", live_of(&self.live.gv), fresh.gv[x]),
-            ] {
-                if live != new {
-                    note(what, x, live.to_string(), new.to_string());
-                }
-            }
-            let live_af = self.live.active_frontline.get(x).copied().unwrap_or(0);
-            if live_af != fresh.active_frontline[x] {
-                note("active_frontline", x, live_af.to_string(), fresh.active_frontline[x].to_string());
-            }
-            let range = x * self.levels..(x + 1) * self.levels;
-            let live_levels = self.live.profile.get(range.clone()).unwrap_or(&[]);
-            for (k, new) in fresh.profile[range].iter().enumerate() {
-                let live = live_levels.get(k).copied().unwrap_or(LevelTotals::default());
-                if live != *new {
-                    note("level", x, format!("{live:?} at level {}", k + 1), format!("{new:?}"));
-                }
-            }
-        }
-        RecalcReport { partners: self.input.partners() as u64, differences, first_difference: first }
+        let n = self.input.partners();
+        let differences: u64 =
+            (0..n).into_par_iter().with_min_len(4096).map(differences_at).sum::<u64>() + self.terminated_differences;
+        let first_difference = (0..n).into_par_iter().with_min_len(4096).find_first(|&pos| differences_at(pos) > 0).map(|pos| {
+            let x = self.input.order()[pos];
+            let range = pos * levels..(pos + 1) * levels;
+            format!(
+                "partner #{x}: live pv {} rv {} gv {} frontline {} levels {:?}; recomputed pv {} rv {} gv {} frontline {} levels {:?}",
+                self.live.pv[pos],
+                self.live.rv[pos],
+                self.live.gv[pos],
+                self.live.active_frontline[pos],
+                &self.live.profile[range.clone()],
+                pv[pos],
+                rv[pos],
+                fresh.gv[pos],
+                fresh.active_frontline[pos],
+                &fresh.profile[range],
+            )
+        });
+        let first_difference = first_difference
+            .or_else(|| (self.terminated_differences > 0).then(|| "a terminated partner has live figures".to_owned()));
+        RecalcReport { partners: n as u64, differences, first_difference }
     }
 }
 

@@ -149,6 +149,16 @@ impl OrderBook {
         self.period.iter().enumerate().filter(move |(_, &p)| p == period).map(|(i, _)| i as u32)
     }
 
+    /// Calls `visit(partner, volume_units, kind)` for every order of a
+    /// period, reading the columns only (no allocation per order).
+    pub fn for_each_in_period(&self, period: Period, mut visit: impl FnMut(u32, i64, OrderKind)) {
+        for (i, &p) in self.period.iter().enumerate() {
+            if p == period {
+                visit(self.partner[i], self.volume_units[i], self.kind[i]);
+            }
+        }
+    }
+
     /// Reserves room for more orders.
     pub fn reserve(&mut self, additional: usize) {
         self.ids.reserve(additional, 10);

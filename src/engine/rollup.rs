@@ -36,6 +36,17 @@ pub struct RollupInput {
     active: Vec<bool>,
 }
 
+/// A computed rollup in breadth-first order (position `pos` is partner
+/// `order[pos]` of its [`RollupInput`]).
+pub struct BfsRollup {
+    /// Group volume.
+    pub gv: Vec<i64>,
+    /// `levels` entries per position.
+    pub profile: Vec<LevelTotals>,
+    /// Active direct recruits.
+    pub active_frontline: Vec<u32>,
+}
+
 /// A computed rollup, by arena index (terminated partners are all zero).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollup {
@@ -56,21 +67,20 @@ pub struct Rollup {
 pub fn personal_volumes(g: &Genealogy, orders: &OrderBook, period: Period) -> (Vec<i64>, Vec<i64>) {
     let mut pv = vec![0i64; g.len()];
     let mut rv = vec![0i64; g.len()];
-    for ix in orders.of_period(period) {
-        let order = orders.get(ix);
-        let p = order.partner as usize;
-        if p >= pv.len() || g.status_of(order.partner) == Status::Terminated {
-            continue;
+    orders.for_each_in_period(period, |partner, volume_units, kind| {
+        let p = partner as usize;
+        if p >= pv.len() || g.status_of(partner) == Status::Terminated {
+            return;
         }
-        match order.kind {
+        match kind {
             OrderKind::Retail => {
-                pv[p] += order.volume_units;
-                rv[p] += order.volume_units;
+                pv[p] += volume_units;
+                rv[p] += volume_units;
             }
-            OrderKind::SelfPurchase => pv[p] += order.volume_units,
+            OrderKind::SelfPurchase => pv[p] += volume_units,
             OrderKind::Fee => {}
         }
-    }
+    });
     (pv, rv)
 }
 
@@ -116,9 +126,35 @@ impl RollupInput {
         self.order.len()
     }
 
-    /// Computes GV and the level profiles; `done` counts partners whose
-    /// contribution is summed (it ends at `partners()`).
+    /// Arena index of each breadth-first position.
+    pub fn order(&self) -> &[u32] {
+        &self.order
+    }
+
+    /// PV by breadth-first position.
+    pub fn pv(&self) -> &[i64] {
+        &self.pv
+    }
+
+    /// RV by breadth-first position.
+    pub fn rv(&self) -> &[i64] {
+        &self.rv
+    }
+
+    /// Levels per partner.
+    pub fn levels(&self) -> usize {
+        self.plan.levels
+    }
+
+    /// Computes and returns the rollup by arena index.
     pub fn compute(&self, done: &AtomicU64) -> Rollup {
+        let bfs = self.compute_bfs(done);
+        self.scatter(bfs)
+    }
+
+    /// Computes GV and the level profiles in breadth-first order; `done`
+    /// counts partners whose contribution is summed (it ends at `partners()`).
+    pub fn compute_bfs(&self, done: &AtomicU64) -> BfsRollup {
         let levels = self.plan.levels;
         let n = self.order.len();
         let mut gv = self.pv.clone();
@@ -164,11 +200,11 @@ impl RollupInput {
         }
         let roots = self.depth_start.get(1).copied().unwrap_or(0);
         done.fetch_add(u64::from(roots), Ordering::Relaxed);
-        self.scatter(gv, profile, active_frontline)
+        BfsRollup { gv, profile, active_frontline }
     }
 
     /// Moves breadth-first results back to arena order.
-    fn scatter(&self, gv: Vec<i64>, profile: Vec<LevelTotals>, active_frontline: Vec<u32>) -> Rollup {
+    fn scatter(&self, bfs: BfsRollup) -> Rollup {
         let levels = self.plan.levels;
         let mut out = Rollup {
             pv: vec![0; self.arena_len],
@@ -181,9 +217,9 @@ impl RollupInput {
             let x = x as usize;
             out.pv[x] = self.pv[pos];
             out.rv[x] = self.rv[pos];
-            out.gv[x] = gv[pos];
-            out.active_frontline[x] = active_frontline[pos];
-            out.profile[x * levels..(x + 1) * levels].copy_from_slice(&profile[pos * levels..(pos + 1) * levels]);
+            out.gv[x] = bfs.gv[pos];
+            out.active_frontline[x] = bfs.active_frontline[pos];
+            out.profile[x * levels..(x + 1) * levels].copy_from_slice(&bfs.profile[pos * levels..(pos + 1) * levels]);
         }
         out
     }
