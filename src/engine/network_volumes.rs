@@ -12,6 +12,7 @@ use super::rollup::{personal_volumes, Rollup, RollupInput};
 use super::status::Status;
 use rayon::prelude::*;
 use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
 
 /// A request to record one order, as the caller wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,10 @@ pub struct RecalcReport {
     pub differences: u64,
     /// The first difference, described, for the log.
     pub first_difference: Option<String>,
+    /// Time spent computing the rollup.
+    pub rollup: Duration,
+    /// Time spent comparing it with the live values.
+    pub compare: Duration,
 }
 
 impl Network {
@@ -248,7 +253,9 @@ impl RecalcSnapshot {
     /// Recomputes from the orders and compares with the live values, in
     /// parallel; `done` counts partners finished. Needs no lock.
     pub fn run(&self, done: &AtomicU64) -> RecalcReport {
+        let started = Instant::now();
         let fresh = self.input.compute_bfs(done);
+        let rollup = started.elapsed();
         let levels = self.input.levels();
         let (pv, rv) = (self.input.pv(), self.input.rv());
         let differences_at = |pos: usize| -> u64 {
@@ -260,15 +267,25 @@ impl RecalcSnapshot {
                 (i64::from(live.active_frontline[pos]), i64::from(fresh.active_frontline[pos])),
             ];
             let levels_range = pos * levels..(pos + 1) * levels;
-            let level_diffs =
-                live.profile[levels_range.clone()].iter().zip(&fresh.profile[levels_range]).filter(|(a, b)| a != b).count();
+            let level_diffs = live.profile[levels_range.clone()]
+                .iter()
+                .zip(&fresh.profile[levels_range])
+                .filter(|(a, b)| a != b)
+                .count();
             scalars.iter().filter(|(a, b)| a != b).count() as u64 + level_diffs as u64
         };
         let n = self.input.partners();
-        let differences: u64 =
-            (0..n).into_par_iter().with_min_len(4096).map(differences_at).sum::<u64>() + self.terminated_differences;
-        let first_difference = (0..n).into_par_iter().with_min_len(4096).find_first(|&pos| differences_at(pos) > 0).map(|pos| {
-            let x = self.input.order()[pos];
+        // One pass: the number of differences and the first position with one.
+        let (differences, first_pos) = (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
+            .map(|pos| {
+                let d = differences_at(pos);
+                (d, if d > 0 { pos } else { usize::MAX })
+            })
+            .reduce(|| (0, usize::MAX), |a, b| (a.0 + b.0, a.1.min(b.1)));
+        let differences = differences + self.terminated_differences;
+        let first_difference = (first_pos < n).then_some(first_pos).map(|pos| {            let x = self.input.order()[pos];
             let range = pos * levels..(pos + 1) * levels;
             format!(
                 "partner #{x}: live pv {} rv {} gv {} frontline {} levels {:?}; recomputed pv {} rv {} gv {} frontline {} levels {:?}",
@@ -286,7 +303,7 @@ impl RecalcSnapshot {
         });
         let first_difference = first_difference
             .or_else(|| (self.terminated_differences > 0).then(|| "a terminated partner has live figures".to_owned()));
-        RecalcReport { partners: n as u64, differences, first_difference }
+        RecalcReport { partners: n as u64, differences, first_difference, rollup, compare: started.elapsed() - rollup }
     }
 }
 
