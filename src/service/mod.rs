@@ -76,6 +76,10 @@ impl App {
         let (value, ticket) = tokio::task::spawn_blocking(move || -> Result<(T, u64), Status> {
             let mut network = app.network.write();
             let (value, change) = op(&mut network)?;
+            // Staging only reads the network: let readers in meanwhile. The
+            // next writer still waits for this guard, so disk order stays
+            // engine order.
+            let network = parking_lot::RwLockWriteGuard::downgrade(network);
             let ticket = match change {
                 Some(change) => app.store.stage(&change, &network).map_err(status::from_store)?,
                 None => app.store.last_ticket(),

@@ -57,7 +57,9 @@ impl Store {
     /// Opens (or creates) the data directory and rebuilds the network:
     /// the genealogy, the order book and every period's volumes.
     pub fn open(path: &Path) -> Result<(Store, Network), StoreError> {
-        let db = sled::Config::new().path(path).cache_capacity(256 << 20).open()?;
+        // No periodic background flush: every acknowledged write is flushed by the
+        // group commit, and a second flusher would only compete with it.
+        let db = sled::Config::new().path(path).cache_capacity(256 << 20).flush_every_ms(None).open()?;
         load::check_format(&db)?;
         let token_key = load::token_key(&db)?;
         db.flush()?;
