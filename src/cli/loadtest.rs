@@ -19,14 +19,13 @@
 //! network) and `send lag` (scheduled to sent: the generator's own delay,
 //! including waiting for a free slot).
 
+use super::loadtest_stats::{Outcome, Stats};
 use crate::proto::v1 as pb;
-use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use pb::volume_service_client::VolumeServiceClient;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -356,12 +355,6 @@ impl Plan {
     }
 }
 
-/// Why a request did not succeed.
-enum Outcome {
-    Status(tonic::Code),
-    ClientTimeout,
-}
-
 /// One request of the open-loop schedule.
 struct Slot {
     n: u64,
@@ -453,8 +446,7 @@ async fn closed_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Stats {
                     let sent = Instant::now();
                     let result = plan.send(n, partner_id, sponsor_id).await;
                     let mut s = stats.lock();
-                    s.scheduled += 1;
-                    s.record(sent, sent, Instant::now(), result);
+                    s.record_unscheduled(sent, Instant::now(), result);
                     n += stride;
                 }
             })
@@ -464,93 +456,4 @@ async fn closed_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Stats {
         let _ = worker.await;
     }
     Arc::try_unwrap(stats).map_or_else(|s| s.lock().clone(), Mutex::into_inner)
-}
-
-/// What a run measured. Times are in microseconds.
-#[derive(Clone)]
-struct Stats {
-    start: Instant,
-    last_answer: Instant,
-    scheduled: u64,
-    sent: u64,
-    ok: u64,
-    unsent: u64,
-    errors: BTreeMap<String, u64>,
-    latency: Histogram<u64>,
-    service: Histogram<u64>,
-    lag: Histogram<u64>,
-}
-
-impl Stats {
-    fn new(start: Instant, scheduled: u64) -> Stats {
-        let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
-        Stats {
-            start,
-            last_answer: start,
-            scheduled,
-            sent: 0,
-            ok: 0,
-            unsent: 0,
-            errors: BTreeMap::new(),
-            latency: histogram(),
-            service: histogram(),
-            lag: histogram(),
-        }
-    }
-
-    fn record(&mut self, scheduled: Instant, sent: Instant, answered: Instant, result: Result<(), Outcome>) {
-        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
-        self.sent += 1;
-        self.last_answer = self.last_answer.max(answered);
-        self.latency.saturating_record(micros(answered.saturating_duration_since(scheduled)));
-        self.service.saturating_record(micros(answered.saturating_duration_since(sent)));
-        self.lag.saturating_record(micros(sent.saturating_duration_since(scheduled)));
-        match result {
-            Ok(()) => self.ok += 1,
-            Err(Outcome::Status(code)) => *self.errors.entry(format!("{code:?}")).or_default() += 1,
-            Err(Outcome::ClientTimeout) => *self.errors.entry("client timeout".into()).or_default() += 1,
-        }
-    }
-
-    fn unsent(&mut self, scheduled: Instant, now: Instant) {
-        self.unsent += 1;
-        self.latency.saturating_record(now.saturating_duration_since(scheduled).as_micros() as u64);
-    }
-
-    fn print(&self) {
-        let elapsed = self.last_answer.saturating_duration_since(self.start).as_secs_f64().max(1e-9);
-        let errors = if self.errors.is_empty() {
-            "none".to_owned()
-        } else {
-            self.errors.iter().map(|(code, n)| format!("{code} {n}")).collect::<Vec<_>>().join(", ")
-        };
-        println!(
-            "scheduled {}, sent {}, ok {}, unsent {}, errors: {errors}",
-            self.scheduled, self.sent, self.ok, self.unsent
-        );
-        println!(
-            "achieved {:.0} ok/s ({:.0} answers/s) over {elapsed:.2} s",
-            self.ok as f64 / elapsed,
-            self.sent as f64 / elapsed
-        );
-        print_histogram("latency (from scheduled time)", &self.latency);
-        print_histogram("service (from send)", &self.service);
-        print_histogram("send lag (scheduled to sent)", &self.lag);
-        if self.unsent > 0 {
-            println!("warning: {} requests were never sent (no free slot before the run ended): the target could not keep up; they count in latency with the wait they had", self.unsent);
-        }
-    }
-}
-
-fn print_histogram(name: &str, h: &Histogram<u64>) {
-    let ms = |micros: u64| micros as f64 / 1000.0;
-    println!(
-        "{name:30} ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  (mean {:.3})",
-        ms(h.value_at_quantile(0.50)),
-        ms(h.value_at_quantile(0.90)),
-        ms(h.value_at_quantile(0.99)),
-        ms(h.value_at_quantile(0.999)),
-        ms(h.max()),
-        h.mean() / 1000.0
-    );
 }

@@ -5,6 +5,7 @@
 pub mod import;
 pub mod import_orders;
 pub mod loadtest;
+pub mod loadtest_stats;
 pub mod serve;
 
 /// Logs to stderr through tracing; the level comes from `RUST_LOG`
