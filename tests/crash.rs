@@ -38,7 +38,7 @@ use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 type Client = GenealogyServiceClient<Channel>;
@@ -59,25 +59,8 @@ const DOWNLINE_SAMPLES: usize = 3;
 /// Concurrent readers that re-check the trees of earlier rounds.
 const RECHECK_TASKS: usize = 8;
 
-fn env_u64(name: &str) -> Option<u64> {
-    let value = std::env::var(name).ok()?;
-    Some(value.trim().parse().unwrap_or_else(|e| panic!("{name}={value:?}: {e}")))
-}
-
 async fn connect(url: &str) -> Client {
-    let endpoint = Endpoint::from_shared(url.to_owned())
-        .expect("server url")
-        .timeout(RPC_TIMEOUT)
-        .connect_timeout(Duration::from_secs(5));
-    let mut last = None;
-    for _ in 0..20 {
-        match endpoint.connect().await {
-            Ok(channel) => return Client::new(channel),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cannot connect to {url}: {last:?}");
+    Client::new(crash_support::connect_channel(url, RPC_TIMEOUT).await)
 }
 
 fn new_row(rng: &mut StdRng, prefix: &str, next: &mut usize, sponsor: &str) -> pb::CreatePartnerRequest {
@@ -406,8 +389,8 @@ async fn check_tree(client: &mut Client, t: usize, m: &Model, rng: &mut StdRng) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_sigkill() {
-    let rounds = env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
-    let seed = env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
+    let rounds = crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
+    let seed = crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
     });
     eprintln!("crash test: {rounds} rounds, seed {seed} (replay with DOWNLINE_CRASH_SEED={seed})");

@@ -43,7 +43,7 @@ use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 type Volumes = VolumeServiceClient<Channel>;
@@ -72,25 +72,8 @@ const CHECKERS: usize = 4;
 /// GetOperation polls of a recalculation, 20 ms apart.
 const MAX_POLLS: usize = 1_500;
 
-fn env_u64(name: &str) -> Option<u64> {
-    let value = std::env::var(name).ok()?;
-    Some(value.trim().parse().unwrap_or_else(|e| panic!("{name}={value:?}: {e}")))
-}
-
 async fn connect(url: &str) -> Channel {
-    let endpoint = Endpoint::from_shared(url.to_owned())
-        .expect("server url")
-        .timeout(RPC_TIMEOUT)
-        .connect_timeout(Duration::from_secs(5));
-    let mut last = None;
-    for _ in 0..20 {
-        match endpoint.connect().await {
-            Ok(channel) => return channel,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cannot connect to {url}: {last:?}");
+    crash_support::connect_channel(url, RPC_TIMEOUT).await
 }
 
 /// Units of 0.0001 as a decimal with at least `places` decimals (0 to 4).
@@ -420,8 +403,8 @@ async fn recalculate(channel: &Channel, period: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_orders_survive_sigkill_and_count_once() {
-    let rounds = env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
-    let seed = env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
+    let rounds = crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
+    let seed = crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
     });
     eprintln!("orders crash test: {rounds} rounds, seed {seed} (replay with DOWNLINE_CRASH_SEED={seed})");

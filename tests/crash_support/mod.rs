@@ -266,3 +266,26 @@ pub fn diff(expected: &BTreeMap<String, View>, observed: &BTreeMap<String, View>
     }
     out
 }
+
+/// A `u64` from an environment variable, if set (a malformed one panics).
+pub fn env_u64(name: &str) -> Option<u64> {
+    let value = std::env::var(name).ok()?;
+    Some(value.trim().parse().unwrap_or_else(|e| panic!("{name}={value:?}: {e}")))
+}
+
+/// A channel to `url`, retried for about a second while the server starts.
+pub async fn connect_channel(url: &str, rpc_timeout: std::time::Duration) -> tonic::transport::Channel {
+    let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .expect("server url")
+        .timeout(rpc_timeout)
+        .connect_timeout(std::time::Duration::from_secs(5));
+    let mut last = None;
+    for _ in 0..20 {
+        match endpoint.connect().await {
+            Ok(channel) => return channel,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("cannot connect to {url}: {last:?}");
+}
