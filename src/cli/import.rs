@@ -8,8 +8,6 @@ use crate::engine::{Audit, EngineError, Genealogy, Network, NewPartner};
 use crate::service::now_unix_ms;
 use crate::store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -109,45 +107,28 @@ pub(super) fn progress_bar(total: u64, what: &str) -> ProgressBar {
 
 /// Reads and validates every row; the first bad one stops the import.
 pub fn read_partners(path: &Path) -> Result<Vec<NewPartner>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = progress_bar(size, "reading");
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line = String::new();
-    let mut rows = Vec::with_capacity((size / 24) as usize);
-    let mut header = true;
-    let mut with_names = false;
-    let mut row_number = 0usize;
-    loop {
-        line.clear();
-        let read = reader.read_line(&mut line).map_err(|e| format!("{}: {e}", path.display()))?;
-        if read == 0 {
-            break;
-        }
-        bar.inc(read as u64);
-        let text = line.trim_end_matches(['\n', '\r']);
-        if header {
-            with_names = parse_header(path, text)?;
-            header = false;
-            continue;
-        }
-        if text.is_empty() {
-            continue;
-        }
-        row_number += 1;
-        let prefix = format!("row {row_number}");
-        let row = parse_row(text, with_names).map_err(|e| describe_row_error(path, e.in_row(&prefix)))?;
-        rows.push(row);
-    }
-    bar.finish_and_clear();
-    if header {
-        return Err(format!("{}: the file is empty; expected the header {HEADER}", path.display()));
-    }
+    let mut rows = Vec::new();
+    // Set by the header, read by every row.
+    let with_names = std::cell::Cell::new(false);
+    super::csv_rows::read(
+        path,
+        "reading",
+        |header| {
+            with_names.set(parse_header(path, header)?);
+            Ok(())
+        },
+        |number, text| {
+            let row = parse_row(text, with_names.get())
+                .map_err(|e| describe_row_error(path, e.in_row(&format!("row {number}"))))?;
+            rows.push(row);
+            Ok(())
+        },
+    )?;
     Ok(rows)
 }
 
 fn parse_header(path: &Path, text: &str) -> Result<bool, String> {
-    match text.trim_start_matches('\u{feff}') {
+    match text {
         HEADER => Ok(false),
         h if h == format!("{HEADER},display_name") => Ok(true),
         other => Err(format!("{}: the header is '{other}', expected '{HEADER}'", path.display())),

@@ -3,10 +3,8 @@
 //! same checks as RecordOrder, then computes each period's rollups once.
 //! The first bad row stops the import.
 
-use super::import::{describe_row_error, progress_bar};
+use super::import::describe_row_error;
 use crate::engine::{EngineError, Network, OrderKind, OrderRequest, Recorded};
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
@@ -17,46 +15,26 @@ const HEADER: &str = "order_id,partner_id,period,volume,kind";
 /// Records every order of the file; returns the range of new orders.
 pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
     let started = Instant::now();
-    let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = progress_bar(size, "orders");
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line = String::new();
     let first = network.orders.len() as u32;
-    network.orders.reserve((size / 36) as usize);
-    let (mut row, mut repeated) = (0usize, 0u64);
+    let mut repeated = 0u64;
     let mut periods = Vec::new();
-    loop {
-        line.clear();
-        let read = reader.read_line(&mut line).map_err(|e| format!("{}: {e}", path.display()))?;
-        if read == 0 {
-            break;
-        }
-        bar.inc(read as u64);
-        let text = line.trim_end_matches(['\n', '\r']);
-        if row == 0 && !text.is_empty() {
-            if text.trim_start_matches('\u{feff}') != HEADER {
-                return Err(format!("{}: the header is '{text}', expected '{HEADER}'", path.display()));
-            }
-            row = 1;
-            continue;
-        }
-        if text.is_empty() {
-            continue;
-        }
-        let request = parse_row(text).map_err(|e| describe_row_error(path, e.in_row(&format!("row {row}"))))?;
-        match network.admit_order(&request) {
-            Ok((_, Recorded::Repeated(_))) => repeated += 1,
-            Ok((order, Recorded::New(_))) => {
+    let header = |text: &str| match text {
+        HEADER => Ok(()),
+        other => Err(format!("{}: the header is '{other}', expected '{HEADER}'", path.display())),
+    };
+    super::csv_rows::read(path, "orders", header, |number, text| {
+        let in_row = |e: EngineError| describe_row_error(path, e.in_row(&format!("row {number}")));
+        let request = parse_row(text).map_err(in_row)?;
+        match network.admit_order(&request).map_err(in_row)? {
+            (_, Recorded::Repeated(_)) => repeated += 1,
+            (order, Recorded::New(_)) => {
                 if !periods.contains(&order.period) {
                     periods.push(order.period);
                 }
             }
-            Err(e) => return Err(describe_row_error(path, e.in_row(&format!("row {row}")))),
         }
-        row += 1;
-    }
-    bar.finish_and_clear();
+        Ok(())
+    })?;
     // Booked without per-order upkeep: one parallel rollup per period instead.
     for period in periods {
         network.relevel(period);

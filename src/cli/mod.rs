@@ -2,6 +2,7 @@
 //! arguments (flags, with a `DOWNLINE_*` environment variable for each) and
 //! returns a message on failure.
 
+pub mod csv_rows;
 pub mod import;
 pub mod import_orders;
 pub mod loadtest;
