@@ -18,7 +18,7 @@
 use super::genealogy::{Genealogy, NONE};
 use super::period::Period;
 use super::status::Status;
-use super::volume_plan::VolumePlan;
+use super::volume_plan::{VolumePlan, MAX_LEVELS};
 
 /// The volume, partners and active partners of one level below a partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,7 +189,10 @@ impl PeriodVolumes {
         let xi = x as usize;
         let x_step = step(plan, x_active);
         let (x_pv, x_gv) = (self.pv[xi], self.gv[xi]);
-        let x_profile: Vec<LevelTotals> = self.profile[xi * levels..(xi + 1) * levels].to_vec();
+        // A copy on the stack: the walk below writes into `self.profile`.
+        let mut copy = [LevelTotals::default(); MAX_LEVELS];
+        copy[..levels].copy_from_slice(&self.profile[xi * levels..(xi + 1) * levels]);
+        let x_profile = &copy[..levels];
         if anchor != NONE {
             let f = &mut self.active_frontline[anchor as usize];
             *f = (i64::from(*f) + sign * i64::from(x_active)) as u32;
