@@ -23,17 +23,6 @@ async fn observe(v: &mut VolumeClient) -> (Vec<pb::PeriodSummary>, Vec<Result<pb
     (periods(v).await, volumes_of(v, &EXAMPLE_IDS, P).await)
 }
 
-/// A server holding the example network and its 15 orders.
-async fn example_with_orders() -> (Harness, VolumeClient) {
-    let mut h = Harness::new().await;
-    example_tree(&mut h.client).await;
-    let mut v = volume_client(h.addr).await;
-    for o in example_orders(P) {
-        record_ok(&mut v, o).await;
-    }
-    (h, v)
-}
-
 /// Asserts a refusal: its code, and a message that starts with the field.
 #[track_caller]
 fn refused<T: std::fmt::Debug>(result: Result<T, tonic::Status>, code: Code, field: &str, what: &str) {

@@ -15,17 +15,6 @@ use tonic::Code;
 
 const P: &str = EXAMPLE_PERIOD;
 
-/// A server holding the example network and its 15 orders.
-async fn example_with_orders() -> (Harness, VolumeClient) {
-    let mut h = Harness::new().await;
-    example_tree(&mut h.client).await;
-    let mut v = volume_client(h.addr).await;
-    for o in example_orders(P) {
-        record_ok(&mut v, o).await;
-    }
-    (h, v)
-}
-
 /// The example table without some partners, plus others.
 fn table<'a>(changes: &[Want<'a>], gone: &[&str], extra: &[Want<'a>]) -> Vec<Want<'a>> {
     let mut wants: Vec<Want<'a>> = example_with(changes).into_iter().filter(|w| !gone.contains(&w.id)).collect();

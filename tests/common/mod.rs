@@ -587,3 +587,14 @@ pub async fn recalculate(v: &mut VolumeClient, o: &mut OperationsClient, period:
         other => panic!("recalculation of {period} ended with {other:?}"),
     }
 }
+
+/// A server holding the example network and its 15 orders of [`EXAMPLE_PERIOD`].
+pub async fn example_with_orders() -> (Harness, VolumeClient) {
+    let mut h = Harness::new().await;
+    example_tree(&mut h.client).await;
+    let mut v = volume_client(h.addr).await;
+    for o in example_orders(EXAMPLE_PERIOD) {
+        record_ok(&mut v, o).await;
+    }
+    (h, v)
+}
