@@ -182,9 +182,7 @@ impl Network {
     /// Rebuilds every open period from the order book (start-up, after
     /// the closed periods were added with [`Network::add_closed`]).
     pub fn rebuild_periods(&mut self) -> EngineResult<()> {
-        let mut periods: Vec<Period> = (0..self.orders.len() as u32).map(|ix| self.orders.get(ix).period).collect();
-        periods.sort_unstable();
-        periods.dedup();
+        let mut periods = self.orders.periods();
         periods.retain(|p| !self.closed.contains_key(p));
         for period in periods {
             let mut volumes = PeriodVolumes::new(period, &self.plan, self.genealogy.len());

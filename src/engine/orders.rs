@@ -149,6 +149,14 @@ impl OrderBook {
         self.period.iter().enumerate().filter(move |(_, &p)| p == period).map(|(i, _)| i as u32)
     }
 
+    /// The distinct periods that have orders, in order.
+    pub fn periods(&self) -> Vec<Period> {
+        let mut periods = self.period.clone();
+        periods.sort_unstable();
+        periods.dedup();
+        periods
+    }
+
     /// Calls `visit(partner, volume_units, kind)` for every order of a
     /// period, reading the columns only (no allocation per order).
     pub fn for_each_in_period(&self, period: Period, mut visit: impl FnMut(u32, i64, OrderKind)) {
