@@ -8,9 +8,7 @@
 //! the active flag and the frontline counts), worked out by hand from
 //! domain.md.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::OrderKind::{Fee, Retail, Self_};
 use tonic::Code;

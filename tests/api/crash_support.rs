@@ -1,4 +1,4 @@
-//! Support of `tests/crash.rs`: a guard around the real server process and a
+//! Support of `tests/api/crash.rs`: a guard around the real server process and a
 //! plain model of one task's partners (the state its acknowledged writes
 //! define), from which every partner's expected view is recomputed naively.
 

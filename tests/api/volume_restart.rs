@@ -5,9 +5,7 @@
 //! while orders keep arriving), and a restart over the same directory that
 //! must show every volume, period and closed state exactly as before.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::OrderKind::{Fee, Retail, Self_};
 use pb::PartnerStatus::{Enrolled, Suspended, Terminated};

@@ -24,15 +24,12 @@
 //!   its whole downline, FEE never counts): nothing lost, nothing twice;
 //! - RecalculateVolumes of each period finds 0 differences.
 //!
-//! Fast mode (3 rounds): `cargo test --release --test crash_orders`. Long
-//! mode: `DOWNLINE_CRASH_ROUNDS=30 cargo test --release --test crash_orders
+//! Fast mode (3 rounds): `cargo test --release --test api crash_orders`. Long
+//! mode: `DOWNLINE_CRASH_ROUNDS=30 cargo test --release --test api crash_orders
 //! -- --nocapture`. The seed is printed; `DOWNLINE_CRASH_SEED=N` replays a
 //! workload (the kill moment still depends on timing).
 
-#[allow(dead_code)] // the genealogy model of the support module serves tests/crash.rs
-mod crash_support;
-
-use crash_support::Server;
+use crate::crash_support::Server;
 use downline::proto::v1 as pb;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use pb::operations_service_client::OperationsServiceClient;
@@ -73,7 +70,7 @@ const CHECKERS: usize = 4;
 const MAX_POLLS: usize = 1_500;
 
 async fn connect(url: &str) -> Channel {
-    crash_support::connect_channel(url, RPC_TIMEOUT).await
+    crate::crash_support::connect_channel(url, RPC_TIMEOUT).await
 }
 
 /// Units of 0.0001 as a decimal with at least `places` decimals (0 to 4).
@@ -403,8 +400,8 @@ async fn recalculate(channel: &Channel, period: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_orders_survive_sigkill_and_count_once() {
-    let rounds = crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
-    let seed = crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
+    let rounds = crate::crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
+    let seed = crate::crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
     });
     eprintln!("orders crash test: {rounds} rounds, seed {seed} (replay with DOWNLINE_CRASH_SEED={seed})");

@@ -8,9 +8,7 @@
 //! the sequence; page tokens issued before a restart still work after it
 //! when no move happened, and are stale when one did.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::{Suspended, Terminated};
 use tonic::Code;

@@ -11,9 +11,7 @@
 //! anything above 1000 is coerced to 1000 (ListGenealogyEvents too);
 //! GetUpline is nearest first and honours max_levels.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::Enrolled;
 use tonic::Code;

@@ -13,9 +13,7 @@
 //! streams chunks with sponsors after recruits, counts created and
 //! unchanged rows, and a retried import changes nothing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::GenealogyEventKind::{Created, Moved, SponsorTerminated, StatusChanged};
 use pb::PartnerStatus::{Enrolled, Suspended, Terminated, Unspecified};

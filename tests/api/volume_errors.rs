@@ -9,9 +9,7 @@
 //! offending field, and changes nothing: ListPeriods and every partner's
 //! GetVolumes are compared before and after.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::OrderKind::{Fee, Retail, Self_};
 use tonic::Code;

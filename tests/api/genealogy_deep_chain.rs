@@ -11,9 +11,7 @@
 //! partners; and a restart recovers exactly that. The phases' times are
 //! printed (run with --nocapture to see them).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::Enrolled;
 use std::time::Instant;

@@ -12,9 +12,7 @@
 //! names the row number, and imports nothing; and after every refused
 //! write the genealogy and the audit trail are exactly as before.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::Suspended;
 use tonic::Code;

@@ -22,14 +22,12 @@
 //! - the trees of earlier rounds are still intact after later crashes (the
 //!   directory is reused): same views, same ListDownline order.
 //!
-//! Fast mode (3 rounds): `cargo test --test crash`. Long mode, by hand:
-//! `DOWNLINE_CRASH_ROUNDS=30 cargo test --release --test crash -- --nocapture`.
+//! Fast mode (3 rounds): `cargo test --release --test api crash::`. Long mode, by hand:
+//! `DOWNLINE_CRASH_ROUNDS=30 cargo test --release --test api crash:: -- --nocapture`.
 //! The seed is printed; `DOWNLINE_CRASH_SEED=N` replays a workload (the kill
 //! moment still depends on timing).
 
-mod crash_support;
-
-use crash_support::{diff, Model, Op, Server, View, CREATED, ENROLLED, SUSPENDED, TERMINATED};
+use crate::crash_support::{diff, Model, Op, Server, View, CREATED, ENROLLED, SUSPENDED, TERMINATED};
 use downline::proto::v1 as pb;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use rand::rngs::StdRng;
@@ -60,7 +58,7 @@ const DOWNLINE_SAMPLES: usize = 3;
 const RECHECK_TASKS: usize = 8;
 
 async fn connect(url: &str) -> Client {
-    Client::new(crash_support::connect_channel(url, RPC_TIMEOUT).await)
+    Client::new(crate::crash_support::connect_channel(url, RPC_TIMEOUT).await)
 }
 
 fn new_row(rng: &mut StdRng, prefix: &str, next: &mut usize, sponsor: &str) -> pb::CreatePartnerRequest {
@@ -389,8 +387,8 @@ async fn check_tree(client: &mut Client, t: usize, m: &Model, rng: &mut StdRng) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_sigkill() {
-    let rounds = crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
-    let seed = crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
+    let rounds = crate::crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
+    let seed = crate::crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
     });
     eprintln!("crash test: {rounds} rounds, seed {seed} (replay with DOWNLINE_CRASH_SEED={seed})");

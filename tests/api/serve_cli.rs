@@ -2,9 +2,7 @@
 //! SIGTERM or SIGINT stop it gracefully (exit 0, everything flushed), after
 //! which a new process on the same directory serves the same partners.
 
-mod common;
-
-use common::{connect, create, get};
+use crate::common::{connect, create, get};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;

@@ -3,9 +3,7 @@
 //! started on it serves them, a bad row imports nothing, and running the
 //! same import again changes nothing.
 
-mod common;
-
-use common::{connect, get, start_server, volume_client, volumes_ok};
+use crate::common::{connect, get, start_server, volume_client, volumes_ok};
 use std::path::Path;
 use std::process::{Command, Output};
 

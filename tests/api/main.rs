@@ -1,0 +1,24 @@
+//! Integration tests through the real gRPC API: every module starts real
+//! servers on 127.0.0.1:0 (or spawns the `downline` binary) and talks to them
+//! with tonic clients.
+//!
+//! One test binary instead of one per file: each binary links tonic, sled and
+//! the whole crate in release mode, and linking them one by one dominated the
+//! time of a CI run.
+
+mod common;
+mod crash_support;
+
+mod crash;
+mod crash_orders;
+mod genealogy_api;
+mod genealogy_deep_chain;
+mod genealogy_errors;
+mod genealogy_restart;
+mod genealogy_writes;
+mod import_cli;
+mod reflection_health;
+mod serve_cli;
+mod volume_api;
+mod volume_errors;
+mod volume_restart;
