@@ -1,6 +1,7 @@
 //! The one error type of the engine. The service maps each variant to a gRPC
 //! status in exactly one place (`service::status`).
 
+use super::plan::FieldViolation;
 use thiserror::Error;
 
 /// Why the engine refused a request. Every variant names the offending field
@@ -49,6 +50,9 @@ pub enum EngineError {
     /// A hard limit of the engine is reached (number of partners, id bytes).
     #[error("{0}")]
     ResourceExhausted(String),
+    /// A plan was refused: every violation, each naming its field.
+    #[error("plan: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
+    InvalidPlan(Vec<FieldViolation>),
 }
 
 impl EngineError {
@@ -86,7 +90,7 @@ impl EngineError {
             EngineError::FailedPrecondition { field, message } => {
                 EngineError::FailedPrecondition { field: join(field), message }
             }
-            other @ EngineError::ResourceExhausted(_) => other,
+            other @ (EngineError::ResourceExhausted(_) | EngineError::InvalidPlan(_)) => other,
         }
     }
 }

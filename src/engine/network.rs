@@ -11,6 +11,7 @@ use super::genealogy_write::{NewPartner, WriteOutcome};
 use super::orders::OrderBook;
 use super::period::Period;
 use super::period_volumes::PeriodVolumes;
+use super::plan::Plan;
 use super::status::Status;
 use super::volume_plan::VolumePlan;
 use std::collections::BTreeMap;
@@ -21,24 +22,46 @@ use std::sync::Arc;
 pub const MAX_OPEN_PERIODS: usize = 24;
 
 /// Everything the engine knows about one sales network.
-#[derive(Default)]
 pub struct Network {
     /// The sponsor tree.
     pub genealogy: Genealogy,
     /// Every order ever recorded.
     pub orders: OrderBook,
-    /// The volume settings in force.
+    /// The volume settings in force: always `plans.last().volume`.
     pub plan: VolumePlan,
+    /// Every version of the compensation plan, oldest first (never empty
+    /// once built by [`Network::new`]).
+    pub(super) plans: Vec<Arc<Plan>>,
+    /// Moves and status changes so far: with a period's order count and
+    /// the plan version, it tells whether a commission run is still fresh.
+    pub(super) changes: u64,
     /// The open periods.
     pub(super) periods: BTreeMap<Period, PeriodVolumes>,
     /// The closed periods.
     pub(super) closed: BTreeMap<Period, ClosedPeriod>,
 }
 
+impl Default for Network {
+    /// An empty network on the reference plan.
+    fn default() -> Network {
+        Network::new(Genealogy::new(), VolumePlan::default())
+    }
+}
+
 impl Network {
     /// A network over a genealogy, with no orders.
     pub fn new(genealogy: Genealogy, plan: VolumePlan) -> Network {
-        Network { genealogy, orders: OrderBook::default(), plan, periods: BTreeMap::new(), closed: BTreeMap::new() }
+        let mut reference = Plan::reference();
+        reference.volume = plan;
+        Network {
+            genealogy,
+            orders: OrderBook::default(),
+            plan,
+            plans: vec![Arc::new(reference)],
+            changes: 0,
+            periods: BTreeMap::new(),
+            closed: BTreeMap::new(),
+        }
     }
 
     /// Every period with orders, oldest first: (period, closed, orders).
@@ -102,6 +125,7 @@ impl Network {
         let old_sponsor = self.genealogy.find(partner_id).map(|x| self.genealogy.sponsor_of(x));
         let outcome = self.genealogy.move_partner(partner_id, new_sponsor_id, audit)?;
         if let (Some(_), Some(old)) = (&outcome.change, old_sponsor) {
+            self.changes += 1;
             let x = outcome.partner;
             let (g, plan) = (&self.genealogy, &self.plan);
             for volumes in self.periods.values_mut() {
@@ -127,6 +151,7 @@ impl Network {
         let (Some(change), Some((sponsor, was_active))) = (&outcome.change, before) else {
             return Ok(outcome);
         };
+        self.changes += 1;
         let x = outcome.partner;
         let recruits: Vec<u32> = change.touched.iter().copied().filter(|&t| t != x).collect();
         let (g, plan) = (&self.genealogy, &self.plan);

@@ -3,16 +3,26 @@
 use crate::engine::EngineError;
 use crate::store::StoreError;
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
 /// Maps an engine error to the status the caller sees. The message names
 /// the field and the value already.
 pub fn from_engine(err: EngineError) -> Status {
+    if let EngineError::InvalidPlan(violations) = &err {
+        // Field-level errors as google.rpc.BadRequest details, so clients
+        // can show each one next to its field.
+        let details = ErrorDetails::with_bad_request(
+            violations.iter().map(|v| FieldViolation::new(v.field.clone(), v.description.clone())).collect::<Vec<_>>(),
+        );
+        return Status::with_error_details(Code::InvalidArgument, err.to_string(), details);
+    }
     let code = match &err {
         EngineError::InvalidArgument { .. } => Code::InvalidArgument,
         EngineError::NotFound { .. } => Code::NotFound,
         EngineError::AlreadyExists { .. } => Code::AlreadyExists,
         EngineError::FailedPrecondition { .. } => Code::FailedPrecondition,
         EngineError::ResourceExhausted(_) => Code::ResourceExhausted,
+        EngineError::InvalidPlan(_) => Code::InvalidArgument,
     };
     Status::new(code, err.to_string())
 }

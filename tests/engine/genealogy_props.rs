@@ -32,6 +32,7 @@ fn kind(e: &EngineError) -> (&'static str, String) {
         EngineError::AlreadyExists { field, .. } => ("AlreadyExists", field.clone()),
         EngineError::FailedPrecondition { field, .. } => ("FailedPrecondition", field.clone()),
         EngineError::ResourceExhausted(message) => ("ResourceExhausted", message.clone()),
+        EngineError::InvalidPlan(_) => ("InvalidPlan", String::new()),
     }
 }
 

@@ -51,6 +51,7 @@ fn kind_of(e: EngineError) -> &'static str {
         EngineError::AlreadyExists { .. } => "AlreadyExists",
         EngineError::FailedPrecondition { .. } => FP,
         EngineError::ResourceExhausted(_) => "ResourceExhausted",
+        EngineError::InvalidPlan(_) => "InvalidPlan",
     }
 }
 

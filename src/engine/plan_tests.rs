@@ -1,0 +1,69 @@
+//! Unit tests of plan parsing and validation.
+
+use super::*;
+
+fn fields(draft: &PlanDraft) -> Vec<String> {
+    draft.validate(2).unwrap_err().into_iter().map(|v| v.field).collect()
+}
+
+#[test]
+fn the_reference_plan_is_valid_and_round_trips() {
+    let plan = Plan::reference();
+    assert_eq!(plan.volume, VolumePlan::default());
+    assert_eq!(plan.level_rates_ppm, vec![50_000, 50_000, 40_000, 30_000, 20_000, 10_000, 10_000]);
+    assert_eq!(plan.retail_rate_ppm, 100_000);
+    assert_eq!(plan.payout_cap_ppm, 450_000);
+    assert_eq!(plan.partner_cap_units, 100_000_000);
+    assert_eq!(plan.ranks[3].leg_min_rank, Some(1));
+    assert_eq!(plan.ranks[2].leg_cap_scaled(), 600_000 * 50_000_000);
+    assert_eq!(plan.to_draft().validate(1), Ok(plan));
+}
+
+#[test]
+fn rates_are_exact_fractions() {
+    assert_eq!(parse_rate("0.05"), Ok(50_000));
+    assert_eq!(parse_rate("1"), Ok(RATE_ONE));
+    assert_eq!(parse_rate("0.000001"), Ok(1));
+    assert_eq!(format_rate(50_000), "0.05");
+    assert_eq!(format_rate(RATE_ONE), "1");
+    for bad in ["", "-0.05", "0.0000001", "1.5", "5%", "abc", "1e-3"] {
+        assert!(parse_rate(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn refuses_impossible_plans_naming_every_field() {
+    let mut d = PlanDraft::reference();
+    d.levels = 0;
+    assert!(fields(&d).contains(&"plan.levels".to_owned()));
+    let mut d = PlanDraft::reference();
+    d.levels = 51;
+    assert!(fields(&d).contains(&"plan.levels".to_owned()));
+    let mut d = PlanDraft::reference();
+    d.level_rates[2] = "-0.04".into();
+    d.payout_cap = "0".into();
+    d.partner_cap = "-1".into();
+    assert_eq!(fields(&d), ["plan.level_rates[2]", "plan.payout_cap", "plan.partner_cap"]);
+    let mut d = PlanDraft::reference();
+    d.level_rates[0] = "0.30".into();
+    assert_eq!(fields(&d), ["plan.level_rates"], "rates add up above the payout cap");
+    let mut d = PlanDraft::reference();
+    d.ranks[1].min_gv = "6000".into(); // above Gold's 5000: Gold is out of order
+    d.ranks[3].paid_levels = 8;
+    d.ranks[0].leg_min_rank = "Gold".into();
+    d.ranks[0].min_legs = 1;
+    d.ranks[2].name = "Silver".into();
+    d.ranks[1].max_leg_share = "0".into();
+    let mut got = fields(&d);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "plan.ranks[0].leg_min_rank",
+            "plan.ranks[1].max_leg_share",
+            "plan.ranks[2].min_gv",
+            "plan.ranks[2].name",
+            "plan.ranks[3].paid_levels",
+        ]
+    );
+}
