@@ -21,6 +21,7 @@ pub mod orders;
 pub mod period;
 pub mod period_volumes;
 pub mod plan;
+pub mod ranks;
 pub mod rollup;
 pub mod status;
 pub mod volume_plan;

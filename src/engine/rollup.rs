@@ -141,6 +141,21 @@ impl RollupInput {
         &self.rv
     }
 
+    /// Whether each breadth-first position is active.
+    pub fn active(&self) -> &[bool] {
+        &self.active
+    }
+
+    /// First position of each position's recruits (len `partners() + 1`).
+    pub fn child_start(&self) -> &[u32] {
+        &self.child_start
+    }
+
+    /// First position of each depth; the last entry is `partners()`.
+    pub fn depth_start(&self) -> &[u32] {
+        &self.depth_start
+    }
+
     /// Levels per partner.
     pub fn levels(&self) -> usize {
         self.plan.levels
