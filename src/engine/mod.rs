@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod change;
 pub mod closed_period;
+pub mod commission;
 pub mod date;
 pub mod downline_cursor;
 pub mod error;
