@@ -88,7 +88,39 @@ pub fn gross(plan: &Plan, rank: u8, rv_units: i64, levels: &[i64]) -> Gross {
     }
     let gross_scaled: i128 = lines.iter().map(|l| l.amount_scaled).sum();
     let cap = i128::from(plan.partner_cap_units) * SCALED_PER_UNIT;
+    debug_assert_eq!(amounts(plan, rank, rv_units, levels).gross_scaled, gross_scaled);
     Gross { lines, gross_scaled, capped_scaled: gross_scaled.min(cap) }
+}
+
+/// The sums of [`gross`] without building lines (the hot path of a run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amounts {
+    /// Retail plus paid levels.
+    pub gross_scaled: i128,
+    /// `min(gross, partner_cap)`.
+    pub capped_scaled: i128,
+    /// Whether some level line pays more than 0.
+    pub pays_levels: bool,
+}
+
+/// [`gross`]'s sums, allocation-free.
+pub fn amounts(plan: &Plan, rank: u8, rv_units: i64, levels: &[i64]) -> Amounts {
+    let mut gross_scaled = 0i128;
+    let mut pays_levels = false;
+    if rank > 0 {
+        gross_scaled += i128::from(rv_units.max(0)) * i128::from(plan.retail_rate_ppm);
+        let rule = plan.min_retail_for_levels_units;
+        if rule == 0 || rv_units >= rule {
+            let paid = plan.paid_levels(usize::from(rank) - 1);
+            for (&lv, &rate) in levels.iter().zip(&plan.level_rates_ppm).take(paid) {
+                let amount = i128::from(lv.max(0)) * i128::from(rate);
+                pays_levels |= amount > 0;
+                gross_scaled += amount;
+            }
+        }
+    }
+    let cap = i128::from(plan.partner_cap_units) * SCALED_PER_UNIT;
+    Amounts { gross_scaled, capped_scaled: gross_scaled.min(cap), pays_levels }
 }
 
 fn line(kind: LineKind, base_units: i64, rate_ppm: i64) -> Line {
@@ -150,7 +182,14 @@ pub struct Statement {
 }
 
 /// Builds a partner's statement.
-pub fn statement(plan: &Plan, rank: u8, active: bool, rv_units: i64, levels: &[i64], factor: Option<PayoutFactor>) -> Statement {
+pub fn statement(
+    plan: &Plan,
+    rank: u8,
+    active: bool,
+    rv_units: i64,
+    levels: &[i64],
+    factor: Option<PayoutFactor>,
+) -> Statement {
     let Gross { mut lines, gross_scaled, capped_scaled } = gross(plan, rank, rv_units, levels);
     let reduction = |kind, amount_scaled| Line { kind, base_units: 0, rate_ppm: 0, amount_scaled };
     if capped_scaled < gross_scaled {

@@ -60,7 +60,10 @@ fn partner_cap_and_payout_cap_are_lines_of_their_own() {
     let s = statement(&plan, 4, true, 5_000 * U, &levels(&[0]), factor);
     assert_eq!(s.payable_cents, 1_561);
     let amounts: Vec<String> = s.lines.iter().map(|l| format_scaled(l.amount_scaled)).collect();
-    assert_eq!(amounts, ["50.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "-30.00", "-4.3928571429", "0.0028571429"]);
+    assert_eq!(
+        amounts,
+        ["50.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "-30.00", "-4.3928571429", "0.0028571429"]
+    );
     assert_eq!(PayoutFactor::of(&plan, 100 * SCALED_PER_CENT * 100, 2185 * i128::from(U)), None);
 }
 

@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod change;
 pub mod closed_period;
 pub mod commission;
+pub mod commission_run;
 pub mod date;
 pub mod downline_cursor;
 pub mod error;

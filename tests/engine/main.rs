@@ -1,5 +1,6 @@
 //! Property tests of the engine against plain, deliberately naive models. No
 //! server, no store: these run the engine in-process.
 
+mod commission_example;
 mod genealogy_props;
 mod volume_props;

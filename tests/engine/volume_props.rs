@@ -63,7 +63,7 @@ fn volume_text(units: i64) -> String {
 
 // ---------------------------------------------------------------- example.md
 
-fn example_network(plan: VolumePlan) -> Network {
+pub(crate) fn example_network(plan: VolumePlan) -> Network {
     let mut net = Network::default();
     net.plan = plan;
     let tree = [("A", ""), ("B", "A"), ("C", "A"), ("D", "A"), ("E", "B"), ("F", "B")];
