@@ -3,11 +3,13 @@
 //! per request, and a graceful shutdown that ends with a flush.
 
 use crate::proto::v1::{
-    genealogy_service_server::GenealogyServiceServer, operations_service_server::OperationsServiceServer,
-    volume_service_server::VolumeServiceServer,
+    compensation_service_server::CompensationServiceServer, genealogy_service_server::GenealogyServiceServer,
+    operations_service_server::OperationsServiceServer, volume_service_server::VolumeServiceServer,
 };
 use crate::proto::FILE_DESCRIPTOR_SET;
-use crate::service::{genealogy::GenealogyApi, operations::OperationsApi, volume::VolumeApi, App};
+use crate::service::{
+    compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, volume::VolumeApi, App,
+};
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -91,6 +93,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     health_reporter.set_serving::<GenealogyServiceServer<GenealogyApi>>().await;
     health_reporter.set_serving::<VolumeServiceServer<VolumeApi>>().await;
     health_reporter.set_serving::<OperationsServiceServer<OperationsApi>>().await;
+    health_reporter.set_serving::<CompensationServiceServer<CompensationApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -113,6 +116,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
         .add_service(reflection_v1alpha)
         .add_service(GenealogyServiceServer::new(GenealogyApi::new(Arc::clone(&app))))
         .add_service(VolumeServiceServer::new(VolumeApi::new(Arc::clone(&app))))
+        .add_service(CompensationServiceServer::new(CompensationApi::new(Arc::clone(&app))))
         .add_service(OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app.operations))));
     tracing::info!(%local_addr, "serving");
     let task = tokio::spawn(async move {
@@ -124,6 +128,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
             .await;
         health_reporter.set_not_serving::<GenealogyServiceServer<GenealogyApi>>().await;
         health_reporter.set_not_serving::<VolumeServiceServer<VolumeApi>>().await;
+        health_reporter.set_not_serving::<CompensationServiceServer<CompensationApi>>().await;
         let flushed = {
             let app = Arc::clone(&app);
             tokio::task::spawn_blocking(move || app.store.flush()).await

@@ -3,6 +3,7 @@
 //! stays in closed periods). The engine hands the frozen figures to the
 //! store, which keeps them on disk; memory holds only the totals.
 
+use super::commission_run::RunTotals;
 use super::genealogy::Genealogy;
 use super::period::Period;
 use super::period_volumes::{LevelTotals, PeriodVolumes, VolumeView};
@@ -18,6 +19,23 @@ pub struct ClosedPeriod {
     pub fee_units: i128,
     /// Every partner's figures, until the store has them on disk.
     pub frozen: Option<Arc<FrozenPeriod>>,
+    /// The run frozen as the period's official one, if a run was made.
+    pub official: Option<Arc<OfficialRun>>,
+}
+
+/// What is kept of the commission run a period closed with: its totals;
+/// every partner's rank is kept with the frozen figures, and its
+/// statement follows from them, the plan version and the payout factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialRun {
+    /// The run's id.
+    pub run_id: String,
+    /// The plan version it used.
+    pub plan_version: u32,
+    /// Its totals.
+    pub totals: RunTotals,
+    /// How long it took, ms.
+    pub duration_ms: u64,
 }
 
 /// Every partner's figures of a period at the moment it closed.
@@ -41,11 +59,14 @@ pub struct FrozenPeriod {
     pub frontline: Vec<u32>,
     /// Active direct recruits at closing.
     pub active_frontline: Vec<u32>,
+    /// Per partner: 0 when not in the official run (or there is none),
+    /// else its paid-as rank code plus one.
+    pub rank: Vec<u8>,
 }
 
 impl FrozenPeriod {
     /// Freezes live volumes with the genealogy as it is now.
-    pub fn freeze(volumes: PeriodVolumes, g: &Genealogy, plan: &VolumePlan) -> FrozenPeriod {
+    pub fn freeze(volumes: PeriodVolumes, g: &Genealogy, plan: &VolumePlan, rank: Vec<u8>) -> FrozenPeriod {
         let n = g.len();
         let mut volumes = volumes;
         volumes.grow(n);
@@ -61,6 +82,7 @@ impl FrozenPeriod {
             active,
             frontline,
             active_frontline: volumes.active_frontline,
+            rank,
         }
     }
 
@@ -72,6 +94,12 @@ impl FrozenPeriod {
     /// Whether the period knew no partner.
     pub fn is_empty(&self) -> bool {
         self.pv.is_empty()
+    }
+
+    /// Partner `x`'s entry of the rank column: 0 when not in the official
+    /// run, else its rank code plus one.
+    pub fn rank_of(&self, x: u32) -> u8 {
+        self.rank.get(x as usize).copied().unwrap_or(0)
     }
 
     /// The figures of partner `x`, if it existed when the period closed.

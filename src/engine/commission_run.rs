@@ -105,12 +105,7 @@ impl Network {
         }
         self.period(period)?;
         let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
-        let mut kinds = KindTotals::default();
-        self.orders.for_each_in_period(period, |_, units, kind| match kind {
-            OrderKind::Retail => kinds.retail_units += i128::from(units),
-            OrderKind::SelfPurchase => kinds.self_units += i128::from(units),
-            OrderKind::Fee => kinds.fee_units += i128::from(units),
-        });
+        let kinds = self.kind_totals(period);
         let plan = Arc::clone(self.current_plan());
         Ok(RunSnapshot {
             period,
@@ -120,6 +115,34 @@ impl Network {
             kinds,
             arena_len: self.genealogy.len(),
         })
+    }
+}
+
+impl Network {
+    /// A period's volume by order kind, from every order recorded in it.
+    pub fn kind_totals(&self, period: Period) -> KindTotals {
+        let mut kinds = KindTotals::default();
+        self.orders.for_each_in_period(period, |_, units, kind| match kind {
+            OrderKind::Retail => kinds.retail_units += i128::from(units),
+            OrderKind::SelfPurchase => kinds.self_units += i128::from(units),
+            OrderKind::Fee => kinds.fee_units += i128::from(units),
+        });
+        kinds
+    }
+
+    /// A partner's official figures of a closed period: its frozen
+    /// volumes and rank-column entry when they are still in memory,
+    /// `Ok(None)` when the store has them. NOT_FOUND when the partner did
+    /// not exist when the period closed.
+    pub fn official_inputs(&self, period: Period, x: u32) -> EngineResult<Option<(super::VolumeView, u8)>> {
+        let frozen = self.closed.get(&period).and_then(|c| c.frozen.as_ref());
+        match frozen {
+            None => Ok(None),
+            Some(f) => f
+                .view(x)
+                .map(|view| Some((view, f.rank_of(x))))
+                .ok_or_else(|| super::network_volumes::not_in_closed(self.genealogy.id(x), period)),
+        }
     }
 }
 
@@ -165,6 +188,8 @@ pub struct RunResult {
     payable_cents: Vec<i64>,
     /// The totals.
     pub totals: RunTotals,
+    /// How long the run took (the snapshot excluded).
+    pub duration: std::time::Duration,
 }
 
 /// The per-partner sums of the first commission pass.
@@ -185,6 +210,7 @@ impl RunSnapshot {
 
     /// Computes the run; `progress` follows its phases.
     pub fn run(self, progress: &RunProgress) -> RunResult {
+        let started = std::time::Instant::now();
         let plan = Arc::clone(&self.plan);
         let levels = plan.volume.levels;
         progress.enter(Phase::Rollup);
@@ -262,6 +288,7 @@ impl RunSnapshot {
             rank: ranks.rank,
             payable_cents,
             totals,
+            duration: started.elapsed(),
         }
     }
 }
@@ -328,12 +355,12 @@ impl RunResult {
         self.rank[pos]
     }
 
-    /// Every rank code by arena index (0 for partners not in the run): what
-    /// the store keeps of an official run.
+    /// Every partner's rank code plus one by arena index, 0 for partners
+    /// not in the run: what the store keeps of an official run.
     pub fn ranks_by_partner(&self) -> Vec<u8> {
         let mut out = vec![0u8; self.position.len()];
         for (pos, &x) in self.input.order().iter().enumerate() {
-            out[x as usize] = self.rank[pos];
+            out[x as usize] = self.rank[pos] + 1;
         }
         out
     }

@@ -10,6 +10,7 @@ pub mod commission_run;
 pub mod date;
 pub mod downline_cursor;
 pub mod error;
+pub mod explain_level;
 pub mod genealogy;
 mod genealogy_links;
 pub mod genealogy_write;
@@ -30,7 +31,7 @@ pub mod volume_plan;
 
 pub use bulk::{GenealogyLoader, ImportOutcome};
 pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord};
-pub use closed_period::{ClosedPeriod, FrozenPeriod, VolumeAnswer};
+pub use closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun, VolumeAnswer};
 pub use date::Date;
 pub use error::{EngineError, EngineResult};
 pub use genealogy::{Genealogy, PartnerView, NONE};

@@ -4,7 +4,8 @@
 
 use super::bulk::ImportOutcome;
 use super::change::Audit;
-use super::closed_period::{ClosedPeriod, FrozenPeriod};
+use super::closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun};
+use super::commission_run::RunResult;
 use super::error::{EngineError, EngineResult};
 use super::genealogy::{Genealogy, NONE};
 use super::genealogy_write::{NewPartner, WriteOutcome};
@@ -40,6 +41,9 @@ pub struct Network {
     /// The closed periods.
     pub(super) closed: BTreeMap<Period, ClosedPeriod>,
 }
+
+/// What a close hands to the store: the frozen figures and the official run.
+pub type Closing = (Arc<FrozenPeriod>, Option<Arc<OfficialRun>>);
 
 impl Default for Network {
     /// An empty network on the reference plan.
@@ -196,21 +200,60 @@ impl Network {
         Ok(volumes)
     }
 
-    /// Closes a period: it takes no more orders and its figures freeze.
-    /// Returns the frozen figures for the store, or `None` when the period
-    /// was already closed (nothing changes).
-    pub fn close_period(&mut self, period: Period) -> EngineResult<Option<Arc<FrozenPeriod>>> {
+    /// Closes a period: it takes no more orders and its figures freeze,
+    /// with `official` (the latest run that was not a dry run, with its id)
+    /// as the official run. A stale official run is FAILED_PRECONDITION:
+    /// its figures would not be the frozen ones. Returns the frozen figures
+    /// and the official run for the store, or `None` when the period was
+    /// already closed (nothing changes).
+    pub fn close_period(
+        &mut self,
+        period: Period,
+        official: Option<(&str, &RunResult)>,
+    ) -> EngineResult<Option<Closing>> {
         if self.closed.contains_key(&period) {
             return Ok(None);
         }
-        let volumes = self
-            .periods
-            .remove(&period)
-            .ok_or_else(|| EngineError::not_found_what("period", "period with orders", period.to_string()))?;
+        if !self.periods.contains_key(&period) {
+            return Err(EngineError::not_found_what("period", "period with orders", period.to_string()));
+        }
+        if let Some((run_id, run)) = official {
+            if run.freshness != self.freshness(period) {
+                return Err(EngineError::precondition(
+                    "period",
+                    format!(
+                        "run '{run_id}' of {period} is stale (orders, moves, status changes or the plan changed \
+                         since): start a new run, then close"
+                    ),
+                ));
+            }
+        }
+        let volumes = self.periods.remove(&period).expect("checked above");
         let (order_count, fee_units) = volumes.totals();
-        let frozen = Arc::new(FrozenPeriod::freeze(volumes, &self.genealogy, &self.plan));
-        self.closed.insert(period, ClosedPeriod { order_count, fee_units, frozen: Some(Arc::clone(&frozen)) });
-        Ok(Some(frozen))
+        let ranks = official.map(|(_, run)| run.ranks_by_partner()).unwrap_or_default();
+        let frozen = Arc::new(FrozenPeriod::freeze(volumes, &self.genealogy, &self.plan, ranks));
+        let official = official.map(|(run_id, run)| {
+            Arc::new(OfficialRun {
+                run_id: run_id.to_owned(),
+                plan_version: run.plan.version,
+                totals: run.totals.clone(),
+                duration_ms: u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX),
+            })
+        });
+        let closed =
+            ClosedPeriod { order_count, fee_units, frozen: Some(Arc::clone(&frozen)), official: official.clone() };
+        self.closed.insert(period, closed);
+        Ok(Some((frozen, official)))
+    }
+
+    /// The closed period whose official run has an id.
+    pub fn official_by_id(&self, run_id: &str) -> Option<(Period, &Arc<OfficialRun>)> {
+        self.closed.iter().find_map(|(&p, c)| c.official.as_ref().filter(|o| o.run_id == run_id).map(|o| (p, o)))
+    }
+
+    /// The official run of a closed period, if it closed with one.
+    pub fn official_run(&self, period: Period) -> Option<&Arc<OfficialRun>> {
+        self.closed.get(&period).and_then(|c| c.official.as_ref())
     }
 
     /// Orders and fee total of a closed period ((0, 0) when it is not closed).
@@ -227,8 +270,9 @@ impl Network {
     }
 
     /// Registers a closed period loaded from the store.
-    pub fn add_closed(&mut self, period: Period, order_count: u64, fee_units: i128) {
+    pub fn add_closed(&mut self, period: Period, order_count: u64, fee_units: i128, official: Option<OfficialRun>) {
         self.periods.remove(&period);
-        self.closed.insert(period, ClosedPeriod { order_count, fee_units, frozen: None });
+        let official = official.map(Arc::new);
+        self.closed.insert(period, ClosedPeriod { order_count, fee_units, frozen: None, official });
     }
 }

@@ -26,6 +26,11 @@ impl Network {
         self.plans.last().expect("a network always has a plan")
     }
 
+    /// How many plan versions there are (the latest is the one in force).
+    pub fn plan_count(&self) -> usize {
+        self.plans.len()
+    }
+
     /// One version of the plan (0 = the one in force).
     pub fn plan_version(&self, version: u32) -> EngineResult<&Arc<Plan>> {
         if version == 0 {

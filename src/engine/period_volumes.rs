@@ -127,6 +127,11 @@ impl PeriodVolumes {
         self.rv.get(x as usize).copied().unwrap_or(0)
     }
 
+    /// LV_k of partner `x` (k in 1..=levels).
+    pub fn level_volume_units(&self, x: u32, k: usize) -> i64 {
+        self.profile.get(x as usize * self.levels + k - 1).map_or(0, |t| t.volume_units)
+    }
+
     /// The totals kept once the period closes.
     pub fn totals(&self) -> (u64, i128) {
         (self.order_count, self.fee_units)

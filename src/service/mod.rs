@@ -1,10 +1,14 @@
 //! The gRPC services: they map proto messages to engine calls and back, and
 //! nothing else. All state lives in [`App`].
 
+pub mod compensation;
+pub mod compensation_convert;
+pub mod compensation_runs;
 pub mod convert;
 pub mod genealogy;
 pub mod operations;
 pub mod page_token;
+pub mod runs;
 pub mod status;
 pub mod volume;
 
@@ -31,13 +35,21 @@ pub struct App {
     pub tokens: TokenSigner,
     /// Long-running operations.
     pub operations: Arc<operations::Operations>,
+    /// Commission runs.
+    pub runs: runs::Runs,
 }
 
 impl App {
     /// The state of a server over an opened store and its genealogy.
     pub fn new(store: Store, network: Network) -> Arc<App> {
         let tokens = TokenSigner::new(store.token_key());
-        Arc::new(App { network: RwLock::new(network), store, tokens, operations: Arc::default() })
+        Arc::new(App {
+            network: RwLock::new(network),
+            store,
+            tokens,
+            operations: Arc::default(),
+            runs: runs::Runs::default(),
+        })
     }
 
     /// Refuses every request once the store failed (fail-stop).

@@ -40,6 +40,40 @@ pub struct DownlineToken {
     pub structure_version: u64,
 }
 
+/// Where an ExplainLevel listing stands.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ExplainToken {
+    /// The explained partner's seq.
+    #[prost(uint32, tag = "1")]
+    pub root: u32,
+    /// The level.
+    #[prost(uint32, tag = "2")]
+    pub level: u32,
+    /// The period, as requested.
+    #[prost(string, tag = "3")]
+    pub period: String,
+    /// The last partner visited.
+    #[prost(uint32, tag = "4")]
+    pub node: u32,
+    /// Skipped partners on its path already listed.
+    #[prost(uint32, tag = "5")]
+    pub listed_skipped: u32,
+    /// The genealogy's structure version when the token was made.
+    #[prost(uint64, tag = "6")]
+    pub structure_version: u64,
+}
+
+/// Where a ListStatements listing stands.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StatementsToken {
+    /// The run.
+    #[prost(string, tag = "1")]
+    pub run_id: String,
+    /// The next partner seq to look at.
+    #[prost(uint32, tag = "2")]
+    pub next: u32,
+}
+
 impl DownlineToken {
     /// The token of a cursor of `root`'s listing.
     pub fn new(root: u32, max_depth: u32, cursor: &DownlineCursor, structure_version: u64) -> DownlineToken {

@@ -4,6 +4,7 @@
 use super::convert::{kind_from_proto, order_to_proto, volumes_to_proto};
 use super::status::from_engine;
 use super::App;
+use crate::engine::commission_run::RunResult;
 use crate::engine::network_volumes::not_in_closed;
 use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded, VolumeAnswer};
 use crate::proto::v1 as pb;
@@ -141,13 +142,20 @@ impl VolumeService for VolumeApi {
         // One close at a time: a second close of the same period waits until
         // the first is durable before it answers.
         let _closing = self.closing.lock().await;
-        let frozen = self.app.write(move |net| Ok((net.close_period(period)?, None))).await?;
-        if let Some(frozen) = frozen {
+        let official = official_candidate(&self.app, period)?;
+        let closed = self
+            .app
+            .write(move |net| {
+                let official = official.as_ref().map(|(id, run)| (id.as_str(), run.as_ref()));
+                Ok((net.close_period(period, official)?, None))
+            })
+            .await?;
+        if let Some((frozen, official)) = closed {
             let app = Arc::clone(&self.app);
             let (count, fees) = self.app.read(|net| Ok(net.closed_totals(period)))?;
             let ticket = tokio::task::spawn_blocking(move || {
                 app.store.write_frozen(&frozen)?;
-                app.store.stage_closed(period, count, fees)
+                app.store.stage_closed(period, count, fees, official.as_deref())
             })
             .await
             .map_err(super::status::from_join)?
@@ -179,6 +187,19 @@ impl VolumeService for VolumeApi {
         rayon::spawn(move || run_recalculation(&app, &state, period));
         Ok(Response::new(op.to_proto()))
     }
+}
+
+/// The run a period would close with: its latest successful run that is
+/// not a dry run. FAILED_PRECONDITION while such a run still computes.
+fn official_candidate(app: &App, period: Period) -> Result<Option<(String, Arc<RunResult>)>, Status> {
+    if let Some(running) = app.runs.latest(period, |r| !r.dry_run && r.is_running()) {
+        return Err(Status::failed_precondition(format!(
+            "period: commission run '{}' of {period} is still running; close when it is done",
+            running.id
+        )));
+    }
+    let latest = app.runs.latest(period, |r| !r.dry_run && r.result().is_some());
+    Ok(latest.and_then(|r| r.result().map(|result| (r.id.clone(), result))))
 }
 
 /// What one chunk of a stream did.

@@ -6,7 +6,7 @@
 use super::keys::{self, CHUNK_PARTNERS};
 use super::records::{ClosedSummary, FrozenChunk, FrozenPartner};
 use super::{Store, StoreError};
-use crate::engine::{FrozenPeriod, LevelTotals, Network, Period, VolumeView};
+use crate::engine::{FrozenPeriod, LevelTotals, Network, OfficialRun, Period, VolumeView};
 use prost::Message;
 
 /// Chunks per sled batch when writing a closed period.
@@ -33,8 +33,18 @@ impl Store {
     }
 
     /// Stages the summary that marks a period closed; returns the ticket.
-    pub fn stage_closed(&self, period: Period, order_count: u64, fee_units: i128) -> Result<u64, StoreError> {
-        let summary = ClosedSummary { order_count, fee_units: i64::try_from(fee_units).unwrap_or(i64::MAX) };
+    pub fn stage_closed(
+        &self,
+        period: Period,
+        order_count: u64,
+        fee_units: i128,
+        official: Option<&OfficialRun>,
+    ) -> Result<u64, StoreError> {
+        let summary = ClosedSummary {
+            order_count,
+            fee_units: i64::try_from(fee_units).unwrap_or(i64::MAX),
+            official: official.map(super::compensation::official_record),
+        };
         let mut batch = sled::Batch::default();
         batch.insert(keys::closed_period(period.code()), summary.encode_to_vec());
         if let Err(err) = self.db.apply_batch(batch) {
@@ -42,6 +52,20 @@ impl Store {
             return Err(err.into());
         }
         Ok(self.commit.ticket())
+    }
+
+    /// One partner's frozen figures of a closed period and its entry of
+    /// the official run's rank column (0: not in the run, else the rank
+    /// code plus one); `None` when the partner did not exist when it closed.
+    pub fn read_frozen_ranked(&self, period: Period, partner: u32) -> Result<Option<(VolumeView, u8)>, StoreError> {
+        let key = keys::frozen(period.code(), partner / CHUNK_PARTNERS);
+        let Some(raw) = self.db.get(key)? else {
+            return Ok(None);
+        };
+        let chunk = FrozenChunk::decode(raw.as_ref())
+            .map_err(|e| StoreError::Corrupt(format!("frozen figures of {period}: {e}")))?;
+        let partner = chunk.partners.get((partner % CHUNK_PARTNERS) as usize);
+        Ok(partner.map(|p| (to_view(p), u8::try_from(p.rank).unwrap_or(0))))
     }
 
     /// One partner's frozen figures of a closed period; `None` when the
@@ -73,6 +97,7 @@ fn encode_chunk(frozen: &FrozenPeriod, chunk: u32) -> FrozenChunk {
                 active: frozen.active[i],
                 frontline: frozen.frontline[i],
                 active_frontline: frozen.active_frontline[i],
+                rank: u32::from(frozen.rank_of(i as u32)),
             }
         })
         .collect();
@@ -105,7 +130,8 @@ pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
         let code = keys::closed_period_code(&key).ok_or_else(|| StoreError::Corrupt("bad closed period key".into()))?;
         let summary = ClosedSummary::decode(value.as_ref())
             .map_err(|e| StoreError::Corrupt(format!("closed period summary: {e}")))?;
-        net.add_closed(Period::from_code(code), summary.order_count, i128::from(summary.fee_units));
+        let official = summary.official.map(super::compensation::official_run).transpose()?;
+        net.add_closed(Period::from_code(code), summary.order_count, i128::from(summary.fee_units), official);
     }
     Ok(())
 }

@@ -9,7 +9,8 @@
 //! | `x` + partner seq (u32) + event seq (u64) | empty: a partner's other events |
 //! | `o` + block seq (u64) | `OrderBlock`: orders in recording order |
 //! | `v` + period code (u32) + chunk (u32) | `FrozenChunk`: 64 partners' figures of a closed period |
-//! | `m:closed:` + period code (u32) | `ClosedSummary`: the period is closed (written last) |
+//! | `m:closed:` + period code (u32) | `ClosedSummary`: the period is closed (written last), with its official run |
+//! | `m:plan:` + version (u32) | `PlanRecord`: one version of the compensation plan |
 //! | `m:` + name | metadata (format, structure version, token key) |
 
 /// Partners per chunk: small enough that rewriting one per write is cheap
@@ -29,6 +30,8 @@ pub const ORDER_BLOCK: u8 = b'o';
 pub const FROZEN: u8 = b'v';
 /// Prefix of closed periods.
 pub const META_CLOSED: &[u8] = b"m:closed:";
+/// Prefix of plan versions.
+pub const META_PLAN: &[u8] = b"m:plan:";
 /// The on-disk format version.
 pub const META_FORMAT: &[u8] = b"m:format";
 /// The genealogy's structure version (u64).
@@ -114,6 +117,18 @@ pub fn closed_period(code: u32) -> Vec<u8> {
     let mut key = META_CLOSED.to_vec();
     key.extend_from_slice(&code.to_be_bytes());
     key
+}
+
+/// The key of a plan version.
+pub fn plan(version: u32) -> Vec<u8> {
+    let mut key = META_PLAN.to_vec();
+    key.extend_from_slice(&version.to_be_bytes());
+    key
+}
+
+/// The version of a plan key.
+pub fn plan_version(key: &[u8]) -> Option<u32> {
+    read_u32(key, META_PLAN.len())
 }
 
 /// The period code of a closed-period key.

@@ -8,6 +8,8 @@
 //! genealogy is rebuilt from the partner chunks alone.
 
 mod closed;
+mod compensation;
+mod compensation_records;
 mod events;
 pub mod group_commit;
 pub mod keys;
@@ -65,6 +67,7 @@ impl Store {
         db.flush()?;
         let mut network = Network::new(load::genealogy(&db)?, VolumePlan::default());
         orders::load(&db, &mut network)?;
+        compensation::load_plans(&db, &mut network)?;
         closed::load(&db, &mut network)?;
         network.rebuild_periods().map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let store = Store {

@@ -225,6 +225,9 @@ pub struct ClosedSummary {
     /// The sum of its FEE orders, units of 0.0001.
     #[prost(sint64, tag = "2")]
     pub fee_units: i64,
+    /// The official commission run, when the period closed with one.
+    #[prost(message, optional, tag = "3")]
+    pub official: Option<super::compensation_records::OfficialRunRecord>,
 }
 
 /// The frozen figures of up to 64 partners of a closed period.
@@ -265,4 +268,10 @@ pub struct FrozenPartner {
     /// Active direct recruits.
     #[prost(uint32, tag = "9")]
     pub active_frontline: u32,
+    /// 0 when not in the official run (or there is none), else its
+    /// paid-as rank code plus one.
+    #[prost(uint32, tag = "10")]
+    pub rank: u32,
 }
+
+pub use super::compensation_records::{OfficialRunRecord, PlanRecord, RankRecord};

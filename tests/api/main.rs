@@ -7,6 +7,7 @@
 //! time of a CI run.
 
 mod common;
+mod compensation_api;
 mod crash_support;
 
 mod crash;

@@ -2,5 +2,6 @@
 //! server, no store: these run the engine in-process.
 
 mod commission_example;
+mod explain_props;
 mod genealogy_props;
 mod volume_props;

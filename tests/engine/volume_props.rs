@@ -400,8 +400,10 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
         }
         Op::Close(per) => {
             let expected = if m.has_orders[*per] { Ok(!m.closed[*per]) } else { Err("NotFound") };
-            let got =
-                net.close_period(Period::parse("period", PERIODS[*per]).unwrap()).map(|f| f.is_some()).map_err(kind_of);
+            let got = net
+                .close_period(Period::parse("period", PERIODS[*per]).unwrap(), None)
+                .map(|f| f.is_some())
+                .map_err(kind_of);
             prop_assert_eq!(got, expected, "close {}", PERIODS[*per]);
             m.closed[*per] |= expected.is_ok();
         }

@@ -1,0 +1,239 @@
+//! `downline.v1.CompensationService`: the plan, rank progress, commission
+//! runs, statements, level explanations and the compliance report.
+
+use super::compensation_convert::{compliance_ratio, plan_from_proto, plan_to_proto};
+use super::compensation_runs::{run_commission, RunRef};
+use super::page_token::ExplainToken;
+use super::status::{from_join, from_store, invalid};
+use super::{page_size, App};
+use crate::engine::commission::{format_cents, format_scaled};
+use crate::engine::explain_level::{LevelCursor, LevelRole};
+use crate::engine::money::format_units;
+use crate::engine::Period;
+use crate::proto::v1 as pb;
+use pb::compensation_service_server::CompensationService;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// ExplainLevel pages: default and most entries.
+const EXPLAIN_PAGE: (usize, usize) = (100, 1000);
+/// Token purpose of ExplainLevel.
+const EXPLAIN_TOKEN: u8 = 3;
+
+/// The service over the shared [`App`].
+pub struct CompensationApi {
+    app: Arc<App>,
+}
+
+impl CompensationApi {
+    /// The service of a server.
+    pub fn new(app: Arc<App>) -> CompensationApi {
+        CompensationApi { app }
+    }
+}
+
+#[tonic::async_trait]
+impl CompensationService for CompensationApi {
+    async fn get_plan(&self, request: Request<pb::GetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
+        let version = request.into_inner().version;
+        let plan = self.app.read(|net| Ok(Arc::clone(net.plan_version(version)?)))?;
+        Ok(Response::new(plan_to_proto(&plan)))
+    }
+
+    async fn update_plan(&self, request: Request<pb::UpdatePlanRequest>) -> Result<Response<pb::Plan>, Status> {
+        let r = request.into_inner();
+        let draft = plan_from_proto(r.plan.ok_or_else(|| invalid("plan", "is missing"))?);
+        self.app.check_healthy()?;
+        let app = Arc::clone(&self.app);
+        // A plan update re-levels the open periods: O(orders) under the
+        // write lock, so on a blocking thread.
+        let (plan, ticket) = tokio::task::spawn_blocking(move || -> Result<_, Status> {
+            let mut net = app.network.write();
+            let changed = net.update_plan(&draft, r.base_version)?;
+            let ticket = match &changed {
+                Some(plan) => app.store.stage_plan(plan).map_err(from_store)?,
+                None => app.store.last_ticket(),
+            };
+            if let Some(plan) = &changed {
+                tracing::info!(version = plan.version, "plan updated");
+            }
+            Ok((Arc::clone(net.current_plan()), ticket))
+        })
+        .await
+        .map_err(from_join)??;
+        self.app.store.wait_durable(ticket).await.map_err(from_store)?;
+        Ok(Response::new(plan_to_proto(&plan)))
+    }
+
+    async fn get_rank_progress(
+        &self,
+        request: Request<pb::GetRankProgressRequest>,
+    ) -> Result<Response<pb::RankProgress>, Status> {
+        let _ = request;
+        Err(Status::unimplemented("temporary"))
+    }
+
+    async fn start_commission_run(
+        &self,
+        request: Request<pb::StartCommissionRunRequest>,
+    ) -> Result<Response<pb::CommissionRun>, Status> {
+        let r = request.into_inner();
+        let period = Period::parse("period", &r.period)?;
+        // The cheap checks answer at once; the snapshot is taken on the worker.
+        self.app.read(|net| {
+            if net.is_closed(period) {
+                return Err(Status::failed_precondition(format!(
+                    "period: period {period} is closed: runs are made on open periods only"
+                )));
+            }
+            net.period(period)?;
+            Ok(())
+        })?;
+        let entry = self.app.runs.start(period, r.dry_run).ok_or_else(|| {
+            Status::resource_exhausted(format!(
+                "period: {} commission runs are computing; wait for one to finish",
+                super::runs::MAX_RUNNING
+            ))
+        })?;
+        let (app, run) = (Arc::clone(&self.app), Arc::clone(&entry));
+        rayon::spawn(move || run_commission(&app, &run));
+        tracing::info!(run_id = %entry.id, %period, dry_run = r.dry_run, "commission run started");
+        Ok(Response::new(super::compensation_runs::run_to_proto(&self.app, &RunRef::Live(entry))?))
+    }
+
+    async fn get_commission_run(
+        &self,
+        request: Request<pb::GetCommissionRunRequest>,
+    ) -> Result<Response<pb::CommissionRun>, Status> {
+        let run = RunRef::find(&self.app, &request.into_inner().run_id)?;
+        Ok(Response::new(super::compensation_runs::run_to_proto(&self.app, &run)?))
+    }
+
+    async fn get_statement(
+        &self,
+        request: Request<pb::GetStatementRequest>,
+    ) -> Result<Response<pb::Statement>, Status> {
+        let r = request.into_inner();
+        let run = match (r.run_id.is_empty(), r.period.is_empty()) {
+            (false, true) => RunRef::find(&self.app, &r.run_id)?,
+            (true, false) => RunRef::of_period(&self.app, Period::parse("period", &r.period)?)?,
+            (false, false) => return Err(invalid("run_id", "give run_id or period, not both")),
+            (true, true) => return Err(invalid("run_id", "give a run_id or a period")),
+        };
+        let x = self.app.read(|net| Ok(net.genealogy.lookup("partner_id", &r.partner_id)?))?;
+        Ok(Response::new(super::compensation_runs::statement(&self.app, &run, x, &r.partner_id)?))
+    }
+
+    async fn list_statements(
+        &self,
+        request: Request<pb::ListStatementsRequest>,
+    ) -> Result<Response<pb::ListStatementsResponse>, Status> {
+        let r = request.into_inner();
+        let run = RunRef::find(&self.app, &r.run_id)?;
+        let size = page_size(
+            r.page_size,
+            super::compensation_runs::STATEMENT_PAGE.0,
+            super::compensation_runs::STATEMENT_PAGE.1,
+        )?;
+        Ok(Response::new(super::compensation_runs::list_statements(&self.app, &run, size, &r.page_token)?))
+    }
+
+    async fn explain_level(
+        &self,
+        request: Request<pb::ExplainLevelRequest>,
+    ) -> Result<Response<pb::ExplainLevelResponse>, Status> {
+        let r = request.into_inner();
+        let size = page_size(r.page_size, EXPLAIN_PAGE.0, EXPLAIN_PAGE.1)?;
+        self.app
+            .read(|net| {
+                let g = &net.genealogy;
+                let root = g.lookup_live("partner_id", &r.partner_id)?;
+                let cursor = if r.page_token.is_empty() {
+                    None
+                } else {
+                    let t: ExplainToken = self.app.tokens.decode(EXPLAIN_TOKEN, "page_token", &r.page_token)?;
+                    if t.root != root
+                        || t.level != r.level
+                        || t.period != r.period
+                        || t.structure_version != g.structure_version()
+                    {
+                        return Err(invalid(
+                            "page_token",
+                            "belongs to another request, or the genealogy changed since",
+                        ));
+                    }
+                    Some(LevelCursor { node: t.node, listed_skipped: t.listed_skipped })
+                };
+                let page = net.explain_level(&r.partner_id, &r.period, r.level, size, cursor)?;
+                let entries = page
+                    .entries
+                    .iter()
+                    .map(|e| pb::LevelEntry {
+                        partner_id: g.id(e.partner).to_owned(),
+                        role: match e.role {
+                            LevelRole::Member => pb::LevelRole::Member,
+                            LevelRole::Skipped => pb::LevelRole::Skipped,
+                        } as i32,
+                        pv: format_units(i128::from(e.pv_units)),
+                        active: e.active,
+                        sponsor_level: e.sponsor_level,
+                        level: e.level,
+                    })
+                    .collect();
+                let next_page_token = page.next.map_or_else(String::new, |c| {
+                    let token = ExplainToken {
+                        root,
+                        level: r.level,
+                        period: r.period.clone(),
+                        node: c.node,
+                        listed_skipped: c.listed_skipped,
+                        structure_version: g.structure_version(),
+                    };
+                    self.app.tokens.encode(EXPLAIN_TOKEN, &token)
+                });
+                Ok(pb::ExplainLevelResponse {
+                    entries,
+                    next_page_token,
+                    level_volume: format_units(i128::from(page.level_volume_units)),
+                })
+            })
+            .map(Response::new)
+    }
+
+    async fn get_compliance_report(
+        &self,
+        request: Request<pb::GetComplianceReportRequest>,
+    ) -> Result<Response<pb::ComplianceReport>, Status> {
+        let period = Period::parse("period", &request.into_inner().period)?;
+        let kinds = self.app.read(|net| {
+            if !net.periods().iter().any(|&(p, _, _)| p == period) {
+                return Err(Status::not_found(format!("period: period with orders '{period}' not found")));
+            }
+            Ok(net.kind_totals(period))
+        })?;
+        let revenue = kinds.retail_units + kinds.self_units;
+        let mut report = pb::ComplianceReport {
+            period: period.to_string(),
+            retail_volume: format_units(kinds.retail_units),
+            self_volume: format_units(kinds.self_units),
+            fee_volume: format_units(kinds.fee_units),
+            retail_share: compliance_ratio(kinds.retail_units, revenue),
+            fee_share: compliance_ratio(kinds.fee_units, revenue + kinds.fee_units),
+            ..pb::ComplianceReport::default()
+        };
+        if let Some(run) = RunRef::for_compliance(&self.app, period)? {
+            let (totals, official) = (run.totals()?, run.is_official(&self.app));
+            report.run_id = run.id().to_owned();
+            report.official = official;
+            report.payout_ratio = compliance_ratio(totals.payable_cents * 100, totals.v_units);
+            report.payable_total = format_cents(totals.payable_cents);
+            report.total_volume = format_units(totals.v_units);
+            report.levels_without_retail = totals.levels_without_retail;
+            report.levels_without_retail_partner_ids = self.app.read(|net| {
+                Ok(totals.levels_without_retail_listed.iter().map(|&x| net.genealogy.id(x).to_owned()).collect())
+            })?;
+            report.breakage = format_scaled(totals.breakage_scaled);
+        }
+        Ok(Response::new(report))
+    }
+}
