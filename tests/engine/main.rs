@@ -2,6 +2,7 @@
 //! server, no store: these run the engine in-process.
 
 mod commission_example;
+mod commission_props;
 mod commission_reference;
 mod commission_world;
 mod genealogy_props;
