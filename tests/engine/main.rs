@@ -4,6 +4,8 @@
 mod commission_example;
 mod commission_props;
 mod commission_reference;
+mod commission_rules;
+mod commission_rules_pay;
 mod commission_world;
 mod genealogy_props;
 mod volume_props;
