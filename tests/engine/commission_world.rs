@@ -135,8 +135,12 @@ impl World {
 }
 
 /// A random volume in units: mostly ordinary purchases, some large ones,
-/// some returns, a quarter of them with 4 decimal places.
+/// some returns, a quarter of them with 4 decimal places, and one in eight
+/// exactly 50, 100 or 150 (the reference plan's thresholds).
 fn volume(rng: &mut StdRng) -> i64 {
+    if rng.gen_ratio(1, 8) {
+        return [50, 100, 150][rng.gen_range(0..3)] * U;
+    }
     let whole: i64 = match rng.gen_range(0..10) {
         0 => -rng.gen_range(1..200),
         1 | 2 => rng.gen_range(0..50),
