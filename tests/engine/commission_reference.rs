@@ -16,13 +16,16 @@
 //! payout factor, payable, breakage, partners per rank, levels without
 //! retail and their listing, volume by kind) equal the reference, for the
 //! reference plan, the plan without compression, a plan with a retail
-//! rule, and a plan whose partner cap and payout cap both bite; and the
-//! run on 10,000 partners is identical on 1 and on 4 threads.
+//! rule, and a plan whose partner cap and payout cap both bite (three
+//! worlds each); and a run with 9,000 partners on one depth, wider than
+//! the engine's rayon tasks, is identical on 1 and on 4 threads.
 
 use crate::commission_world::{random_world, World, PERIOD};
 use downline::engine::commission::LineKind;
 use downline::engine::commission_run::{RunProgress, RunResult, MAX_LISTED_PARTNERS};
 use downline::engine::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::time::Instant;
 
 /// Rate ppm × volume units: 10⁻¹⁰ per scaled unit.
@@ -353,15 +356,41 @@ fn reference_plan_on_10_000_partners() {
     assert!(runs.iter().all(|r| r.per_rank.iter().all(|&n| n > 0)), "every rank is reached");
     assert!(everyone(&runs).any(|p| p.tie), "some payable amount ends on a half cent");
     assert!(everyone(&runs).any(|p| p.levels_without_retail));
-    // More partners than one rayon task takes: 1 and 4 threads must agree.
-    let w = random_world(SEEDS[0], N);
+}
+
+#[test]
+fn a_wide_run_is_the_same_on_1_and_4_threads_and_equals_the_reference() {
+    // 9,000 recruits of one root (one depth wider than a rayon task of the
+    // rank pass, 4,096, and of the commission passes, 8,192), 3,000 below
+    // them; every partner one order of 20 to 300, retail or self.
+    let mut rng = StdRng::seed_from_u64(8);
+    let mut w = World::default();
+    let sponsors: Vec<Option<usize>> = (0..12_001)
+        .map(|i| {
+            if i == 0 {
+                None
+            } else if i <= 9_000 {
+                Some(0)
+            } else {
+                Some(rng.gen_range(1..=9_000))
+            }
+        })
+        .collect();
+    w.import(&sponsors);
+    for i in 0..sponsors.len() {
+        let kind = if rng.gen_bool(0.5) { OrderKind::Retail } else { OrderKind::SelfPurchase };
+        w.order(i, PERIOD, rng.gen_range(20..=300) * 10_000, kind);
+    }
     let on = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let got = pool.install(|| engine_run(&w));
         let figures: Vec<_> = (0..got.partners()).map(|pos| got.figures_at(pos)).collect();
-        (figures, got.totals)
+        (got, figures)
     };
-    assert!(on(1) == on(4), "1 and 4 threads disagree");
+    let ((one, figures), (four, figures4)) = (on(1), on(4));
+    assert!(figures == figures4 && one.totals == four.totals, "1 and 4 threads disagree");
+    let plan = w.net.current_plan().clone();
+    compare(&w, &one, &reference(&w, &plan)).unwrap();
 }
 
 #[test]
