@@ -2,6 +2,11 @@
 //! server, no store: these run the engine in-process.
 
 mod commission_example;
+mod commission_props;
+mod commission_reference;
+mod commission_rules;
+mod commission_rules_pay;
+mod commission_world;
 mod explain_props;
 mod genealogy_props;
 mod volume_props;
