@@ -2,4 +2,5 @@
 //! server, no store: these run the engine in-process.
 
 mod genealogy_props;
+mod rank_props;
 mod volume_props;
