@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The most open periods: each costs about `(40 + 16 × levels)` bytes per
-/// partner in memory (closed periods live on disk).
+/// partner for its volumes and `(2 + 16 × ranks)` for its live ranks in
+/// memory (closed periods live on disk).
 pub const MAX_OPEN_PERIODS: usize = 24;
 
 /// Everything the engine knows about one sales network.
@@ -118,6 +119,7 @@ impl Network {
             volumes.grow(g.len());
             for x in created.clone() {
                 let active = volumes.is_active(g, plan, x);
+                volumes.rerank(g, plan, x);
                 volumes.apply_subtree(g, plan, x, g.sponsor_of(x), active, 1);
             }
         }
@@ -161,6 +163,7 @@ impl Network {
         let (g, plan) = (&self.genealogy, &self.plan);
         for (volumes, was) in self.periods.values_mut().zip(was_active) {
             if sponsor == NONE && status != Status::Terminated {
+                volumes.rerank(g, plan, x);
                 continue;
             }
             if status == Status::Terminated {
@@ -177,6 +180,7 @@ impl Network {
             let now = volumes.is_active(g, plan, x);
             if now != was {
                 volumes.apply_subtree(g, plan, x, sponsor, was, -1);
+                volumes.rerank(g, plan, x);
                 volumes.apply_subtree(g, plan, x, sponsor, now, 1);
             }
         }
@@ -192,7 +196,8 @@ impl Network {
                     MAX_OPEN_PERIODS + 1
                 )));
             }
-            let volumes = PeriodVolumes::new(period, &self.plan, self.genealogy.len());
+            let ranks_plan = Arc::clone(self.current_plan());
+            let volumes = PeriodVolumes::new(period, &self.plan, ranks_plan, self.genealogy.len());
             self.periods.insert(period, volumes);
             self.relevel_from_scratch(period);
         }

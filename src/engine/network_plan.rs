@@ -5,6 +5,7 @@
 use super::error::{EngineError, EngineResult};
 use super::network::Network;
 use super::period::Period;
+use super::period_volumes::PeriodVolumes;
 use super::plan::{Plan, PlanDraft};
 use std::sync::Arc;
 
@@ -64,22 +65,30 @@ impl Network {
 
     /// Appends a validated plan version (an update, or one loaded at
     /// start-up before the periods are rebuilt) and re-levels the open
-    /// periods when levels, compression or min_active_pv changed.
+    /// periods when levels, compression or min_active_pv changed. The live
+    /// ranks of every open period are rebuilt from scratch when the ranks or
+    /// the volume settings changed; otherwise (rates, caps) they stay valid.
     pub fn install_plan(&mut self, plan: Arc<Plan>) {
         assert_eq!(plan.version as usize, self.plans.len() + 1, "plan versions are consecutive");
         let relevel = plan.volume != self.plan;
+        let rerank = plan.ranks != self.current_plan().ranks;
         self.plan = plan.volume;
-        self.plans.push(plan);
-        if relevel {
-            let periods: Vec<Period> = self.periods.keys().copied().collect();
-            for period in periods {
-                let fresh = super::period_volumes::PeriodVolumes::new(period, &self.plan, self.genealogy.len());
+        self.plans.push(Arc::clone(&plan));
+        let periods: Vec<Period> = self.periods.keys().copied().collect();
+        for period in periods {
+            if relevel {
+                let ranks_plan = Arc::clone(&plan);
+                let fresh = PeriodVolumes::new(period, &self.plan, ranks_plan, self.genealogy.len());
                 let old = self.periods.insert(period, fresh).expect("listed above");
                 let volumes = self.periods.get_mut(&period).expect("inserted above");
                 volumes.absolute_units = old.absolute_units;
                 volumes.fee_units = old.fee_units;
                 volumes.order_count = old.order_count;
                 self.relevel_from_scratch(period);
+            } else if rerank {
+                self.rerank_from_scratch(period);
+            } else if let Some(volumes) = self.periods.get_mut(&period) {
+                volumes.ranks.keep_for(Arc::clone(&plan));
             }
         }
     }

@@ -4,14 +4,18 @@
 
 use super::closed_period::VolumeAnswer;
 use super::error::{EngineError, EngineResult};
+use super::live_ranks::{LegSlot, LiveRanks};
 use super::network::Network;
 use super::orders::{parse_order_fields, Order, OrderKind, Recorded};
 use super::period::Period;
 use super::period_volumes::{LevelTotals, PeriodVolumes, VolumeView};
+use super::plan::Plan;
+use super::ranks::rank_bfs;
 use super::rollup::{personal_volumes, Rollup, RollupInput};
 use super::status::Status;
 use rayon::prelude::*;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A request to record one order, as the caller wrote it.
@@ -35,7 +39,9 @@ pub struct OrderRequest {
 pub struct RecalcSnapshot {
     input: RollupInput,
     live: BfsLive,
-    /// Terminated partners whose live figures are not all zero.
+    /// The plan the live ranks follow.
+    ranks_plan: Arc<Plan>,
+    /// Terminated partners whose live figures or ranks are not all zero.
     terminated_differences: u64,
 }
 
@@ -46,6 +52,8 @@ struct BfsLive {
     gv: Vec<i64>,
     profile: Vec<LevelTotals>,
     active_frontline: Vec<u32>,
+    rank: Vec<u8>,
+    best: Vec<u8>,
 }
 
 /// What a recalculation found.
@@ -53,12 +61,17 @@ struct BfsLive {
 pub struct RecalcReport {
     /// Live partners recomputed.
     pub partners: u64,
-    /// Values that differed from the live ones (there must be none).
+    /// Values that differed from the live ones (there must be none),
+    /// ranks included.
     pub differences: u64,
+    /// Of those, paid-as and best-in-subtree rank codes.
+    pub rank_differences: u64,
     /// The first difference, described, for the log.
     pub first_difference: Option<String>,
     /// Time spent computing the rollup.
     pub rollup: Duration,
+    /// Time spent ranking every partner from scratch.
+    pub ranks: Duration,
     /// Time spent comparing it with the live values.
     pub compare: Duration,
 }
@@ -165,18 +178,27 @@ impl Network {
         Ok(self.period(period)?.view(&self.genealogy, &self.plan, x))
     }
 
-    /// Computes a period's volumes from scratch and installs them (for a
-    /// period's first order, and at start-up).
+    /// Computes a period's volumes and live ranks from scratch and installs
+    /// them (for a period's first order, at start-up, after a plan change).
     pub(super) fn relevel_from_scratch(&mut self, period: Period) {
-        let rollup = self.rollup_now(period);
+        let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
+        let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
+        let rollup = input.compute(&AtomicU64::new(0));
+        let ranks_plan = Arc::clone(self.current_plan());
         if let Some(volumes) = self.periods.get_mut(&period) {
             install(volumes, rollup);
+            volumes.ranks = LiveRanks::build(ranks_plan, &self.genealogy, &input, &volumes.gv);
         }
     }
 
-    fn rollup_now(&self, period: Period) -> Rollup {
-        let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
-        RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv).compute(&AtomicU64::new(0))
+    /// Ranks a period again from its live volumes (after a change of the
+    /// plan's ranks that left its volume settings alone).
+    pub(super) fn rerank_from_scratch(&mut self, period: Period) {
+        let ranks_plan = Arc::clone(self.current_plan());
+        if let Some(volumes) = self.periods.get_mut(&period) {
+            let input = RollupInput::capture(&self.genealogy, &self.plan, &volumes.pv, &volumes.rv);
+            volumes.ranks = LiveRanks::build(ranks_plan, &self.genealogy, &input, &volumes.gv);
+        }
     }
 
     /// Rebuilds every open period from the order book (start-up, after
@@ -185,7 +207,8 @@ impl Network {
         let mut periods = self.orders.periods();
         periods.retain(|p| !self.closed.contains_key(p));
         for period in periods {
-            let mut volumes = PeriodVolumes::new(period, &self.plan, self.genealogy.len());
+            let ranks_plan = Arc::clone(self.current_plan());
+            let mut volumes = PeriodVolumes::new(period, &self.plan, ranks_plan, self.genealogy.len());
             for ix in self.orders.of_period(period) {
                 let order = self.orders.get(ix);
                 volumes.absolute_units += i128::from(order.volume_units.unsigned_abs());
@@ -210,10 +233,18 @@ impl Network {
             .filter(|&x| self.genealogy.status_of(x) == Status::Terminated)
             .filter(|&x| {
                 let i = x as usize;
-                volumes.pv[i] != 0 || volumes.rv[i] != 0 || volumes.gv[i] != 0 || volumes.active_frontline[i] != 0
+                let ranked = volumes.ranks.codes()[i] != 0 || volumes.ranks.bests()[i] != 0;
+                let legs = volumes.ranks.slots_of(x).iter().any(|s| *s != LegSlot::default());
+                volumes.pv[i] != 0
+                    || volumes.rv[i] != 0
+                    || volumes.gv[i] != 0
+                    || volumes.active_frontline[i] != 0
+                    || ranked
+                    || legs
             })
             .count() as u64;
-        Ok(RecalcSnapshot { input, live, terminated_differences })
+        let ranks_plan = Arc::clone(volumes.ranks.plan());
+        Ok(RecalcSnapshot { input, live, ranks_plan, terminated_differences })
     }
 }
 
@@ -231,6 +262,8 @@ fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize) -> BfsLive
         gv: take(&volumes.gv),
         profile,
         active_frontline: order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect(),
+        rank: order.par_iter().map(|&x| volumes.ranks.codes()[x as usize]).collect(),
+        best: order.par_iter().map(|&x| volumes.ranks.bests()[x as usize]).collect(),
     }
 }
 
@@ -254,8 +287,13 @@ impl RecalcSnapshot {
         let started = Instant::now();
         let fresh = self.input.compute_bfs(done);
         let rollup = started.elapsed();
+        let batch = rank_bfs(&self.input, &fresh.gv, &self.ranks_plan);
+        let ranks = started.elapsed() - rollup;
         let levels = self.input.levels();
         let (pv, rv) = (self.input.pv(), self.input.rv());
+        let rank_differences_at = |pos: usize| -> u64 {
+            u64::from(self.live.rank[pos] != batch.rank[pos]) + u64::from(self.live.best[pos] != batch.best[pos])
+        };
         let differences_at = |pos: usize| -> u64 {
             let live = &self.live;
             let scalars = [
@@ -270,38 +308,45 @@ impl RecalcSnapshot {
                 .zip(&fresh.profile[levels_range])
                 .filter(|(a, b)| a != b)
                 .count();
-            scalars.iter().filter(|(a, b)| a != b).count() as u64 + level_diffs as u64
+            scalars.iter().filter(|(a, b)| a != b).count() as u64 + level_diffs as u64 + rank_differences_at(pos)
         };
         let n = self.input.partners();
         // One pass: the number of differences and the first position with one.
-        let (differences, first_pos) = (0..n)
+        let (differences, rank_differences, first_pos) = (0..n)
             .into_par_iter()
             .with_min_len(4096)
             .map(|pos| {
                 let d = differences_at(pos);
-                (d, if d > 0 { pos } else { usize::MAX })
+                (d, rank_differences_at(pos), if d > 0 { pos } else { usize::MAX })
             })
-            .reduce(|| (0, usize::MAX), |a, b| (a.0 + b.0, a.1.min(b.1)));
+            .reduce(|| (0, 0, usize::MAX), |a, b| (a.0 + b.0, a.1 + b.1, a.2.min(b.2)));
         let differences = differences + self.terminated_differences;
-        let first_difference = (first_pos < n).then_some(first_pos).map(|pos| {            let x = self.input.order()[pos];
+        let first_difference = (first_pos < n).then_some(first_pos).map(|pos| {
+            let x = self.input.order()[pos];
             let range = pos * levels..(pos + 1) * levels;
             format!(
-                "partner #{x}: live pv {} rv {} gv {} frontline {} levels {:?}; recomputed pv {} rv {} gv {} frontline {} levels {:?}",
+                "partner #{x}: live pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}; \
+                 recomputed pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}",
                 self.live.pv[pos],
                 self.live.rv[pos],
                 self.live.gv[pos],
                 self.live.active_frontline[pos],
                 &self.live.profile[range.clone()],
+                self.live.rank[pos],
+                self.live.best[pos],
                 pv[pos],
                 rv[pos],
                 fresh.gv[pos],
                 fresh.active_frontline[pos],
                 &fresh.profile[range],
+                batch.rank[pos],
+                batch.best[pos],
             )
         });
         let first_difference = first_difference
             .or_else(|| (self.terminated_differences > 0).then(|| "a terminated partner has live figures".to_owned()));
-        RecalcReport { partners: n as u64, differences, first_difference, rollup, compare: started.elapsed() - rollup }
+        let compare = started.elapsed() - rollup - ranks;
+        RecalcReport { partners: n as u64, differences, rank_differences, first_difference, rollup, ranks, compare }
     }
 }
 

@@ -11,14 +11,20 @@
 //! of its own profile at `la + step(y) + j - 1`, where `step(y)` is 1
 //! without compression and `[y active]` with it.
 //!
+//! The same walks keep the period's live ranks ([`LiveRanks`]) exact: each
+//! ancestor whose GV changes passes the change of its leg to its sponsor.
+//!
 //! Architecture invariant: the live arrays always equal a from-scratch
 //! rollup of the period's orders over the current genealogy (checked by
 //! RecalculateVolumes and by the property tests).
 
 use super::genealogy::{Genealogy, NONE};
+use super::live_ranks::{LegChange, LiveRanks};
 use super::period::Period;
+use super::plan::Plan;
 use super::status::Status;
 use super::volume_plan::{VolumePlan, MAX_LEVELS};
+use std::sync::Arc;
 
 /// The volume, partners and active partners of one level below a partner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,6 +63,8 @@ pub struct PeriodVolumes {
     pub(super) fee_units: i128,
     /// Orders recorded in the period, fees included.
     pub(super) order_count: u64,
+    /// The live ranks, kept exact by the same walks.
+    pub(super) ranks: LiveRanks,
 }
 
 /// What a query shows of one partner in one period.
@@ -96,8 +104,8 @@ pub fn step(plan: &VolumePlan, active: bool) -> usize {
 }
 
 impl PeriodVolumes {
-    /// Empty volumes for `partners` partners.
-    pub fn new(period: Period, plan: &VolumePlan, partners: usize) -> PeriodVolumes {
+    /// Empty volumes for `partners` partners, ranked by `ranks_plan`.
+    pub fn new(period: Period, plan: &VolumePlan, ranks_plan: Arc<Plan>, partners: usize) -> PeriodVolumes {
         PeriodVolumes {
             period,
             levels: plan.levels,
@@ -109,7 +117,20 @@ impl PeriodVolumes {
             absolute_units: 0,
             fee_units: 0,
             order_count: 0,
+            ranks: LiveRanks::new(ranks_plan, partners),
         }
+    }
+
+    /// The live ranks of the period.
+    pub fn ranks(&self) -> &LiveRanks {
+        &self.ranks
+    }
+
+    /// Re-evaluates `x`'s own rank (after a change of its status or at its
+    /// creation, before it is attached to its sponsor).
+    pub(super) fn rerank(&mut self, g: &Genealogy, plan: &VolumePlan, x: u32) {
+        let active = self.is_active(g, plan, x);
+        self.ranks.rerank(x, self.pv[x as usize], active);
     }
 
     /// Whether `x` is active: enrolled with PV at least the plan's minimum.
@@ -176,11 +197,13 @@ impl PeriodVolumes {
             self.profile.resize(partners * self.levels, LevelTotals::default());
             self.active_frontline.resize(partners, 0);
         }
+        self.ranks.grow(partners);
     }
 
     /// Adds (`sign` = 1) or removes (-1) everything `x`'s subtree puts into
     /// the ancestors from `anchor` (x's sponsor) up, with `x_active` as x's
-    /// activity. The walk goes to the root for GV.
+    /// activity. The walk goes to the root for GV; each ancestor passes the
+    /// change of its leg (GV, best rank) up for the live ranks.
     pub(super) fn apply_subtree(
         &mut self,
         g: &Genealogy,
@@ -198,6 +221,7 @@ impl PeriodVolumes {
         let mut copy = [LevelTotals::default(); MAX_LEVELS];
         copy[..levels].copy_from_slice(&self.profile[xi * levels..(xi + 1) * levels]);
         let x_profile = &copy[..levels];
+        let mut carry = Some(LegChange::attach(self.ranks.leg(x, x_gv), sign)).filter(|_| anchor != NONE);
         if anchor != NONE {
             let f = &mut self.active_frontline[anchor as usize];
             *f = (i64::from(*f) + sign * i64::from(x_active)) as u32;
@@ -206,7 +230,12 @@ impl PeriodVolumes {
         let mut la = 1usize;
         while a != NONE {
             let ai = a as usize;
+            let gv_before = self.gv[ai];
             self.gv[ai] += sign * x_gv;
+            let a_active = self.is_active(g, plan, a);
+            if let Some(change) = carry {
+                carry = self.ranks.climb(a, change, self.pv[ai], a_active, gv_before, self.gv[ai]);
+            }
             if la <= levels {
                 let base = ai * levels;
                 self.profile[base + la - 1].add(sign * x_pv, sign, sign * i64::from(x_active));
@@ -221,10 +250,10 @@ impl PeriodVolumes {
                         sign * i64::from(totals.active),
                     );
                 }
-            } else if x_gv == 0 {
+            } else if x_gv == 0 && carry.is_none() {
                 break;
             }
-            la += step(plan, self.is_active(g, plan, a));
+            la += step(plan, a_active);
             a = g.sponsor_of(a);
         }
     }
@@ -241,21 +270,27 @@ impl PeriodVolumes {
             self.apply_subtree(g, plan, x, sponsor, was, -1);
             self.pv[xi] += pv_units;
             self.gv[xi] += pv_units;
+            self.ranks.rerank(x, self.pv[xi], now);
             self.apply_subtree(g, plan, x, sponsor, now, 1);
             return;
         }
         self.pv[xi] += pv_units;
         self.gv[xi] += pv_units;
+        let mut carry = self.ranks.rerank_leg(x, self.pv[xi], now, self.gv[xi] - pv_units, self.gv[xi]);
         let levels = self.levels;
         let mut a = sponsor;
         let mut la = 1usize;
         while a != NONE {
             let ai = a as usize;
             self.gv[ai] += pv_units;
+            let a_active = self.is_active(g, plan, a);
+            if let Some(change) = carry {
+                carry = self.ranks.climb(a, change, self.pv[ai], a_active, self.gv[ai] - pv_units, self.gv[ai]);
+            }
             if la <= levels {
                 self.profile[ai * levels + la - 1].volume_units += pv_units;
             }
-            la += step(plan, self.is_active(g, plan, a));
+            la += step(plan, a_active);
             a = g.sponsor_of(a);
         }
     }
@@ -268,5 +303,6 @@ impl PeriodVolumes {
         self.gv[xi] = 0;
         self.active_frontline[xi] = 0;
         self.profile[xi * self.levels..(xi + 1) * self.levels].fill(LevelTotals::default());
+        self.ranks.clear(x);
     }
 }

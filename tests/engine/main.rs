@@ -9,4 +9,5 @@ mod commission_rules_pay;
 mod commission_world;
 mod explain_props;
 mod genealogy_props;
+mod rank_props;
 mod volume_props;

@@ -30,11 +30,11 @@ use std::time::Instant;
 
 const DAY: &str = "2026-01-15";
 const U: i64 = 10_000;
-const PERIODS: [&str; 2] = ["2026-01", "2026-02"];
+pub(crate) const PERIODS: [&str; 2] = ["2026-01", "2026-02"];
 const MAX_PARTNERS: usize = 30;
 const KINDS: [OrderKind; 3] = [OrderKind::Retail, OrderKind::SelfPurchase, OrderKind::Fee];
 const STATUSES: [Status; 3] = [Status::Enrolled, Status::Suspended, Status::Terminated];
-const FP: &str = "FailedPrecondition";
+pub(crate) const FP: &str = "FailedPrecondition";
 
 fn create(net: &mut Network, id: &str, sponsor: &str) -> EngineResult<WriteOutcome> {
     net.create_partner(&NewPartner::parse(id, sponsor, DAY, "").unwrap(), Audit::default())
@@ -44,7 +44,7 @@ fn request(id: &str, partner: &str, period: &str, volume: &str, kind: OrderKind)
     OrderRequest { order_id: id.into(), partner_id: partner.into(), period: period.into(), volume: volume.into(), kind }
 }
 
-fn kind_of(e: EngineError) -> &'static str {
+pub(crate) fn kind_of(e: EngineError) -> &'static str {
     match e {
         EngineError::InvalidArgument { .. } => "InvalidArgument",
         EngineError::NotFound { .. } => "NotFound",
@@ -135,7 +135,7 @@ fn worked_example_of_example_md() {
 // ---------------------------------------------------------------- the model
 
 #[derive(Clone, Debug)]
-enum Op {
+pub(crate) enum Op {
     /// A new partner (root or under a sponsor), or a repeat of an existing id.
     Create(Option<Index>, Option<Index>),
     /// Rows: (0 root | 1 existing partner | 2 another row of the batch, which).
@@ -147,7 +147,7 @@ enum Op {
     Close(usize),
 }
 
-fn op() -> impl Strategy<Value = Op> {
+pub(crate) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (option::weighted(0.15, any::<Index>()), option::weighted(0.85, any::<Index>()))
             .prop_map(|(reuse, sponsor)| Op::Create(reuse, sponsor)),
@@ -160,10 +160,10 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-struct MPartner {
-    id: String,
-    sponsor: Option<usize>,
-    status: Status,
+pub(crate) struct MPartner {
+    pub(crate) id: String,
+    pub(crate) sponsor: Option<usize>,
+    pub(crate) status: Status,
 }
 
 #[derive(Clone, PartialEq)]
@@ -177,17 +177,22 @@ struct MOrder {
 
 /// Partners with a sponsor index and a status, the list of orders, and
 /// which periods have orders or are closed. Nothing else is kept.
-struct Model {
-    plan: VolumePlan,
-    ps: Vec<MPartner>,
+pub(crate) struct Model {
+    pub(crate) plan: VolumePlan,
+    pub(crate) ps: Vec<MPartner>,
     orders: Vec<MOrder>,
-    has_orders: [bool; 2],
-    closed: [bool; 2],
+    pub(crate) has_orders: [bool; 2],
+    pub(crate) closed: [bool; 2],
     made: u32,
 }
 
 impl Model {
-    fn live(&self, i: usize) -> bool {
+    /// No partners, no orders.
+    pub(crate) fn new(plan: VolumePlan) -> Model {
+        Model { plan, ps: Vec::new(), orders: Vec::new(), has_orders: [false; 2], closed: [false; 2], made: 0 }
+    }
+
+    pub(crate) fn live(&self, i: usize) -> bool {
         self.ps[i].status != Status::Terminated
     }
 
@@ -201,7 +206,7 @@ impl Model {
     }
 
     /// Whether `a` is `x` or one of its sponsors.
-    fn is_self_or_ancestor(&self, a: usize, x: usize) -> bool {
+    pub(crate) fn is_self_or_ancestor(&self, a: usize, x: usize) -> bool {
         let mut node = Some(x);
         while let Some(n) = node {
             if n == a {
@@ -213,7 +218,7 @@ impl Model {
     }
 
     /// (PV, RV) of every partner in a period, from the orders alone.
-    fn personal(&self, per: usize) -> Vec<(i64, i64)> {
+    pub(crate) fn personal(&self, per: usize) -> Vec<(i64, i64)> {
         let mut out = vec![(0, 0); self.ps.len()];
         for o in self.orders.iter().filter(|o| o.period == per && self.live(o.partner)) {
             match KINDS[o.kind] {
@@ -273,7 +278,7 @@ type Outcome<T> = Result<T, &'static str>;
 
 /// Applies one op to the engine and the model; the engine must answer what
 /// the model predicts.
-fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
+pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     let n = m.ps.len();
     match op {
         Op::Create(reuse, sponsor) => {
@@ -414,7 +419,7 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
 
 /// Every live partner in every open period with orders equals the model, and
 /// the from-scratch recalculation finds nothing.
-fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
+pub(crate) fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
     for (per, text) in PERIODS.into_iter().enumerate() {
         let snapshot = net.recalc_snapshot(Period::parse("period", text).unwrap());
         if !m.has_orders[per] || m.closed[per] {
@@ -452,7 +457,7 @@ proptest! {
     fn live_volumes_equal_a_naive_recomputation(plan in plan(), ops in prop::collection::vec(op(), 1..=60)) {
         let mut net = Network::default();
         net.plan = plan;
-        let mut m = Model { plan, ps: Vec::new(), orders: Vec::new(), has_orders: [false; 2], closed: [false; 2], made: 0 };
+        let mut m = Model::new(plan);
         for (i, op) in ops.iter().enumerate() {
             step(&mut net, &mut m, op).map_err(|e| TestCaseError::fail(format!("step {i} {op:?}: {e}")))?;
             check(&net, &m).map_err(|e| TestCaseError::fail(format!("after step {i} {op:?}: {e}")))?;
