@@ -81,17 +81,9 @@ pub enum RequirementKind {
     },
 }
 
-/// Formats a scaled qualifying GV (volume units × [`RATE_ONE`]) as an exact
-/// decimal with 2 to 10 places (`21850000000000` → `2185.00`).
-pub fn format_scaled(scaled: i128) -> String {
-    let per_one = 10_000u128 * RATE_ONE as u128;
-    let abs = scaled.unsigned_abs();
-    let mut frac = format!("{:010}", abs % per_one);
-    while frac.len() > 2 && frac.ends_with('0') {
-        frac.pop();
-    }
-    format!("{}{}.{frac}", if scaled < 0 { "-" } else { "" }, abs / per_one)
-}
+/// Formats a scaled qualifying GV exactly (one implementation with the
+/// commission amounts, which use the same 10⁻¹⁰ scale).
+pub use super::commission::format_scaled;
 
 impl Network {
     /// A partner's paid-as rank and its progress towards the next rank in

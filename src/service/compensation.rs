@@ -69,8 +69,12 @@ impl CompensationService for CompensationApi {
         &self,
         request: Request<pb::GetRankProgressRequest>,
     ) -> Result<Response<pb::RankProgress>, Status> {
-        let _ = request;
-        Err(Status::unimplemented("temporary"))
+        let r = request.into_inner();
+        let progress = self.app.read(|net| {
+            let progress = net.rank_progress(&r.partner_id, &r.period)?;
+            Ok(super::compensation_convert::rank_progress_to_proto(net.current_plan(), &r, &progress))
+        })?;
+        Ok(Response::new(progress))
     }
 
     async fn start_commission_run(

@@ -4,6 +4,7 @@ use crate::engine::commission::{format_cents, format_scaled, Line, LineKind, Sta
 use crate::engine::commission_run::{Phase, RunTotals};
 use crate::engine::money::format_units;
 use crate::engine::plan::format_rate;
+use crate::engine::rank_progress::{RankProgress, Requirement, RequirementKind};
 use crate::engine::{Plan, PlanDraft, RankDraft};
 use crate::proto::v1 as pb;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -165,5 +166,49 @@ pub fn statement_to_proto(
         lines: statement.lines.iter().map(line_to_proto).collect(),
         payable: format_cents(i128::from(statement.payable_cents)),
         levels_allowed: statement.rank > 0 && (rule == 0 || rv_units >= rule),
+    }
+}
+
+/// The proto of a partner's rank progress.
+pub fn rank_progress_to_proto(
+    plan: &Plan,
+    request: &pb::GetRankProgressRequest,
+    progress: &RankProgress,
+) -> pb::RankProgress {
+    let (next_rank, requirements) = match &progress.next {
+        None => (String::new(), Vec::new()),
+        Some(target) => (
+            rank_name(plan, target.rank as u8 + 1),
+            target.requirements.iter().map(|r| requirement_to_proto(plan, r)).collect(),
+        ),
+    };
+    pb::RankProgress {
+        partner_id: request.partner_id.clone(),
+        period: request.period.clone(),
+        active: progress.active,
+        paid_as_rank: rank_name(plan, progress.paid_as),
+        next_rank,
+        requirements,
+        pv: format_units(i128::from(progress.pv_units)),
+        gv: format_units(i128::from(progress.gv_units)),
+    }
+}
+
+fn requirement_to_proto(plan: &Plan, r: &Requirement) -> pb::Requirement {
+    let (kind, leg_rank, text): (pb::RequirementKind, String, fn(i128) -> String) = match r.kind {
+        RequirementKind::Active => (pb::RequirementKind::Active, String::new(), |v| v.to_string()),
+        RequirementKind::MinPv => (pb::RequirementKind::MinPv, String::new(), format_units),
+        RequirementKind::MinQualifyingGv => (pb::RequirementKind::MinGv, String::new(), format_scaled),
+        RequirementKind::Legs { leg_min_rank } => {
+            (pb::RequirementKind::Legs, rank_name(plan, leg_min_rank as u8 + 1), |v| v.to_string())
+        }
+    };
+    pb::Requirement {
+        kind: kind as i32,
+        leg_rank,
+        current: text(r.current),
+        required: text(r.required),
+        missing: text(r.missing()),
+        met: r.met,
     }
 }

@@ -279,3 +279,39 @@ async fn explain_level_lists_members_and_the_inactive_partners_skipped() {
     assert_eq!(level_volume, "1540.00");
     h.stop().await;
 }
+
+#[tokio::test]
+async fn rank_progress_is_the_live_report_card() {
+    let (h, mut v) = example_with_orders().await;
+    let mut c = comp(h.addr).await;
+    let progress = |id: &str| pb::GetRankProgressRequest { partner_id: id.into(), period: EXAMPLE_PERIOD.into() };
+    // A is Silver; Gold needs 5000 of qualifying GV (2185 now) and 3 legs with a Bronze (it has 3).
+    let a = c.get_rank_progress(progress("A")).await.unwrap().into_inner();
+    assert_eq!((a.paid_as_rank.as_str(), a.next_rank.as_str(), a.active), ("Silver", "Gold", true));
+    assert_eq!((a.pv.as_str(), a.gv.as_str()), ("100.00", "2185.00"));
+    let got: Vec<(i32, &str, &str, &str, bool)> = a
+        .requirements
+        .iter()
+        .map(|r| (r.kind, r.current.as_str(), r.required.as_str(), r.missing.as_str(), r.met))
+        .collect();
+    use pb::RequirementKind::*;
+    assert_eq!(
+        got,
+        [
+            (Active as i32, "1", "1", "0", true),
+            (MinPv as i32, "100.00", "100.00", "0.00", true),
+            (MinGv as i32, "2185.00", "5000.00", "2815.00", false),
+            (Legs as i32, "3", "3", "0", true),
+        ]
+    );
+    // Live: an order that makes I active lifts G's leg count at once.
+    let c_before = c.get_rank_progress(progress("C")).await.unwrap().into_inner();
+    assert_eq!((c_before.paid_as_rank.as_str(), c_before.active), ("", false));
+    record_ok(&mut v, order("c-more", "C", EXAMPLE_PERIOD, "20", pb::OrderKind::Self_)).await;
+    let c_after = c.get_rank_progress(progress("C")).await.unwrap().into_inner();
+    assert_eq!((c_after.paid_as_rank.as_str(), c_after.active), ("Bronze", true), "PV 50 makes C active and Bronze");
+    expect_err(c.get_rank_progress(progress("nobody")).await, Code::NotFound, &["partner_id"]);
+    let bad = pb::GetRankProgressRequest { partner_id: "A".into(), period: "2026-1".into() };
+    expect_err(c.get_rank_progress(bad).await, Code::InvalidArgument, &["period"]);
+    h.stop().await;
+}

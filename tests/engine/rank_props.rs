@@ -122,7 +122,7 @@ fn ranks_of_example_md_follow_writes() {
     };
     net.record_order(&order).unwrap();
     assert_eq!((rank(&net, "D"), rank(&net, "B"), rank(&net, "A")), (0, 2, 1));
-    net.close_period(Period::parse("period", "2026-11").unwrap()).unwrap();
+    net.close_period(Period::parse("period", "2026-11").unwrap(), None).unwrap();
     assert_eq!(net.rank_progress("A", "2026-11").err().map(kind_of), Some(FP));
 }
 
