@@ -5,7 +5,12 @@ use prost::Message;
 use std::{env, io, path::PathBuf};
 
 /// The proto files of the public API, relative to proto/.
-const PROTOS: &[&str] = &["downline/v1/genealogy.proto", "downline/v1/volume.proto", "downline/v1/operations.proto"];
+const PROTOS: &[&str] = &[
+    "downline/v1/genealogy.proto",
+    "downline/v1/volume.proto",
+    "downline/v1/operations.proto",
+    "downline/v1/team.proto",
+];
 
 fn main() -> io::Result<()> {
     println!("cargo:rerun-if-changed=proto");

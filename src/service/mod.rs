@@ -6,6 +6,8 @@ pub mod genealogy;
 pub mod operations;
 pub mod page_token;
 pub mod status;
+pub mod team;
+pub mod team_convert;
 pub mod volume;
 
 use crate::engine::{ChangeSet, EngineResult, Network};
