@@ -4,7 +4,7 @@
 //!
 //! Live, like GetVolumes, and computed on demand in one pass over the
 //! downline, level by level down to `max_level`, reading per partner its
-//! status, joining day, PV (for activity) and completion list. No
+//! status, joining day, PV (for activity) and completion summary. No
 //! recursion; O(partners within `max_level` levels + their completions),
 //! with two lists of one level's partners as the only allocations. A cache
 //! would have to follow every creation, move, order and completion; the
@@ -16,6 +16,7 @@ use super::genealogy::{Genealogy, NONE};
 use super::id_index::validate_id;
 use super::network::Network;
 use super::period::Period;
+use super::training::{CompletionSummary, Training, SUMMARY_MODULES};
 
 /// The counts of one level (or of all levels together).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -55,6 +56,30 @@ fn push_children(g: &Genealogy, x: u32, out: &mut Vec<u32>) {
     while c != NONE {
         out.push(c);
         c = g.next_sibling_of(c);
+    }
+}
+
+/// Adds `x`'s completions of each module by the end of `last_day` to `row`:
+/// from the summary's bits when it tells, else (or for later modules) from
+/// the list.
+fn count_completions(training: &Training, x: u32, summary: CompletionSummary, last_day: Date, row: &mut [u32]) {
+    let listed_from = match summary.modules_by(last_day) {
+        Some(mut bits) => {
+            while bits != 0 {
+                row[bits.trailing_zeros() as usize] += 1;
+                bits &= bits - 1;
+            }
+            if !summary.has_later_modules() {
+                return;
+            }
+            SUMMARY_MODULES
+        }
+        None => 0,
+    };
+    for c in training.completions_of(x) {
+        if c.module >= listed_from && c.completed_on <= last_day {
+            row[c.module as usize] += 1;
+        }
     }
 }
 
@@ -125,10 +150,9 @@ impl Network {
                 if first_day <= day && day <= last_day {
                     joined[l] += 1;
                 }
-                for c in self.team.training.completions_of(x) {
-                    if c.completed_on <= last_day {
-                        row[c.module as usize] += 1;
-                    }
+                let summary = self.team.training.summary_of(x);
+                if summary.mask != 0 {
+                    count_completions(&self.team.training, x, summary, last_day, row);
                 }
                 if l + 1 < max_level {
                     push_children(g, x, &mut next);

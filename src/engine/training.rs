@@ -3,12 +3,14 @@
 //!
 //! Modules are few (at most [`MAX_MODULES`]) and never deleted, so a module
 //! is a dense ordinal in creation order. Completions are kept per partner,
-//! sorted by module, behind one `u32` slot per partner: GetTeamProgress
-//! reads a partner's completions with one load, not a hash probe.
+//! sorted by module, and summed up in one dense 8-byte
+//! [`CompletionSummary`] per partner: GetTeamProgress reads the summary at
+//! the partner's own index (next to its neighbours in the level, not at a
+//! heap address that depends on when its first completion came) and needs
+//! the list only for later modules or an earlier period.
 
 use super::date::Date;
 use super::error::{EngineError, EngineResult};
-use super::genealogy::NONE;
 use super::id_index::{truncate, validate_id};
 use std::collections::HashMap;
 
@@ -45,6 +47,35 @@ pub struct ModuleUpdate {
     pub link: Option<String>,
     /// A new rank ("" removes it).
     pub rank: Option<String>,
+}
+
+/// Modules whose completions a [`CompletionSummary`] holds: the first 31
+/// created (ordinals 0 to 30).
+pub const SUMMARY_MODULES: u32 = 31;
+/// The summary bit that says "and modules after the first 31".
+const LATER_MODULES: u32 = 1 << SUMMARY_MODULES;
+
+/// A partner's completions at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CompletionSummary {
+    /// Bit `m` for each completed module `m` < 31; bit 31 when the partner
+    /// completed any later module (whose completions only the list holds).
+    pub mask: u32,
+    /// The latest day among the completions of the mask's modules 0 to 30.
+    pub latest: Date,
+}
+
+impl CompletionSummary {
+    /// The summed modules completed by the end of `last_day`, when the summary
+    /// alone tells (all of them were completed by then).
+    pub fn modules_by(self, last_day: Date) -> Option<u32> {
+        (self.latest <= last_day).then_some(self.mask & !LATER_MODULES)
+    }
+
+    /// Whether the partner completed a module the summary does not hold.
+    pub fn has_later_modules(self) -> bool {
+        self.mask & LATER_MODULES != 0
+    }
 }
 
 /// One completed module of a partner.
@@ -154,11 +185,11 @@ impl ModuleUpdate {
 pub struct Training {
     modules: Vec<TrainingModule>,
     by_id: HashMap<String, u32>,
-    /// Per partner index: its position in `lists`, or `NONE`. Shorter than
-    /// the genealogy when recent partners completed nothing.
-    slot: Vec<u32>,
-    /// Completions of one partner, sorted by module.
-    lists: Vec<Vec<Completion>>,
+    /// Per partner index; shorter than the genealogy when recent partners
+    /// completed nothing.
+    summary: Vec<CompletionSummary>,
+    /// The completions of each partner that has any, sorted by module.
+    lists: HashMap<u32, Vec<Completion>>,
     count: u64,
 }
 
@@ -182,10 +213,12 @@ impl Training {
 
     /// The completions of a partner, sorted by module ordinal.
     pub fn completions_of(&self, partner: u32) -> &[Completion] {
-        match self.slot.get(partner as usize) {
-            Some(&s) if s != NONE => &self.lists[s as usize],
-            _ => &[],
-        }
+        self.lists.get(&partner).map_or(&[], Vec::as_slice)
+    }
+
+    /// The summary of a partner's completions.
+    pub fn summary_of(&self, partner: u32) -> CompletionSummary {
+        self.summary.get(partner as usize).copied().unwrap_or_default()
     }
 
     /// The completion of one module by one partner.
@@ -197,11 +230,6 @@ impl Training {
     /// Completions recorded in all.
     pub fn completion_count(&self) -> u64 {
         self.count
-    }
-
-    /// Partners with at least one completion, in index order.
-    pub fn partners_with_completions(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..self.slot.len() as u32).filter(|&x| self.slot[x as usize] != NONE)
     }
 
     /// Appends a module; RESOURCE_EXHAUSTED beyond [`MAX_MODULES`].
@@ -226,14 +254,17 @@ impl Training {
     /// Adds a completion the caller checked is new.
     pub(super) fn add_completion(&mut self, partner: u32, completion: Completion) {
         let p = partner as usize;
-        if self.slot.len() <= p {
-            self.slot.resize(p + 1, NONE);
+        if self.summary.len() <= p {
+            self.summary.resize(p + 1, CompletionSummary::default());
         }
-        if self.slot[p] == NONE {
-            self.slot[p] = self.lists.len() as u32;
-            self.lists.push(Vec::new());
+        let summary = &mut self.summary[p];
+        if completion.module < SUMMARY_MODULES {
+            summary.mask |= 1 << completion.module;
+            summary.latest = summary.latest.max(completion.completed_on);
+        } else {
+            summary.mask |= LATER_MODULES;
         }
-        let list = &mut self.lists[self.slot[p] as usize];
+        let list = self.lists.entry(partner).or_default();
         let at = list.partition_point(|c| c.module < completion.module);
         debug_assert!(list.get(at).is_none_or(|c| c.module != completion.module));
         list.insert(at, completion);
