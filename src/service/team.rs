@@ -11,6 +11,7 @@ use crate::engine::{Date, MenteeCursor, Network, TrainingModule, NONE};
 use crate::proto::v1 as pb;
 use pb::team_service_server::TeamService;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 // Page token kinds; genealogy.rs uses 1 (downline) and 2 (events).
@@ -19,19 +20,26 @@ const MODULES_TOKEN: u8 = 4;
 const COMPLETIONS_TOKEN: u8 = 5;
 
 /// Above this many partners in a downline, GetTeamProgress runs on a
-/// blocking thread: its pass (tens of ns a partner) would otherwise hold an
+/// blocking thread: its pass (5 to 50 ns a partner) would otherwise hold an
 /// async worker for milliseconds.
 const INLINE_TEAM_PARTNERS: u32 = 20_000;
 
 /// The service over the shared [`App`].
 pub struct TeamApi {
     app: Arc<App>,
+    /// Large GetTeamProgress passes running at once: one per core. More
+    /// would only share the cores and evict each other's cache lines (a
+    /// burst of them on 2 cores took seconds each instead of milliseconds);
+    /// the rest wait their turn. A pass keeps its permit until it ends, also
+    /// when its caller gave up.
+    large_passes: Arc<Semaphore>,
 }
 
 impl TeamApi {
     /// The service of a server.
     pub fn new(app: Arc<App>) -> TeamApi {
-        TeamApi { app }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        TeamApi { app, large_passes: Arc::new(Semaphore::new(cores)) }
     }
 }
 
@@ -233,8 +241,14 @@ impl TeamService for TeamApi {
             Ok(progress_to_proto(&r.partner_id, &net.team.training, &progress))
         };
         let progress = if large {
+            let turn = Arc::clone(&self.large_passes).acquire_owned().await;
+            let turn = turn.map_err(|_| Status::unavailable("the server is shutting down"))?;
             let app = Arc::clone(&self.app);
-            tokio::task::spawn_blocking(move || app.read(run)).await.map_err(from_join)??
+            let pass = move || {
+                let _turn = turn;
+                app.read(run)
+            };
+            tokio::task::spawn_blocking(pass).await.map_err(from_join)??
         } else {
             self.app.read(run)?
         };
