@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "downline/v1/volume.proto",
     "downline/v1/operations.proto",
     "downline/v1/compensation.proto",
+    "downline/v1/team.proto",
 ];
 
 fn main() -> io::Result<()> {

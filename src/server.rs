@@ -1,14 +1,16 @@
-//! Starting and stopping the gRPC server: the genealogy service, health,
+//! Starting and stopping the gRPC server: the services, health,
 //! reflection (v1 and v1alpha, for grpcurl and buf curl), one tracing span
 //! per request, and a graceful shutdown that ends with a flush.
 
 use crate::proto::v1::{
     compensation_service_server::CompensationServiceServer, genealogy_service_server::GenealogyServiceServer,
-    operations_service_server::OperationsServiceServer, volume_service_server::VolumeServiceServer,
+    operations_service_server::OperationsServiceServer, team_service_server::TeamServiceServer,
+    volume_service_server::VolumeServiceServer,
 };
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::service::{
-    compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, volume::VolumeApi, App,
+    compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, team::TeamApi,
+    volume::VolumeApi, App,
 };
 use crate::store::{Store, StoreError};
 use std::net::SocketAddr;
@@ -94,6 +96,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     health_reporter.set_serving::<VolumeServiceServer<VolumeApi>>().await;
     health_reporter.set_serving::<OperationsServiceServer<OperationsApi>>().await;
     health_reporter.set_serving::<CompensationServiceServer<CompensationApi>>().await;
+    health_reporter.set_serving::<TeamServiceServer<TeamApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -117,7 +120,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
         .add_service(GenealogyServiceServer::new(GenealogyApi::new(Arc::clone(&app))))
         .add_service(VolumeServiceServer::new(VolumeApi::new(Arc::clone(&app))))
         .add_service(CompensationServiceServer::new(CompensationApi::new(Arc::clone(&app))))
-        .add_service(OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app.operations))));
+        .add_service(OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app.operations))))
+        .add_service(TeamServiceServer::new(TeamApi::new(Arc::clone(&app))));
     tracing::info!(%local_addr, "serving");
     let task = tokio::spawn(async move {
         let served = router
@@ -129,6 +133,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
         health_reporter.set_not_serving::<GenealogyServiceServer<GenealogyApi>>().await;
         health_reporter.set_not_serving::<VolumeServiceServer<VolumeApi>>().await;
         health_reporter.set_not_serving::<CompensationServiceServer<CompensationApi>>().await;
+        health_reporter.set_not_serving::<TeamServiceServer<TeamApi>>().await;
         let flushed = {
             let app = Arc::clone(&app);
             tokio::task::spawn_blocking(move || app.store.flush()).await

@@ -60,6 +60,11 @@ pub enum Rpc {
     /// `RecordOrders`: one stream of `--batch` new orders per request; the
     /// report's rate is streams, multiply by `--batch` for orders.
     RecordOrders,
+    /// `GetTeamProgress` (the plan's levels) of a random existing partner in `--period`.
+    GetTeamProgress,
+    /// `RecordTrainingCompletion` (durable) of one of `--modules` modules
+    /// (`lt-m0`.., created first) by a random partner on `--completed-on`.
+    RecordTrainingCompletion,
 }
 
 /// Flags of `downline loadtest`.
@@ -102,6 +107,12 @@ pub struct LoadtestArgs {
     /// Orders per `record-orders` stream (sent as chunks of up to 1000).
     #[arg(long, env = "DOWNLINE_BATCH", default_value_t = 1000)]
     pub batch: usize,
+    /// Training modules `record-training-completion` spreads over.
+    #[arg(long, env = "DOWNLINE_MODULES", default_value_t = 20)]
+    pub modules: usize,
+    /// The day `record-training-completion` records, YYYY-MM-DD.
+    #[arg(long, env = "DOWNLINE_COMPLETED_ON", default_value = "2026-11-28")]
+    pub completed_on: String,
     /// The seed of the random choice of ids.
     #[arg(long, env = "DOWNLINE_SEED", default_value_t = 7)]
     pub seed: u64,
@@ -117,6 +128,9 @@ pub fn run(args: LoadtestArgs) -> Result<(), String> {
     super::runtime()?.block_on(async move {
         let ids = Arc::new(load_ids(&args).await?);
         let channels = connect(&args, &ids[0]).await?;
+        if args.rpc == Rpc::RecordTrainingCompletion {
+            super::loadtest_team::prepare_modules(channels[0].clone(), args.modules).await?;
+        }
         let plan = Arc::new(Plan::new(&args, ids, channels));
         println!("{}", plan.describe(&args));
         let stats = if args.rate == 0 { closed_loop(plan, &args).await } else { open_loop(plan, &args).await };
@@ -143,6 +157,9 @@ fn validate(args: &LoadtestArgs) -> Result<(), String> {
     }
     if !(1..=100_000).contains(&args.batch) {
         return Err("--batch must be 1 to 100000".into());
+    }
+    if !(1..=500).contains(&args.modules) {
+        return Err("--modules must be 1 to 500".into());
     }
     Ok(())
 }
@@ -233,6 +250,8 @@ struct Plan {
     page_size: i32,
     period: String,
     batch: usize,
+    modules: usize,
+    completed_on: String,
     /// Makes created ids unique across runs.
     run_tag: String,
     timeout: Duration,
@@ -249,6 +268,8 @@ impl Plan {
             page_size: args.page_size,
             period: args.period.clone(),
             batch: args.batch,
+            modules: args.modules,
+            completed_on: args.completed_on.clone(),
             run_tag,
             timeout,
         }
@@ -299,9 +320,16 @@ impl Plan {
     async fn send(&self, n: u64, partner_id: String, sponsor_id: String) -> Result<(), Outcome> {
         let channel = self.channels[n as usize % self.channels.len()].clone();
         let mut client = GenealogyServiceClient::new(channel.clone());
-        let mut volumes = VolumeServiceClient::new(channel);
+        let mut volumes = VolumeServiceClient::new(channel.clone());
         let call = async {
             match self.rpc {
+                Rpc::GetTeamProgress => {
+                    super::loadtest_team::get_team_progress(channel, partner_id, self.period.clone()).await
+                }
+                Rpc::RecordTrainingCompletion => {
+                    let (modules, day) = (self.modules, self.completed_on.as_str());
+                    super::loadtest_team::record_completion(channel, partner_id, n, modules, day).await
+                }
                 Rpc::GetVolumes => {
                     let request = pb::GetVolumesRequest { partner_id, period: self.period.clone() };
                     volumes.get_volumes(request).await.map(drop)

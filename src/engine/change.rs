@@ -89,4 +89,26 @@ pub struct ChangeSet {
     pub events: Vec<GenealogyEvent>,
     /// Orders this write recorded: a contiguous range of the order book.
     pub orders: Range<u32>,
+    /// Team data this write changed (mentor assignments, training modules,
+    /// completions): the store writes their current state.
+    pub team: TeamChange,
+}
+
+/// The team data one write changed, by key: the store persists the current
+/// state of each (an assignment that no longer exists is deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TeamChange {
+    /// Partners whose mentor assignment was made, replaced or cleared.
+    pub mentors: Vec<u32>,
+    /// Training modules created or updated, by ordinal.
+    pub modules: Vec<u32>,
+    /// Partners whose training completions changed.
+    pub completions: Vec<u32>,
+}
+
+impl TeamChange {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.mentors.is_empty() && self.modules.is_empty() && self.completions.is_empty()
+    }
 }

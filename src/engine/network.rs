@@ -14,6 +14,7 @@ use super::period::Period;
 use super::period_volumes::PeriodVolumes;
 use super::plan::Plan;
 use super::status::Status;
+use super::team::Team;
 use super::volume_plan::VolumePlan;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub struct Network {
     pub(super) periods: BTreeMap<Period, PeriodVolumes>,
     /// The closed periods.
     pub(super) closed: BTreeMap<Period, ClosedPeriod>,
+    /// Mentors, training modules and completions.
+    pub team: Team,
 }
 
 /// What a close hands to the store: the frozen figures and the official run.
@@ -66,6 +69,7 @@ impl Network {
             changes: 0,
             periods: BTreeMap::new(),
             closed: BTreeMap::new(),
+            team: Team::default(),
         }
     }
 
@@ -129,7 +133,8 @@ impl Network {
     /// leaves the old upline and joins the new one.
     pub fn move_partner(&mut self, partner_id: &str, new_sponsor_id: &str, audit: Audit) -> EngineResult<WriteOutcome> {
         let old_sponsor = self.genealogy.find(partner_id).map(|x| self.genealogy.sponsor_of(x));
-        let outcome = self.genealogy.move_partner(partner_id, new_sponsor_id, audit)?;
+        let mut outcome = self.genealogy.move_partner(partner_id, new_sponsor_id, audit)?;
+        self.team.after_genealogy_write(&self.genealogy, &mut outcome);
         if let (Some(_), Some(old)) = (&outcome.change, old_sponsor) {
             self.changes += 1;
             let x = outcome.partner;
@@ -153,7 +158,8 @@ impl Network {
                 self.periods.values().map(|v| v.is_active(&self.genealogy, &self.plan, x)).collect();
             (self.genealogy.sponsor_of(x), was_active)
         });
-        let outcome = self.genealogy.set_status(partner_id, status, audit)?;
+        let mut outcome = self.genealogy.set_status(partner_id, status, audit)?;
+        self.team.after_genealogy_write(&self.genealogy, &mut outcome);
         let (Some(change), Some((sponsor, was_active))) = (&outcome.change, before) else {
             return Ok(outcome);
         };

@@ -36,7 +36,8 @@ impl GenealogyApi {
     }
 }
 
-fn audit<T>(request: &Request<T>, reason: &str) -> Audit {
+/// The audit of a write: the caller from the metadata, now, and the reason.
+pub(super) fn audit<T>(request: &Request<T>, reason: &str) -> Audit {
     Audit { actor: actor(request), reason: reason.to_owned(), at_unix_ms: now_unix_ms() }
 }
 

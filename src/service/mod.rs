@@ -10,6 +10,8 @@ pub mod operations;
 pub mod page_token;
 pub mod runs;
 pub mod status;
+pub mod team;
+pub mod team_convert;
 pub mod volume;
 
 use crate::engine::{ChangeSet, EngineResult, Network};

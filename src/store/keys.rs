@@ -11,6 +11,9 @@
 //! | `v` + period code (u32) + chunk (u32) | `FrozenChunk`: 64 partners' figures of a closed period |
 //! | `m:closed:` + period code (u32) | `ClosedSummary`: the period is closed (written last), with its official run |
 //! | `m:plan:` + version (u32) | `PlanRecord`: one version of the compensation plan |
+//! | `a` + mentee seq (u32) | `StoredMentor`: an explicit mentor assignment (absent: the sponsor) |
+//! | `t` + module ordinal (u32) | `StoredModule`: a training module |
+//! | `q` + chunk (u32) | `CompletionChunk`: training completions of partners `chunk * 64 ..` |
 //! | `m:` + name | metadata (format, structure version, token key) |
 
 /// Partners per chunk: small enough that rewriting one per write is cheap
@@ -28,6 +31,12 @@ pub const PARTNER_EVENT: u8 = b'x';
 pub const ORDER_BLOCK: u8 = b'o';
 /// Prefix of the frozen figures of closed periods.
 pub const FROZEN: u8 = b'v';
+/// Prefix of mentor assignments.
+pub const MENTOR: u8 = b'a';
+/// Prefix of training modules.
+pub const TRAINING_MODULE: u8 = b't';
+/// Prefix of training completion chunks.
+pub const COMPLETION_CHUNK: u8 = b'q';
 /// Prefix of closed periods.
 pub const META_CLOSED: &[u8] = b"m:closed:";
 /// Prefix of plan versions.
@@ -110,6 +119,26 @@ pub fn order_block(seq: u64) -> [u8; 9] {
 /// The seq of an order block key.
 pub fn order_block_seq(key: &[u8]) -> Option<u64> {
     read_u64(key, 1)
+}
+
+/// The key of a partner's mentor assignment.
+pub fn mentor(mentee_seq: u32) -> [u8; 5] {
+    with_u32(MENTOR, mentee_seq)
+}
+
+/// The key of a training module.
+pub fn training_module(ordinal: u32) -> [u8; 5] {
+    with_u32(TRAINING_MODULE, ordinal)
+}
+
+/// The key of a chunk of training completions (partners `number * 64 ..`).
+pub fn completion_chunk(number: u32) -> [u8; 5] {
+    with_u32(COMPLETION_CHUNK, number)
+}
+
+/// The number after the one-byte prefix of a mentor, module or completion key.
+pub fn team_key_number(key: &[u8]) -> Option<u32> {
+    read_u32(key, 1)
 }
 
 /// The key that marks a period closed.

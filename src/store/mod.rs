@@ -16,6 +16,7 @@ pub mod keys;
 mod load;
 mod orders;
 pub mod records;
+mod team;
 
 use crate::engine::{Audit, ChangeSet, Genealogy, Network, VolumePlan, NONE};
 use group_commit::{FlushFailed, GroupCommit};
@@ -66,6 +67,7 @@ impl Store {
         let token_key = load::token_key(&db)?;
         db.flush()?;
         let mut network = Network::new(load::genealogy(&db)?, VolumePlan::default());
+        team::load(&db, &mut network)?;
         orders::load(&db, &mut network)?;
         compensation::load_plans(&db, &mut network)?;
         closed::load(&db, &mut network)?;
@@ -107,6 +109,7 @@ impl Store {
         let mut batch = sled::Batch::default();
         self.add_change(&mut batch, change, &network.genealogy);
         self.add_orders(&mut batch, network, change.orders.clone());
+        self.add_team(&mut batch, &change.team, network);
         if let Err(err) = self.db.apply_batch(batch) {
             // The engine already holds the change: fail-stop, never serve it.
             self.commit.fail();

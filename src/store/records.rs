@@ -274,4 +274,62 @@ pub struct FrozenPartner {
     pub rank: u32,
 }
 
+/// An explicit mentor assignment, stored under `a` + mentee seq (no key:
+/// the sponsor mentors).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StoredMentor {
+    /// The mentor's seq.
+    #[prost(uint32, tag = "1")]
+    pub mentor_seq: u32,
+    /// Who assigned it.
+    #[prost(string, tag = "2")]
+    pub actor: String,
+    /// Why.
+    #[prost(string, tag = "3")]
+    pub reason: String,
+    /// When, Unix milliseconds.
+    #[prost(int64, tag = "4")]
+    pub at_unix_ms: i64,
+}
+
+/// A training module, stored under `t` + its ordinal (creation order).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StoredModule {
+    /// The module id.
+    #[prost(string, tag = "1")]
+    pub module_id: String,
+    /// The title.
+    #[prost(string, tag = "2")]
+    pub title: String,
+    /// The link.
+    #[prost(string, tag = "3")]
+    pub link: String,
+    /// The rank it prepares for; empty for none.
+    #[prost(string, tag = "4")]
+    pub prepares_for_rank: String,
+}
+
+/// The training completions of the partners of one chunk (64 partners, as
+/// for partner chunks), stored under `q` + chunk number.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct CompletionChunk {
+    /// The completions, by partner seq, then module ordinal.
+    #[prost(message, repeated, tag = "1")]
+    pub completions: Vec<StoredCompletion>,
+}
+
+/// One completion inside a [`CompletionChunk`].
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StoredCompletion {
+    /// The partner's seq.
+    #[prost(uint32, tag = "1")]
+    pub partner_seq: u32,
+    /// The module's ordinal.
+    #[prost(uint32, tag = "2")]
+    pub module: u32,
+    /// The day it was completed, days since 1970-01-01.
+    #[prost(sint32, tag = "3")]
+    pub completed_on_days: i32,
+}
+
 pub use super::compensation_records::{OfficialRunRecord, PlanRecord, RankRecord};

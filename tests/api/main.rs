@@ -9,6 +9,7 @@
 mod common;
 mod compensation_api;
 mod crash_support;
+mod team_support;
 
 mod crash;
 mod crash_orders;
@@ -20,6 +21,9 @@ mod genealogy_writes;
 mod import_cli;
 mod reflection_health;
 mod serve_cli;
+mod team_api;
+mod team_errors;
+mod team_restart;
 mod volume_api;
 mod volume_errors;
 mod volume_restart;

@@ -10,4 +10,6 @@ mod commission_world;
 mod explain_props;
 mod genealogy_props;
 mod rank_props;
+mod support;
+mod team_props;
 mod volume_props;

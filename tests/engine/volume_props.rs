@@ -18,6 +18,8 @@
 //!   rayon task) gives identical results with 1 and with 4 threads, equal to
 //!   the live values.
 
+pub(crate) use crate::support::{kind_of, FP};
+use crate::support::{plan, U};
 use downline::engine::rollup::{personal_volumes, RollupInput};
 use downline::engine::*;
 use proptest::option;
@@ -29,12 +31,10 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 const DAY: &str = "2026-01-15";
-const U: i64 = 10_000;
 pub(crate) const PERIODS: [&str; 2] = ["2026-01", "2026-02"];
 const MAX_PARTNERS: usize = 30;
 const KINDS: [OrderKind; 3] = [OrderKind::Retail, OrderKind::SelfPurchase, OrderKind::Fee];
 const STATUSES: [Status; 3] = [Status::Enrolled, Status::Suspended, Status::Terminated];
-pub(crate) const FP: &str = "FailedPrecondition";
 
 fn create(net: &mut Network, id: &str, sponsor: &str) -> EngineResult<WriteOutcome> {
     net.create_partner(&NewPartner::parse(id, sponsor, DAY, "").unwrap(), Audit::default())
@@ -42,17 +42,6 @@ fn create(net: &mut Network, id: &str, sponsor: &str) -> EngineResult<WriteOutco
 
 fn request(id: &str, partner: &str, period: &str, volume: &str, kind: OrderKind) -> OrderRequest {
     OrderRequest { order_id: id.into(), partner_id: partner.into(), period: period.into(), volume: volume.into(), kind }
-}
-
-pub(crate) fn kind_of(e: EngineError) -> &'static str {
-    match e {
-        EngineError::InvalidArgument { .. } => "InvalidArgument",
-        EngineError::NotFound { .. } => "NotFound",
-        EngineError::AlreadyExists { .. } => "AlreadyExists",
-        EngineError::FailedPrecondition { .. } => FP,
-        EngineError::ResourceExhausted(_) => "ResourceExhausted",
-        EngineError::InvalidPlan(_) => "InvalidPlan",
-    }
 }
 
 /// Units (multiples of 0.01) as a decimal string with two places.
@@ -444,11 +433,6 @@ pub(crate) fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
-}
-
-fn plan() -> impl Strategy<Value = VolumePlan> {
-    (1usize..=4, any::<bool>(), prop_oneof![Just(0), Just(50 * U)])
-        .prop_map(|(levels, compression, min_active_pv_units)| VolumePlan { levels, compression, min_active_pv_units })
 }
 
 proptest! {

@@ -1,0 +1,55 @@
+//! The team RPCs of `downline loadtest`: GetTeamProgress and
+//! RecordTrainingCompletion, and the training modules the latter needs.
+
+use crate::proto::v1 as pb;
+use pb::team_service_client::TeamServiceClient;
+use tonic::transport::Channel;
+use tonic::Status;
+
+/// The id of the `k`-th training module the load generator uses.
+fn module_id(k: usize) -> String {
+    format!("lt-m{k}")
+}
+
+/// Creates the modules `lt-m0`.. before a completion load. A repeat answers
+/// the stored module, so every run may do it.
+pub async fn prepare_modules(channel: Channel, count: usize) -> Result<(), String> {
+    let mut client = TeamServiceClient::new(channel);
+    for k in 0..count {
+        let module = pb::TrainingModule {
+            module_id: module_id(k),
+            title: format!("Load test module {k}"),
+            link: format!("https://learn.example/lt-m{k}"),
+            prepares_for_rank: String::new(),
+        };
+        client
+            .create_training_module(pb::CreateTrainingModuleRequest { module: Some(module) })
+            .await
+            .map_err(|s| format!("creating training module {}: {:?}: {}", module_id(k), s.code(), s.message()))?;
+    }
+    Ok(())
+}
+
+/// GetTeamProgress of a partner in a period, to the plan's levels.
+pub async fn get_team_progress(channel: Channel, partner_id: String, period: String) -> Result<(), Status> {
+    let request = pb::GetTeamProgressRequest { partner_id, period, max_level: 0 };
+    TeamServiceClient::new(channel).get_team_progress(request).await.map(drop)
+}
+
+/// RecordTrainingCompletion of request `n`'s module (spread over `modules`
+/// by a multiplicative hash of `n`) by a partner, on `completed_on`.
+pub async fn record_completion(
+    channel: Channel,
+    partner_id: String,
+    n: u64,
+    modules: usize,
+    completed_on: &str,
+) -> Result<(), Status> {
+    let k = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % modules.max(1);
+    let request = pb::RecordTrainingCompletionRequest {
+        partner_id,
+        module_id: module_id(k),
+        completed_on: completed_on.to_owned(),
+    };
+    TeamServiceClient::new(channel).record_training_completion(request).await.map(drop)
+}

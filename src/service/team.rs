@@ -1,0 +1,257 @@
+//! `downline.v1.TeamService`: mentors, training modules and completions,
+//! and team progress.
+
+use super::genealogy::{audit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::status::{from_join, invalid};
+use super::team_convert::{
+    mentorship_to_proto, module_to_proto, module_update, progress_to_proto, MenteesToken, ModulesToken,
+};
+use super::{now_unix_ms, page_size, App};
+use crate::engine::{Date, MenteeCursor, Network, TrainingModule, NONE};
+use crate::proto::v1 as pb;
+use pb::team_service_server::TeamService;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tonic::{Request, Response, Status};
+
+// Page token kinds; genealogy.rs uses 1 (downline) and 2 (events).
+const MENTEES_TOKEN: u8 = 3;
+const MODULES_TOKEN: u8 = 4;
+const COMPLETIONS_TOKEN: u8 = 5;
+
+/// Above this many partners in a downline, GetTeamProgress runs on a
+/// blocking thread: its pass (5 to 50 ns a partner) would otherwise hold an
+/// async worker for milliseconds.
+const INLINE_TEAM_PARTNERS: u32 = 20_000;
+
+/// The service over the shared [`App`].
+pub struct TeamApi {
+    app: Arc<App>,
+    /// Large GetTeamProgress passes running at once: one per core. More
+    /// would only share the cores and evict each other's cache lines (a
+    /// burst of them on 2 cores took seconds each instead of milliseconds);
+    /// the rest wait their turn. A pass keeps its permit until it ends, also
+    /// when its caller gave up.
+    large_passes: Arc<Semaphore>,
+}
+
+impl TeamApi {
+    /// The service of a server.
+    pub fn new(app: Arc<App>) -> TeamApi {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        TeamApi { app, large_passes: Arc::new(Semaphore::new(cores)) }
+    }
+}
+
+/// Today in UTC, for the "not in the future" check of completions.
+fn today_utc() -> Date {
+    Date::from_days(now_unix_ms().div_euclid(86_400_000) as i32)
+}
+
+/// The ordinal a module listing resumes at, from its token.
+fn resume_at(app: &App, kind: u8, token: &str, partner_plus_one: u32) -> Result<u32, Status> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    let t: ModulesToken = app.tokens.decode(kind, "page_token", token)?;
+    if t.partner_plus_one != partner_plus_one {
+        return Err(invalid("page_token", "was issued for another partner_id"));
+    }
+    Ok(t.next_module)
+}
+
+#[tonic::async_trait]
+impl TeamService for TeamApi {
+    async fn assign_mentor(
+        &self,
+        request: Request<pb::AssignMentorRequest>,
+    ) -> Result<Response<pb::Mentorship>, Status> {
+        let audit = audit(&request, &request.get_ref().reason);
+        let r = request.into_inner();
+        let mentorship = self
+            .app
+            .write(move |net| {
+                let (view, change) = net.assign_mentor(&r.partner_id, &r.mentor_id, audit)?;
+                Ok((mentorship_to_proto(&net.genealogy, &view), change))
+            })
+            .await?;
+        Ok(Response::new(mentorship))
+    }
+
+    async fn get_mentor(&self, request: Request<pb::GetMentorRequest>) -> Result<Response<pb::Mentorship>, Status> {
+        let r = request.into_inner();
+        let mentorship = self.app.read(|net| Ok(mentorship_to_proto(&net.genealogy, &net.mentor(&r.partner_id)?)))?;
+        Ok(Response::new(mentorship))
+    }
+
+    async fn list_mentees(
+        &self,
+        request: Request<pb::ListMenteesRequest>,
+    ) -> Result<Response<pb::ListMenteesResponse>, Status> {
+        let r = request.into_inner();
+        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let response = self.app.read(|net| {
+            let g = &net.genealogy;
+            let mentor = g.lookup_live("mentor_id", &r.mentor_id)?;
+            let cursor = match r.page_token.as_str() {
+                "" => None,
+                token => {
+                    let t: MenteesToken = self.app.tokens.decode(MENTEES_TOKEN, "page_token", token)?;
+                    if t.mentor != mentor {
+                        return Err(invalid("page_token", "was issued for another mentor_id"));
+                    }
+                    // Signed, so ours; still never index past the arena with it.
+                    let hint =
+                        if t.next_child == NONE || (t.next_child as usize) < g.len() { t.next_child } else { NONE };
+                    Some(MenteeCursor { lower: t.lower, next_child: hint })
+                }
+            };
+            let page = net.mentees(mentor, cursor, size);
+            let mentees = page.mentees.iter().map(|&y| mentorship_to_proto(g, &net.team.mentors.view(g, y))).collect();
+            let next_page_token = page.next.map_or_else(String::new, |c| {
+                let token = MenteesToken { mentor, lower: c.lower, next_child: c.next_child };
+                self.app.tokens.encode(MENTEES_TOKEN, &token)
+            });
+            Ok(pb::ListMenteesResponse { mentees, next_page_token })
+        })?;
+        Ok(Response::new(response))
+    }
+
+    async fn create_training_module(
+        &self,
+        request: Request<pb::CreateTrainingModuleRequest>,
+    ) -> Result<Response<pb::TrainingModule>, Status> {
+        let m = request.into_inner().module.ok_or_else(|| invalid("module", "is missing"))?;
+        let module = TrainingModule::parse(&m.module_id, &m.title, &m.link, &m.prepares_for_rank)?;
+        let stored = self
+            .app
+            .write(move |net| {
+                let (ordinal, change) = net.create_module(module)?;
+                Ok((module_to_proto(&net.team.training.modules()[ordinal as usize]), change))
+            })
+            .await?;
+        Ok(Response::new(stored))
+    }
+
+    async fn update_training_module(
+        &self,
+        request: Request<pb::UpdateTrainingModuleRequest>,
+    ) -> Result<Response<pb::TrainingModule>, Status> {
+        let r = request.into_inner();
+        let m = r.module.ok_or_else(|| invalid("module", "is missing"))?;
+        let update = module_update(&m, r.update_mask.as_ref())?;
+        let stored = self
+            .app
+            .write(move |net| {
+                let (ordinal, change) = net.update_module(&m.module_id, &update)?;
+                Ok((module_to_proto(&net.team.training.modules()[ordinal as usize]), change))
+            })
+            .await?;
+        Ok(Response::new(stored))
+    }
+
+    async fn list_training_modules(
+        &self,
+        request: Request<pb::ListTrainingModulesRequest>,
+    ) -> Result<Response<pb::ListTrainingModulesResponse>, Status> {
+        let r = request.into_inner();
+        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let first = resume_at(&self.app, MODULES_TOKEN, &r.page_token, 0)? as usize;
+        let response = self.app.read(|net| {
+            let all = net.team.training.modules();
+            let end = all.len().min(first.saturating_add(size));
+            let modules = all.get(first..end).unwrap_or_default().iter().map(module_to_proto).collect();
+            let next_page_token = if end < all.len() {
+                self.app.tokens.encode(MODULES_TOKEN, &ModulesToken { partner_plus_one: 0, next_module: end as u32 })
+            } else {
+                String::new()
+            };
+            Ok(pb::ListTrainingModulesResponse { modules, next_page_token })
+        })?;
+        Ok(Response::new(response))
+    }
+
+    async fn record_training_completion(
+        &self,
+        request: Request<pb::RecordTrainingCompletionRequest>,
+    ) -> Result<Response<pb::TrainingCompletion>, Status> {
+        let r = request.into_inner();
+        let today = today_utc();
+        let completion = self
+            .app
+            .write(move |net| {
+                let (c, _, change) = net.record_completion(&r.partner_id, &r.module_id, &r.completed_on, today)?;
+                let answer = pb::TrainingCompletion {
+                    partner_id: r.partner_id,
+                    module_id: r.module_id,
+                    completed_on: c.completed_on.to_string(),
+                };
+                Ok((answer, change))
+            })
+            .await?;
+        Ok(Response::new(completion))
+    }
+
+    async fn list_training_completions(
+        &self,
+        request: Request<pb::ListTrainingCompletionsRequest>,
+    ) -> Result<Response<pb::ListTrainingCompletionsResponse>, Status> {
+        let r = request.into_inner();
+        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let response = self.app.read(|net| {
+            let partner = net.genealogy.lookup("partner_id", &r.partner_id)?;
+            let next = resume_at(&self.app, COMPLETIONS_TOKEN, &r.page_token, partner + 1)?;
+            let training = &net.team.training;
+            let all = training.completions_of(partner);
+            let first = all.partition_point(|c| c.module < next);
+            let end = all.len().min(first.saturating_add(size));
+            let completions = all[first..end]
+                .iter()
+                .map(|c| pb::TrainingCompletion {
+                    partner_id: r.partner_id.clone(),
+                    module_id: training.modules()[c.module as usize].module_id.clone(),
+                    completed_on: c.completed_on.to_string(),
+                })
+                .collect();
+            // Resume after the last module listed, so a completion recorded
+            // meanwhile of a later-listed module is not skipped.
+            let next_page_token = match (all.get(end), end.checked_sub(1).and_then(|l| all.get(l))) {
+                (Some(_), Some(last)) => {
+                    let token = ModulesToken { partner_plus_one: partner + 1, next_module: last.module + 1 };
+                    self.app.tokens.encode(COMPLETIONS_TOKEN, &token)
+                }
+                _ => String::new(),
+            };
+            Ok(pb::ListTrainingCompletionsResponse { completions, next_page_token })
+        })?;
+        Ok(Response::new(response))
+    }
+
+    async fn get_team_progress(
+        &self,
+        request: Request<pb::GetTeamProgressRequest>,
+    ) -> Result<Response<pb::TeamProgress>, Status> {
+        let r = request.into_inner();
+        let large = self.app.read(|net| {
+            let g = &net.genealogy;
+            Ok(g.find(&r.partner_id).is_some_and(|x| g.downline_count_of(x) > INLINE_TEAM_PARTNERS))
+        })?;
+        let run = move |net: &Network| -> Result<pb::TeamProgress, Status> {
+            let progress = net.team_progress(&r.partner_id, &r.period, r.max_level)?;
+            Ok(progress_to_proto(&r.partner_id, &net.team.training, &progress))
+        };
+        let progress = if large {
+            let turn = Arc::clone(&self.large_passes).acquire_owned().await;
+            let turn = turn.map_err(|_| Status::unavailable("the server is shutting down"))?;
+            let app = Arc::clone(&self.app);
+            let pass = move || {
+                let _turn = turn;
+                app.read(run)
+            };
+            tokio::task::spawn_blocking(pass).await.map_err(from_join)??
+        } else {
+            self.app.read(run)?
+        };
+        Ok(Response::new(progress))
+    }
+}

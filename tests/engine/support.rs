@@ -1,0 +1,28 @@
+//! What the volume and team property tests share: error kinds as the
+//! models predict them, and random volume plans.
+
+use downline::engine::{EngineError, VolumePlan};
+use proptest::prelude::*;
+
+/// The kind of a FAILED_PRECONDITION error.
+pub const FP: &str = "FailedPrecondition";
+/// Units of 0.0001 per unit of volume.
+pub const U: i64 = 10_000;
+
+/// The kind of an engine error, as the models name it.
+pub fn kind_of(e: EngineError) -> &'static str {
+    match e {
+        EngineError::InvalidArgument { .. } => "InvalidArgument",
+        EngineError::NotFound { .. } => "NotFound",
+        EngineError::AlreadyExists { .. } => "AlreadyExists",
+        EngineError::FailedPrecondition { .. } => FP,
+        EngineError::ResourceExhausted(_) => "ResourceExhausted",
+        EngineError::InvalidPlan(_) => "InvalidPlan",
+    }
+}
+
+/// Random plans: 1 to 4 levels, compression on or off, min_active_pv 0 or 50.
+pub fn plan() -> impl Strategy<Value = VolumePlan> {
+    (1usize..=4, any::<bool>(), prop_oneof![Just(0), Just(50 * U)])
+        .prop_map(|(levels, compression, min_active_pv_units)| VolumePlan { levels, compression, min_active_pv_units })
+}
