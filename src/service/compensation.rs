@@ -18,7 +18,7 @@ use tonic::{Request, Response, Status};
 /// ExplainLevel pages: default and most entries.
 const EXPLAIN_PAGE: (usize, usize) = (100, 1000);
 /// Token purpose of ExplainLevel.
-const EXPLAIN_TOKEN: u8 = 3;
+const EXPLAIN_TOKEN: u8 = 6;
 
 /// The service over the shared [`App`].
 pub struct CompensationApi {

@@ -19,7 +19,7 @@ use tonic::Status;
 /// ListStatements pages: default and most entries.
 pub const STATEMENT_PAGE: (usize, usize) = (1000, 10_000);
 /// Token purpose of ListStatements.
-const STATEMENTS_TOKEN: u8 = 4;
+const STATEMENTS_TOKEN: u8 = 7;
 
 /// A run the API can name.
 pub enum RunRef {
