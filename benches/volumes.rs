@@ -1,13 +1,15 @@
 //! Benchmarks of volumes on a synthetic network of 1,000,000 partners and
 //! ~1,050,000 orders (the shape of gen_network.py): the from-scratch rollup
 //! (layout capture and parallel compute, 1 thread and all threads), the
-//! incremental upkeep of one order, and the live query.
+//! incremental upkeep of one order (volumes and live ranks), the live
+//! queries (GetVolumes, rank progress), and ranking a period from scratch
+//! after a change of the plan's ranks.
 //!
 //! `cargo bench --bench volumes`; `DOWNLINE_BENCH_PARTNERS=10000000` for the
 //! 10M figures (needs ~8 GiB and a few minutes of set-up).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use downline::engine::{Network, OrderKind, OrderRequest, Period, VolumePlan};
+use downline::engine::{Network, OrderKind, OrderRequest, Period, PlanDraft, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -36,6 +38,15 @@ fn network() -> &'static parking_lot::RwLock<Network> {
             "network: {n} partners, {} orders, built in {:.1} s",
             net.orders.len(),
             started.elapsed().as_secs_f64()
+        );
+        let ranks = net.live_ranks(Period::parse("period", PERIOD).expect("a period")).expect("an open period");
+        let mut by_code = [0usize; 17];
+        ranks.codes().iter().for_each(|&[rank, _]| by_code[usize::from(rank)] += 1);
+        eprintln!(
+            "live ranks: {} bytes per partner ({} ranks); partners by rank code {:?}",
+            ranks.heap_bytes() as f64 / n as f64,
+            ranks.plan().ranks.len(),
+            &by_code[..=ranks.plan().ranks.len()]
         );
         parking_lot::RwLock::new(net)
     })
@@ -77,6 +88,15 @@ fn bench_live(c: &mut Criterion) {
             })
         });
         group.bench_function("GetVolumes of the root", |b| b.iter(|| black_box(net.volumes("1", PERIOD).unwrap())));
+        group.bench_function("rank progress of a random partner", |b| {
+            b.iter(|| {
+                i = (i + 1) % ids.len();
+                black_box(net.rank_progress(&ids[i], PERIOD).unwrap())
+            })
+        });
+        group.bench_function("rank progress of the root", |b| {
+            b.iter(|| black_box(net.rank_progress("1", PERIOD).unwrap()))
+        });
     }
     let mut next = 0u64;
     group.bench_function("RecordOrder upkeep (random partner, 12.34 retail)", |b| {
@@ -96,5 +116,22 @@ fn bench_live(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_rollup, bench_live);
+fn bench_rerank(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ranks");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    // Two plans that differ only in Gold's min_gv: each update ranks the open period from scratch.
+    let mut drafts = [PlanDraft::reference(), PlanDraft::reference()];
+    drafts[1].ranks[2].min_gv = "4000".into();
+    let mut next = 0;
+    group.bench_function("rank a period from scratch after a change of ranks", |b| {
+        let mut net = network().write();
+        b.iter(|| {
+            next += 1;
+            net.update_plan(&drafts[next % 2], 0).expect("a valid plan").expect("a new version")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_rollup, bench_live, bench_rerank);
 criterion_main!(benches);

@@ -19,7 +19,13 @@
 //! best rank) before and after. The sponsor's slots change by the
 //! difference (O(ranks)), its rank and best are re-evaluated (O(ranks): the
 //! best of its legs is the highest rank some leg is at least), and its own
-//! change goes up to its sponsor, so a write costs O(depth × ranks).
+//! change goes up to its sponsor, so a write costs O(depth × ranks). Most
+//! steps are cheaper: a leg over every cap before and after changes no slot
+//! (the usual case high in the upline: nothing is read), a change that
+//! leaves the slots or an inactive sponsor's leg counts alone re-ranks
+//! nothing, and a best that does not change is carried up as 0 on both
+//! sides (only the difference matters to the sponsor), so the codes are
+//! read and written only where a rank may change.
 //!
 //! Architecture invariant: the live ranks always equal [`rank_bfs`] over a
 //! fresh capture of the period with the plan they were built with.
@@ -45,7 +51,8 @@ pub struct LegSlot {
     pub at_least: u32,
 }
 
-/// One leg as its sponsor sees it.
+/// One leg as its sponsor sees it. In a [`LegChange`] whose best does not
+/// change, both sides carry `best` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Leg {
     /// GV of the leg (its recruit's GV), units.
@@ -84,10 +91,11 @@ pub struct LiveRanks {
     /// Per rank: a leg with GV (units) below this is under the cap
     /// (`ceil(cap / RATE_ONE)`, so the test is exact on integers).
     thresholds: Vec<i64>,
-    /// Paid-as rank code per partner.
-    rank: Vec<u8>,
-    /// Best rank code in each partner's subtree, itself included.
-    best: Vec<u8>,
+    /// The highest threshold: a leg at least this is at every cap.
+    top_threshold: i64,
+    /// Per partner: its paid-as rank code and the best rank code in its
+    /// subtree, itself included (together: one cache line to touch).
+    codes: Vec<[u8; 2]>,
     /// `caps.len()` slots per partner: index `x * ranks + i`.
     slots: Vec<LegSlot>,
 }
@@ -97,9 +105,11 @@ impl LiveRanks {
     pub(super) fn new(plan: Arc<Plan>, partners: usize) -> LiveRanks {
         let caps: Vec<i128> = plan.ranks.iter().map(|r| r.leg_cap_scaled()).collect();
         let one = i128::from(RATE_ONE);
-        let thresholds = caps.iter().map(|&c| i64::try_from((c + one - 1) / one).expect("caps fit")).collect();
+        let thresholds: Vec<i64> =
+            caps.iter().map(|&c| i64::try_from((c + one - 1) / one).expect("caps fit")).collect();
+        let top_threshold = thresholds.iter().copied().max().unwrap_or(0);
         let slots = vec![LegSlot::default(); partners * caps.len()];
-        LiveRanks { plan, caps, thresholds, rank: vec![0; partners], best: vec![0; partners], slots }
+        LiveRanks { plan, caps, thresholds, top_threshold, codes: vec![[0; 2]; partners], slots }
     }
 
     /// Ranks a whole period from scratch: [`rank_bfs`] over `input` (a
@@ -110,17 +120,16 @@ impl LiveRanks {
         let bfs_gv: Vec<i64> = input.order().par_iter().map(|&x| gv[x as usize]).collect();
         let BfsRanks { rank, best } = rank_bfs(input, &bfs_gv, &live.plan);
         for (pos, &x) in input.order().iter().enumerate() {
-            live.rank[x as usize] = rank[pos];
-            live.best[x as usize] = best[pos];
+            live.codes[x as usize] = [rank[pos], best[pos]];
         }
         let r = live.caps.len();
-        let (best, thresholds) = (&live.best, &live.thresholds);
+        let (codes, thresholds) = (&live.codes, &live.thresholds);
         live.slots.par_chunks_mut(r * PARTNERS_PER_TASK).enumerate().for_each(|(task, chunk)| {
             for (i, slots) in chunk.chunks_mut(r).enumerate() {
                 let mut c = g.first_child_of((task * PARTNERS_PER_TASK + i) as u32);
                 while c != NONE {
-                    let leg = Leg { gv_units: gv[c as usize], best: best[c as usize] };
-                    add_leg(slots, thresholds, leg, 1);
+                    let leg = Leg { gv_units: gv[c as usize], best: codes[c as usize][1] };
+                    replace_leg(slots, thresholds, LegChange::attach(leg, 1));
                     c = g.next_sibling_of(c);
                 }
             }
@@ -140,20 +149,21 @@ impl LiveRanks {
         self.plan = plan;
     }
 
-    /// Paid-as rank code of every partner by arena index (0: none; `i + 1`:
-    /// `plan.ranks[i]`; 0 for terminated partners).
-    pub fn codes(&self) -> &[u8] {
-        &self.rank
-    }
-
-    /// Best rank code in every partner's subtree, by arena index.
-    pub fn bests(&self) -> &[u8] {
-        &self.best
+    /// Per partner by arena index: `[paid-as rank code, best rank code in
+    /// its subtree]` (0: none; `i + 1`: `plan.ranks[i]`; `[0, 0]` for a
+    /// terminated partner).
+    pub fn codes(&self) -> &[[u8; 2]] {
+        &self.codes
     }
 
     /// The paid-as rank code of `x`.
     pub fn rank_of(&self, x: u32) -> u8 {
-        self.rank.get(x as usize).copied().unwrap_or(0)
+        self.codes.get(x as usize).map_or(0, |c| c[0])
+    }
+
+    /// The best rank code in `x`'s subtree, itself included.
+    pub fn best_of(&self, x: u32) -> u8 {
+        self.codes.get(x as usize).map_or(0, |c| c[1])
     }
 
     /// The leg slots of `x`, one per rank.
@@ -175,14 +185,13 @@ impl LiveRanks {
 
     /// Bytes these ranks hold in memory.
     pub fn heap_bytes(&self) -> usize {
-        self.rank.capacity() + self.best.capacity() + self.slots.capacity() * size_of::<LegSlot>()
+        self.codes.capacity() * 2 + self.slots.capacity() * size_of::<LegSlot>()
     }
 
     /// Grows the arrays to `partners` (new partners start with no rank).
     pub(super) fn grow(&mut self, partners: usize) {
-        if partners > self.rank.len() {
-            self.rank.resize(partners, 0);
-            self.best.resize(partners, 0);
+        if partners > self.codes.len() {
+            self.codes.resize(partners, [0; 2]);
             self.slots.resize(partners * self.caps.len(), LegSlot::default());
         }
     }
@@ -191,14 +200,13 @@ impl LiveRanks {
     pub(super) fn clear(&mut self, x: u32) {
         let r = self.caps.len();
         let xi = x as usize;
-        self.rank[xi] = 0;
-        self.best[xi] = 0;
+        self.codes[xi] = [0; 2];
         self.slots[xi * r..(xi + 1) * r].fill(LegSlot::default());
     }
 
     /// `x` as a leg of its sponsor, with GV `gv_units`.
     pub(super) fn leg(&self, x: u32, gv_units: i64) -> Leg {
-        Leg { gv_units, best: self.best[x as usize] }
+        Leg { gv_units, best: self.codes[x as usize][1] }
     }
 
     /// Re-evaluates `x`'s rank and best from its own PV, activity and legs;
@@ -206,12 +214,14 @@ impl LiveRanks {
     pub(super) fn rerank(&mut self, x: u32, pv_units: i64, active: bool) -> (u8, u8) {
         let xi = x as usize;
         let r = self.caps.len();
-        let rank = paid_as(&self.plan, active, pv_units, &self.leg_totals(x));
+        let rank = if active { paid_as(&self.plan, active, pv_units, &self.leg_totals(x)) } else { 0 };
         let below = self.slots[xi * r..(xi + 1) * r].iter().rposition(|s| s.at_least > 0).map_or(0, |i| i as u8 + 1);
-        let before = self.best[xi];
-        self.rank[xi] = rank;
-        self.best[xi] = rank.max(below);
-        (before, self.best[xi])
+        let codes = [rank, rank.max(below)];
+        let before = self.codes[xi][1];
+        if self.codes[xi] != codes {
+            self.codes[xi] = codes;
+        }
+        (before, codes[1])
     }
 
     /// Re-ranks `x` after its own PV changed (GV from `gv_before` to
@@ -241,41 +251,54 @@ impl LiveRanks {
         gv_before: i64,
         gv_after: i64,
     ) -> Option<LegChange> {
-        let best = self.best[s as usize];
-        if change.old == change.new {
-            return leg_change(gv_before, best, gv_after, best);
+        let over_caps = match (change.old, change.new) {
+            (Some(old), Some(new)) => old.best == new.best && old.gv_units.min(new.gv_units) >= self.top_threshold,
+            _ => false,
+        };
+        if over_caps || change.old == change.new {
+            return leg_change(gv_before, 0, gv_after, 0);
         }
         let r = self.caps.len();
         let slots = &mut self.slots[s as usize * r..(s as usize + 1) * r];
-        if let Some(old) = change.old {
-            add_leg(slots, &self.thresholds, old, -1);
+        let (slots_changed, counts_changed) = replace_leg(slots, &self.thresholds, change);
+        // An inactive partner has no rank: only its legs' counts move its best.
+        if !slots_changed || (!active && !counts_changed) {
+            return leg_change(gv_before, 0, gv_after, 0);
         }
-        if let Some(new) = change.new {
-            add_leg(slots, &self.thresholds, new, 1);
-        }
-        let (before, after) = self.rerank(s, pv_units, active);
-        leg_change(gv_before, before, gv_after, after)
+        let (best_before, best_after) = self.rerank(s, pv_units, active);
+        leg_change(gv_before, best_before, gv_after, best_after)
     }
 }
 
-/// A leg's change, or `None` when it does not change at all.
+/// A leg's change, or `None` when it does not change at all; a best that
+/// does not change is carried as 0 on both sides.
 fn leg_change(gv_before: i64, best_before: u8, gv_after: i64, best_after: u8) -> Option<LegChange> {
-    let (old, new) = (Leg { gv_units: gv_before, best: best_before }, Leg { gv_units: gv_after, best: best_after });
+    let (b0, b1) = if best_before == best_after { (0, 0) } else { (best_before, best_after) };
+    let (old, new) = (Leg { gv_units: gv_before, best: b0 }, Leg { gv_units: gv_after, best: b1 });
     (old != new).then_some(LegChange { old: Some(old), new: Some(new) })
 }
 
-/// Adds (`sign` 1) or removes (-1) one leg from a partner's slots.
-fn add_leg(slots: &mut [LegSlot], thresholds: &[i64], leg: Leg, sign: i32) {
-    for (i, (slot, &threshold)) in slots.iter_mut().zip(thresholds).enumerate() {
-        if leg.gv_units < threshold {
-            slot.below_units += i64::from(sign) * leg.gv_units;
-        } else {
-            slot.at_cap = slot.at_cap.wrapping_add_signed(sign);
-        }
-        if usize::from(leg.best) > i {
-            slot.at_least = slot.at_least.wrapping_add_signed(sign);
+/// Replaces one leg of a partner's slots by its new state; returns whether
+/// any slot changed, and whether a count of legs at least a rank did.
+fn replace_leg(slots: &mut [LegSlot], thresholds: &[i64], change: LegChange) -> (bool, bool) {
+    // (below, at cap, at least) of one leg for rank i with threshold t.
+    let part = |leg: Option<Leg>, i: usize, t: i64| match leg {
+        None => (0, 0, 0),
+        Some(l) if l.gv_units < t => (l.gv_units, 0, i32::from(usize::from(l.best) > i)),
+        Some(l) => (0, 1, i32::from(usize::from(l.best) > i)),
+    };
+    let (mut any, mut counts) = (false, false);
+    for (i, (slot, &t)) in slots.iter_mut().zip(thresholds).enumerate() {
+        let (old, new) = (part(change.old, i, t), part(change.new, i, t));
+        if old != new {
+            slot.below_units += new.0 - old.0;
+            slot.at_cap = slot.at_cap.wrapping_add_signed(new.1 - old.1);
+            slot.at_least = slot.at_least.wrapping_add_signed(new.2 - old.2);
+            any = true;
+            counts |= new.2 != old.2;
         }
     }
+    (any, counts)
 }
 
 #[cfg(test)]
@@ -295,11 +318,17 @@ mod tests {
         assert_eq!(live.caps[0], 72_500 * 333_333);
         assert_eq!(live.thresholds[0], 24_167);
         let mut slots = [LegSlot::default()];
+        let mut add = |gv_units: i64, sign: i64| {
+            replace_leg(&mut slots, &live.thresholds, LegChange::attach(Leg { gv_units, best: 1 }, sign))
+        };
         for gv in [24_166, 24_167, -5] {
-            add_leg(&mut slots, &live.thresholds, Leg { gv_units: gv, best: 1 }, 1);
+            assert_eq!(add(gv, 1), (true, true));
         }
-        assert_eq!(slots[0], LegSlot { below_units: 24_161, at_cap: 1, at_least: 3 });
-        add_leg(&mut slots, &live.thresholds, Leg { gv_units: 24_167, best: 1 }, -1);
+        assert_eq!(add(24_167, -1), (true, true));
         assert_eq!(slots[0], LegSlot { below_units: 24_161, at_cap: 0, at_least: 2 });
+        // Over the cap before and after, same best: nothing changes.
+        let change =
+            LegChange { old: Some(Leg { gv_units: 30_000, best: 0 }), new: Some(Leg { gv_units: 40_000, best: 0 }) };
+        assert_eq!(replace_leg(&mut slots, &live.thresholds, change), (false, false));
     }
 }

@@ -233,7 +233,7 @@ impl Network {
             .filter(|&x| self.genealogy.status_of(x) == Status::Terminated)
             .filter(|&x| {
                 let i = x as usize;
-                let ranked = volumes.ranks.codes()[i] != 0 || volumes.ranks.bests()[i] != 0;
+                let ranked = volumes.ranks.codes()[i] != [0, 0];
                 let legs = volumes.ranks.slots_of(x).iter().any(|s| *s != LegSlot::default());
                 volumes.pv[i] != 0
                     || volumes.rv[i] != 0
@@ -262,8 +262,8 @@ fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize) -> BfsLive
         gv: take(&volumes.gv),
         profile,
         active_frontline: order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect(),
-        rank: order.par_iter().map(|&x| volumes.ranks.codes()[x as usize]).collect(),
-        best: order.par_iter().map(|&x| volumes.ranks.bests()[x as usize]).collect(),
+        rank: order.par_iter().map(|&x| volumes.ranks.rank_of(x)).collect(),
+        best: order.par_iter().map(|&x| volumes.ranks.best_of(x)).collect(),
     }
 }
 
