@@ -1,7 +1,7 @@
 //! What the volume and team property tests share: error kinds as the
-//! models predict them, and random volume plans.
+//! models predict them, random volume plans, and the rule of status changes.
 
-use downline::engine::{EngineError, VolumePlan};
+use downline::engine::{EngineError, Status, VolumePlan};
 use proptest::prelude::*;
 
 /// The kind of a FAILED_PRECONDITION error.
@@ -25,4 +25,21 @@ pub fn kind_of(e: EngineError) -> &'static str {
 pub fn plan() -> impl Strategy<Value = VolumePlan> {
     (1usize..=4, any::<bool>(), prop_oneof![Just(0), Just(50 * U)])
         .prop_map(|(levels, compression, min_active_pv_units)| VolumePlan { levels, compression, min_active_pv_units })
+}
+
+/// What a status change answers by the spec: FAILED_PRECONDITION for a
+/// terminated partner, or for terminating a root that has recruits; else
+/// whether anything changes.
+pub fn expected_status_change(
+    live: bool,
+    current: Status,
+    wanted: Status,
+    root: bool,
+    has_recruits: bool,
+) -> Result<bool, &'static str> {
+    if !live || (wanted != current && wanted == Status::Terminated && root && has_recruits) {
+        Err(FP)
+    } else {
+        Ok(current != wanted)
+    }
 }

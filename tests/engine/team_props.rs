@@ -20,7 +20,7 @@
 //!   model re-checks globally after every write), every mentor's mentees,
 //!   listed two per page, are the model's, and the mentor invariants hold.
 
-use crate::support::{kind_of, plan, FP, U};
+use crate::support::{expected_status_change, kind_of, plan, FP, U};
 use downline::engine::*;
 use proptest::option;
 use proptest::prelude::*;
@@ -322,15 +322,8 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
 /// Sets a partner's status in the engine and the model.
 fn set_status(net: &mut Network, m: &mut Model, x: usize, status: Status) -> Result<(), TestCaseError> {
     let recruits: Vec<usize> = (0..m.ps.len()).filter(|&c| m.live(c) && m.ps[c].sponsor == Some(x)).collect();
-    let expected = if !m.live(x) {
-        Err(FP)
-    } else if m.ps[x].status == status {
-        Ok(false)
-    } else if status == Status::Terminated && m.ps[x].sponsor.is_none() && !recruits.is_empty() {
-        Err(FP)
-    } else {
-        Ok(true)
-    };
+    let (root, has_recruits) = (m.ps[x].sponsor.is_none(), !recruits.is_empty());
+    let expected = expected_status_change(m.live(x), m.ps[x].status, status, root, has_recruits);
     let got = net.set_status(&m.ps[x].id.clone(), status, Audit::default());
     prop_assert_eq!(got.map(|o| o.change.is_some()).map_err(kind_of), expected, "status");
     if expected == Ok(true) {

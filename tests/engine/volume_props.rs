@@ -19,7 +19,7 @@
 //!   the live values.
 
 pub(crate) use crate::support::{kind_of, FP};
-use crate::support::{plan, U};
+use crate::support::{expected_status_change, plan, U};
 use downline::engine::rollup::{personal_volumes, RollupInput};
 use downline::engine::*;
 use proptest::option;
@@ -371,15 +371,8 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
         Op::SetStatus(who, s) if n > 0 => {
             let (x, status) = (who.index(n), STATUSES[*s]);
             let recruits: Vec<usize> = (0..n).filter(|&c| m.live(c) && m.ps[c].sponsor == Some(x)).collect();
-            let expected = if !m.live(x) {
-                Err(FP)
-            } else if m.ps[x].status == status {
-                Ok(false)
-            } else if status == Status::Terminated && m.ps[x].sponsor.is_none() && !recruits.is_empty() {
-                Err(FP)
-            } else {
-                Ok(true)
-            };
+            let (root, has_recruits) = (m.ps[x].sponsor.is_none(), !recruits.is_empty());
+            let expected = expected_status_change(m.live(x), m.ps[x].status, status, root, has_recruits);
             let id = m.ps[x].id.clone();
             let got = net.set_status(&id, status, Audit::default()).map(|o| o.change.is_some()).map_err(kind_of);
             prop_assert_eq!(got, expected, "set {} {:?}", id, status);
