@@ -114,7 +114,6 @@ pub fn run_commission(app: &App, entry: &RunEntry) {
         Ok(snapshot) => {
             entry.partners_total.store(snapshot.partners() as u64, Ordering::Release);
             let result = snapshot.run(&entry.progress);
-            entry.plan_version.store(u64::from(result.plan.version), Ordering::Release);
             tracing::info!(
                 run_id = %entry.id,
                 partners = result.partners(),

@@ -44,8 +44,6 @@ pub struct RunEntry {
     pub progress: RunProgress,
     /// Partners in the run (set once the snapshot is taken).
     pub partners_total: AtomicU64,
-    /// The plan version it used.
-    pub plan_version: AtomicU64,
     outcome: Mutex<Outcome>,
 }
 
@@ -109,7 +107,6 @@ impl Runs {
             seq,
             progress: RunProgress::default(),
             partners_total: AtomicU64::new(0),
-            plan_version: AtomicU64::new(0),
             outcome: Mutex::new(Outcome::Running),
         });
         self.by_id.insert(entry.id.clone(), Arc::clone(&entry));
