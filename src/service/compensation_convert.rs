@@ -110,16 +110,22 @@ pub fn fill_totals(run: &mut pb::CommissionRun, plan: &Plan, t: &RunTotals) {
 /// `numerator / denominator` rounded half-even to `places`; "0" when the
 /// denominator is 0.
 pub fn ratio(numerator: i128, denominator: i128, places: u32) -> String {
-    if denominator == 0 {
-        return "0".to_owned();
-    }
-    match (Decimal::try_from_i128_with_scale(numerator, 0), Decimal::try_from_i128_with_scale(denominator, 0)) {
-        (Ok(n), Ok(d)) => n
-            .checked_div(d)
-            .map(|q| q.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven).normalize().to_string())
-            .unwrap_or_else(|| "0".to_owned()),
-        // Beyond 28 digits: scale both down first (a ratio needs no more).
-        _ => ratio(numerator / 1_000_000_000, denominator / 1_000_000_000, places),
+    let (mut n, mut d) = (numerator, denominator);
+    // Beyond Decimal's 28 digits, scale both down first: a ratio of 6 or 10
+    // places needs no more (at most 3 rounds: i128 has 39 digits).
+    loop {
+        if d == 0 {
+            return "0".to_owned();
+        }
+        match (Decimal::try_from_i128_with_scale(n, 0), Decimal::try_from_i128_with_scale(d, 0)) {
+            (Ok(n), Ok(d)) => {
+                return n.checked_div(d).map_or_else(
+                    || "0".to_owned(),
+                    |q| q.round_dp_with_strategy(places, RoundingStrategy::MidpointNearestEven).normalize().to_string(),
+                )
+            }
+            _ => (n, d) = (n / 1_000_000_000, d / 1_000_000_000),
+        }
     }
 }
 
