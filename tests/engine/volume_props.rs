@@ -18,8 +18,8 @@
 //!   rayon task) gives identical results with 1 and with 4 threads, equal to
 //!   the live values.
 
-pub(crate) use crate::support::{kind_of, FP};
 use crate::support::{expected_status_change, plan, U};
+pub(crate) use crate::support::{kind_of, FP};
 use downline::engine::rollup::{personal_volumes, RollupInput};
 use downline::engine::*;
 use proptest::option;
