@@ -20,6 +20,7 @@
 //! including waiting for a free slot).
 
 use super::loadtest_stats::{Outcome, Stats};
+use super::Bearer;
 use crate::proto::v1 as pb;
 use parking_lot::Mutex;
 use pb::genealogy_service_client::GenealogyServiceClient;
@@ -109,6 +110,9 @@ pub struct LoadtestArgs {
     /// client timeout; the run also ends at most this long after `--duration-s`.
     #[arg(long, env = "DOWNLINE_TIMEOUT_MS", default_value_t = 5_000)]
     pub timeout_ms: u64,
+    /// An API key or JWT, sent as `authorization: Bearer <token>`.
+    #[arg(long, env = "DOWNLINE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Runs the load and prints its report.
@@ -117,7 +121,8 @@ pub fn run(args: LoadtestArgs) -> Result<(), String> {
     super::runtime()?.block_on(async move {
         let ids = Arc::new(load_ids(&args).await?);
         let channels = connect(&args, &ids[0]).await?;
-        let plan = Arc::new(Plan::new(&args, ids, channels));
+        let bearer = Bearer::new(args.token.as_deref())?;
+        let plan = Arc::new(Plan::new(&args, ids, channels, bearer));
         println!("{}", plan.describe(&args));
         let stats = if args.rate == 0 { closed_loop(plan, &args).await } else { open_loop(plan, &args).await };
         stats.print();
@@ -159,7 +164,7 @@ async fn connect(args: &LoadtestArgs, probe_id: &str) -> Result<Vec<Channel>, St
     for _ in 0..count {
         let channel = endpoint.connect().await.map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
         let probe = pb::GetPartnerRequest { partner_id: probe_id.to_owned() };
-        GenealogyServiceClient::new(channel.clone())
+        GenealogyServiceClient::with_interceptor(channel.clone(), Bearer::new(args.token.as_deref())?)
             .get_partner(probe)
             .await
             .map_err(|s| format!("probe GetPartner('{probe_id}') failed: {:?}: {}", s.code(), s.message()))?;
@@ -201,7 +206,7 @@ async fn list_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
         .connect()
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
-    let mut client = GenealogyServiceClient::new(channel);
+    let mut client = GenealogyServiceClient::with_interceptor(channel, Bearer::new(args.token.as_deref())?);
     let mut ids = vec![args.root.clone()];
     let mut page_token = String::new();
     while ids.len() < args.max_ids {
@@ -236,10 +241,11 @@ struct Plan {
     /// Makes created ids unique across runs.
     run_tag: String,
     timeout: Duration,
+    bearer: Bearer,
 }
 
 impl Plan {
-    fn new(args: &LoadtestArgs, ids: Arc<Vec<String>>, channels: Vec<Channel>) -> Plan {
+    fn new(args: &LoadtestArgs, ids: Arc<Vec<String>>, channels: Vec<Channel>, bearer: Bearer) -> Plan {
         let run_tag = format!("{:x}{:x}", crate::service::now_unix_ms(), args.seed);
         let timeout = Duration::from_millis(args.timeout_ms);
         Plan {
@@ -251,6 +257,7 @@ impl Plan {
             batch: args.batch,
             run_tag,
             timeout,
+            bearer,
         }
     }
 
@@ -298,8 +305,8 @@ impl Plan {
     /// Sends request `n` on its connection and waits for the answer.
     async fn send(&self, n: u64, partner_id: String, sponsor_id: String) -> Result<(), Outcome> {
         let channel = self.channels[n as usize % self.channels.len()].clone();
-        let mut client = GenealogyServiceClient::new(channel.clone());
-        let mut volumes = VolumeServiceClient::new(channel);
+        let mut client = GenealogyServiceClient::with_interceptor(channel.clone(), self.bearer.clone());
+        let mut volumes = VolumeServiceClient::with_interceptor(channel, self.bearer.clone());
         let call = async {
             match self.rpc {
                 Rpc::GetVolumes => {
