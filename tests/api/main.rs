@@ -6,9 +6,17 @@
 //! the whole crate in release mode, and linking them one by one dominated the
 //! time of a CI run.
 
+mod auth_support;
 mod common;
 mod crash_support;
 
+mod auth_credentials;
+mod auth_fuzz;
+mod auth_fuzz_gen;
+mod auth_limits;
+mod auth_matrix;
+mod auth_table;
+mod auth_tls;
 mod crash;
 mod crash_orders;
 mod genealogy_api;
