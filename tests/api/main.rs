@@ -10,6 +10,7 @@ mod auth_support;
 mod common;
 mod crash_support;
 
+mod auth_cli;
 mod auth_credentials;
 mod auth_fuzz;
 mod auth_fuzz_gen;
