@@ -7,8 +7,9 @@
 //! configurable clock leeway. The subject is the partner's id.
 //!
 //! Verified tokens are cached by their exact text until they expire, so an
-//! app that reuses its token pays the signature check (tens of
-//! microseconds for RS256) once, then a hash lookup per request.
+//! app that reuses its token pays the signature check (~0.5 ms for RS256
+//! with the pure-Rust `rsa` crate, ~12 µs for HS256) once, then a hash
+//! lookup per request.
 
 use dashmap::DashMap;
 use jsonwebtoken::errors::ErrorKind;
