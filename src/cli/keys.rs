@@ -30,6 +30,7 @@ pub struct LineArgs {
 /// Flags of `downline keys new`.
 #[derive(clap::Args, Debug)]
 pub struct NewArgs {
+    /// The role and name.
     #[command(flatten)]
     pub line: LineArgs,
     /// Appends the line to this keys file (created if missing).

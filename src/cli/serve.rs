@@ -22,8 +22,10 @@ pub struct ServeArgs {
     /// address is allowed (development mode).
     #[arg(long, env = "DOWNLINE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Credentials and TLS.
     #[command(flatten)]
     pub access: AccessArgs,
+    /// Limits.
     #[command(flatten)]
     pub limits: LimitArgs,
 }

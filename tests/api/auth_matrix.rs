@@ -6,15 +6,17 @@
 //! downline answer (GetUpline stops at the caller, events hide what lies
 //! outside); everything else is NOT_FOUND with the very message of an
 //! unknown id, so no id can be probed. Every method a role may not call is
-//! PERMISSION_DENIED for it, found from the access table itself; the
+//! PERMISSION_DENIED for it, found from the access table itself, and
+//! UNAUTHENTICATED without a token, with a wrong key or a forged JWT; the
 //! allowed ones pass the guard; writes by backends work and are audited
 //! under the key's name.
 
 use crate::auth_support::*;
 use crate::common::{connect, volume_client, JOINED};
+use downline::auth::keys::new_key;
 use downline::auth::Role;
 use downline::proto::v1 as pb;
-use downline::service::access::ACCESS;
+use downline::service::access::{self, ACCESS};
 use downline::service::limits::Limits;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -180,6 +182,15 @@ async fn every_method_a_role_may_not_call_is_permission_denied() {
     for (path, allow) in ACCESS {
         if path.ends_with("/Watch") {
             continue; // a public server stream: it would never end
+        }
+        if *allow != access::PUBLIC {
+            let forged = hs256(&claims("me"), b"a-forged-secret-0123456789abcdef!!");
+            for bad in [None, Some(new_key()), Some(forged)] {
+                let streaming = path.ends_with("/ImportPartners") || path.ends_with("/RecordOrders");
+                let answer = raw_call(&channel, path, vec![Vec::new()], streaming, bad.as_deref()).await;
+                let code = answer.as_ref().err().map(Status::code);
+                assert_eq!(code, Some(Code::Unauthenticated), "{path} with {bad:?}: {answer:?}");
+            }
         }
         for (role, token) in &tokens {
             let answer = call_empty(&channel, path, token).await;
