@@ -1,4 +1,4 @@
-//! The `downline` command: `serve`, `import` and `loadtest`.
+//! The `downline` command: `serve`, `import`, `loadtest` and `keys`.
 
 use clap::{Parser, Subcommand};
 use downline::cli;
@@ -20,6 +20,9 @@ enum Command {
     Import(cli::import::ImportArgs),
     /// Sends a bounded load of requests to a running server and reports latencies.
     Loadtest(cli::loadtest::LoadtestArgs),
+    /// Makes API keys and their keys-file lines.
+    #[command(subcommand)]
+    Keys(cli::keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::Import(args) => cli::import::run(args),
         Command::Loadtest(args) => cli::loadtest::run(args),
+        Command::Keys(command) => cli::keys::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,11 @@
 //! Starting and stopping the gRPC server: the services, health,
-//! reflection (v1 and v1alpha, for grpcurl and buf curl), one tracing span
-//! per request, and a graceful shutdown that ends with a flush.
+//! reflection (v1 and v1alpha, for grpcurl and buf curl), the access guard
+//! (credentials, access table, limits), TLS, one tracing span per request,
+//! and a graceful shutdown that ends with a flush.
+
+mod security;
+
+pub use security::{Security, TlsFiles};
 
 use crate::proto::v1::{
     compensation_service_server::CompensationServiceServer, genealogy_service_server::GenealogyServiceServer,
@@ -8,6 +13,7 @@ use crate::proto::v1::{
     volume_service_server::VolumeServiceServer,
 };
 use crate::proto::FILE_DESCRIPTOR_SET;
+use crate::service::guard::GuardLayer;
 use crate::service::{
     compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, team::TeamApi,
     volume::VolumeApi, App,
@@ -54,6 +60,23 @@ pub enum ServeError {
     /// A start-up or shutdown task died.
     #[error("task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// No credentials are configured and the address is not loopback.
+    #[error(
+        "no API keys or JWT key are configured: refusing to serve {0} open to the network; \
+         configure --keys-file (or a JWT key), or listen on a loopback address for development"
+    )]
+    OpenNotLoopback(SocketAddr),
+    /// A TLS file cannot be read.
+    #[error("cannot read the TLS file {path}: {source}")]
+    TlsFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The served descriptors cannot be decoded (a build problem).
+    #[error("the service descriptors: {0}")]
+    Descriptors(#[from] prost::DecodeError),
 }
 
 /// A server that runs until [`RunningServer::shutdown`].
@@ -75,8 +98,17 @@ impl RunningServer {
     }
 }
 
-/// Opens the store, recovers the genealogy and starts serving.
+/// Opens the store, recovers the genealogy and starts serving in open
+/// development mode with the default limits (loopback only).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
+    start_with(config, Security::default()).await
+}
+
+/// Opens the store, recovers the genealogy and starts serving with the
+/// given credentials, TLS and limits.
+pub async fn start_with(config: ServerConfig, security: Security) -> Result<RunningServer, ServeError> {
+    security.check(config.listen)?;
+    let tls = security.tls.as_ref().map(TlsFiles::server_config).transpose()?;
     let started = Instant::now();
     let data_dir = config.data_dir.clone();
     let (store, network) = tokio::task::spawn_blocking(move || Store::open(&data_dir)).await??;
@@ -88,7 +120,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
         data_dir = %config.data_dir.display(),
         "genealogy recovered"
     );
-    let app = App::new(store, network);
+    let limits = security.limits.clone();
+    let app = App::new(store, network, limits.clone());
+    let guard = GuardLayer::new(Arc::clone(&app), security.credentials, limits.clone())?;
+    let max_bytes = limits.max_message_bytes;
     let flusher = app.store.spawn_flusher();
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -100,11 +135,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+        .build_v1()?
+        .max_decoding_message_size(max_bytes);
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
+        .build_v1alpha()?
+        .max_decoding_message_size(max_bytes);
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
@@ -112,16 +149,32 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
     let (shutdown, stop) = oneshot::channel::<()>();
     // TCP_NODELAY by hand: tonic's own setting does not apply to a supplied
     // listener, and without it small answers wait ~40 ms for delayed ACKs.
-    let router = tonic::transport::Server::builder()
-        .trace_fn(|request| tracing::info_span!("rpc", method = %request.uri().path()))
-        .add_service(health)
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    // The guard fills in role and caller once it has authenticated.
+    let router = builder
+        .trace_fn(|request| {
+            let (role, caller) = (tracing::field::Empty, tracing::field::Empty);
+            tracing::info_span!("rpc", method = %request.uri().path(), role, caller)
+        })
+        .layer(guard)
+        .add_service(health.max_decoding_message_size(max_bytes))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(GenealogyServiceServer::new(GenealogyApi::new(Arc::clone(&app))))
-        .add_service(VolumeServiceServer::new(VolumeApi::new(Arc::clone(&app))))
-        .add_service(CompensationServiceServer::new(CompensationApi::new(Arc::clone(&app))))
-        .add_service(OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app.operations))))
-        .add_service(TeamServiceServer::new(TeamApi::new(Arc::clone(&app))));
+        .add_service(
+            GenealogyServiceServer::new(GenealogyApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes),
+        )
+        .add_service(VolumeServiceServer::new(VolumeApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes))
+        .add_service(
+            CompensationServiceServer::new(CompensationApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes),
+        )
+        .add_service(
+            OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app.operations)))
+                .max_decoding_message_size(max_bytes),
+        )
+        .add_service(TeamServiceServer::new(TeamApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes));
     tracing::info!(%local_addr, "serving");
     let task = tokio::spawn(async move {
         let served = router

@@ -20,6 +20,7 @@
 //! including waiting for a free slot).
 
 use super::loadtest_stats::{Outcome, Stats};
+use super::Bearer;
 use crate::proto::v1 as pb;
 use parking_lot::Mutex;
 use pb::genealogy_service_client::GenealogyServiceClient;
@@ -120,6 +121,9 @@ pub struct LoadtestArgs {
     /// client timeout; the run also ends at most this long after `--duration-s`.
     #[arg(long, env = "DOWNLINE_TIMEOUT_MS", default_value_t = 5_000)]
     pub timeout_ms: u64,
+    /// An API key or JWT, sent as `authorization: Bearer <token>`.
+    #[arg(long, env = "DOWNLINE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// Runs the load and prints its report.
@@ -128,10 +132,11 @@ pub fn run(args: LoadtestArgs) -> Result<(), String> {
     super::runtime()?.block_on(async move {
         let ids = Arc::new(load_ids(&args).await?);
         let channels = connect(&args, &ids[0]).await?;
+        let bearer = Bearer::new(args.token.as_deref())?;
         if args.rpc == Rpc::RecordTrainingCompletion {
-            super::loadtest_team::prepare_modules(channels[0].clone(), args.modules).await?;
+            super::loadtest_team::prepare_modules(channels[0].clone(), &bearer, args.modules).await?;
         }
-        let plan = Arc::new(Plan::new(&args, ids, channels));
+        let plan = Arc::new(Plan::new(&args, ids, channels, bearer));
         println!("{}", plan.describe(&args));
         let stats = if args.rate == 0 { closed_loop(plan, &args).await } else { open_loop(plan, &args).await };
         stats.print();
@@ -176,7 +181,7 @@ async fn connect(args: &LoadtestArgs, probe_id: &str) -> Result<Vec<Channel>, St
     for _ in 0..count {
         let channel = endpoint.connect().await.map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
         let probe = pb::GetPartnerRequest { partner_id: probe_id.to_owned() };
-        GenealogyServiceClient::new(channel.clone())
+        GenealogyServiceClient::with_interceptor(channel.clone(), Bearer::new(args.token.as_deref())?)
             .get_partner(probe)
             .await
             .map_err(|s| format!("probe GetPartner('{probe_id}') failed: {:?}: {}", s.code(), s.message()))?;
@@ -218,7 +223,7 @@ async fn list_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
         .connect()
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
-    let mut client = GenealogyServiceClient::new(channel);
+    let mut client = GenealogyServiceClient::with_interceptor(channel, Bearer::new(args.token.as_deref())?);
     let mut ids = vec![args.root.clone()];
     let mut page_token = String::new();
     while ids.len() < args.max_ids {
@@ -255,10 +260,11 @@ struct Plan {
     /// Makes created ids unique across runs.
     run_tag: String,
     timeout: Duration,
+    bearer: Bearer,
 }
 
 impl Plan {
-    fn new(args: &LoadtestArgs, ids: Arc<Vec<String>>, channels: Vec<Channel>) -> Plan {
+    fn new(args: &LoadtestArgs, ids: Arc<Vec<String>>, channels: Vec<Channel>, bearer: Bearer) -> Plan {
         let run_tag = format!("{:x}{:x}", crate::service::now_unix_ms(), args.seed);
         let timeout = Duration::from_millis(args.timeout_ms);
         Plan {
@@ -272,6 +278,7 @@ impl Plan {
             completed_on: args.completed_on.clone(),
             run_tag,
             timeout,
+            bearer,
         }
     }
 
@@ -319,16 +326,17 @@ impl Plan {
     /// Sends request `n` on its connection and waits for the answer.
     async fn send(&self, n: u64, partner_id: String, sponsor_id: String) -> Result<(), Outcome> {
         let channel = self.channels[n as usize % self.channels.len()].clone();
-        let mut client = GenealogyServiceClient::new(channel.clone());
-        let mut volumes = VolumeServiceClient::new(channel.clone());
+        let mut client = GenealogyServiceClient::with_interceptor(channel.clone(), self.bearer.clone());
+        let mut volumes = VolumeServiceClient::with_interceptor(channel.clone(), self.bearer.clone());
         let call = async {
             match self.rpc {
                 Rpc::GetTeamProgress => {
-                    super::loadtest_team::get_team_progress(channel, partner_id, self.period.clone()).await
+                    super::loadtest_team::get_team_progress(channel, &self.bearer, partner_id, self.period.clone())
+                        .await
                 }
                 Rpc::RecordTrainingCompletion => {
                     let (modules, day) = (self.modules, self.completed_on.as_str());
-                    super::loadtest_team::record_completion(channel, partner_id, n, modules, day).await
+                    super::loadtest_team::record_completion(channel, &self.bearer, partner_id, n, modules, day).await
                 }
                 Rpc::GetVolumes => {
                     let request = pb::GetVolumesRequest { partner_id, period: self.period.clone() };

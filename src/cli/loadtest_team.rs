@@ -1,10 +1,17 @@
 //! The team RPCs of `downline loadtest`: GetTeamProgress and
 //! RecordTrainingCompletion, and the training modules the latter needs.
 
+use super::Bearer;
 use crate::proto::v1 as pb;
 use pb::team_service_client::TeamServiceClient;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::Status;
+
+/// A TeamService client that sends the load generator's credential.
+fn client(channel: Channel, bearer: &Bearer) -> TeamServiceClient<InterceptedService<Channel, Bearer>> {
+    TeamServiceClient::with_interceptor(channel, bearer.clone())
+}
 
 /// The id of the `k`-th training module the load generator uses.
 fn module_id(k: usize) -> String {
@@ -13,8 +20,8 @@ fn module_id(k: usize) -> String {
 
 /// Creates the modules `lt-m0`.. before a completion load. A repeat answers
 /// the stored module, so every run may do it.
-pub async fn prepare_modules(channel: Channel, count: usize) -> Result<(), String> {
-    let mut client = TeamServiceClient::new(channel);
+pub async fn prepare_modules(channel: Channel, bearer: &Bearer, count: usize) -> Result<(), String> {
+    let mut client = client(channel, bearer);
     for k in 0..count {
         let module = pb::TrainingModule {
             module_id: module_id(k),
@@ -31,15 +38,21 @@ pub async fn prepare_modules(channel: Channel, count: usize) -> Result<(), Strin
 }
 
 /// GetTeamProgress of a partner in a period, to the plan's levels.
-pub async fn get_team_progress(channel: Channel, partner_id: String, period: String) -> Result<(), Status> {
+pub async fn get_team_progress(
+    channel: Channel,
+    bearer: &Bearer,
+    partner_id: String,
+    period: String,
+) -> Result<(), Status> {
     let request = pb::GetTeamProgressRequest { partner_id, period, max_level: 0 };
-    TeamServiceClient::new(channel).get_team_progress(request).await.map(drop)
+    client(channel, bearer).get_team_progress(request).await.map(drop)
 }
 
 /// RecordTrainingCompletion of request `n`'s module (spread over `modules`
 /// by a multiplicative hash of `n`) by a partner, on `completed_on`.
 pub async fn record_completion(
     channel: Channel,
+    bearer: &Bearer,
     partner_id: String,
     n: u64,
     modules: usize,
@@ -51,5 +64,5 @@ pub async fn record_completion(
         module_id: module_id(k),
         completed_on: completed_on.to_owned(),
     };
-    TeamServiceClient::new(channel).record_training_completion(request).await.map(drop)
+    client(channel, bearer).record_training_completion(request).await.map(drop)
 }

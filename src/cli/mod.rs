@@ -5,6 +5,7 @@
 pub mod csv_rows;
 pub mod import;
 pub mod import_orders;
+pub mod keys;
 pub mod loadtest;
 pub mod loadtest_stats;
 pub mod loadtest_team;
@@ -26,4 +27,29 @@ pub fn init_tracing() {
 /// A multi-threaded tokio runtime for a subcommand.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start tokio: {e}"))
+}
+
+/// A client interceptor that sends `authorization: Bearer <token>` (an API
+/// key or a JWT) with every request, or nothing without a token.
+#[derive(Clone)]
+pub struct Bearer(Option<tonic::metadata::AsciiMetadataValue>);
+
+impl Bearer {
+    /// The interceptor of an optional token; refuses a token that is not
+    /// printable ASCII.
+    pub fn new(token: Option<&str>) -> Result<Bearer, String> {
+        let value = token
+            .map(|t| format!("Bearer {t}").parse().map_err(|_| "--token must be printable ASCII".to_owned()))
+            .transpose()?;
+        Ok(Bearer(value))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert(crate::auth::AUTHORIZATION_HEADER, value.clone());
+        }
+        Ok(request)
+    }
 }

@@ -1,10 +1,16 @@
-//! `downline serve`: runs the server on embedded defaults until SIGINT or
-//! SIGTERM, then shuts down gracefully (stop accepting, finish in-flight
-//! calls, flush).
+//! `downline serve`: runs the server until SIGINT or SIGTERM, then shuts
+//! down gracefully (stop accepting, finish in-flight calls, flush). Every
+//! setting is a flag with a `DOWNLINE_*` variable; with no credentials it
+//! runs open, on a loopback address only.
 
-use crate::server::{self, ServerConfig};
+use crate::auth::jwt::{JwtConfig, JwtKeySource, JwtVerifier};
+use crate::auth::keys::ApiKeys;
+use crate::auth::Credentials;
+use crate::server::{self, Security, ServerConfig, TlsFiles};
+use crate::service::limits::Limits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Flags of `downline serve`.
 #[derive(clap::Args, Debug)]
@@ -12,16 +18,145 @@ pub struct ServeArgs {
     /// The data directory (created if missing).
     #[arg(long, env = "DOWNLINE_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// The address to listen on.
+    /// The address to listen on. Without credentials only a loopback
+    /// address is allowed (development mode).
     #[arg(long, env = "DOWNLINE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Credentials and TLS.
+    #[command(flatten)]
+    pub access: AccessArgs,
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Credentials and TLS.
+#[derive(clap::Args, Debug)]
+pub struct AccessArgs {
+    /// The API keys of the backends: lines `<sha256-hex> <admin|backend> <name>`
+    /// (see `downline keys new`).
+    #[arg(long, env = "DOWNLINE_KEYS_FILE")]
+    pub keys_file: Option<PathBuf>,
+    /// A file holding the HS256 secret of partner JWTs (at least 32 bytes).
+    #[arg(long, env = "DOWNLINE_JWT_HS256_SECRET_FILE", conflicts_with = "jwt_rs256_public_key")]
+    pub jwt_hs256_secret_file: Option<PathBuf>,
+    /// A PEM file with the RS256 public key of partner JWTs.
+    #[arg(long, env = "DOWNLINE_JWT_RS256_PUBLIC_KEY")]
+    pub jwt_rs256_public_key: Option<PathBuf>,
+    /// The `aud` partner JWTs must carry (required with a JWT key).
+    #[arg(long, env = "DOWNLINE_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// The `iss` partner JWTs must carry, if any.
+    #[arg(long, env = "DOWNLINE_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Clock leeway for JWT `exp` and `nbf`, in seconds.
+    #[arg(long, env = "DOWNLINE_JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
+    /// The server's TLS certificate chain (PEM); with --tls-key, serves TLS.
+    #[arg(long, env = "DOWNLINE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The server's TLS private key (PEM).
+    #[arg(long, env = "DOWNLINE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A CA (PEM) whose client certificates are required: mutual TLS.
+    #[arg(long, env = "DOWNLINE_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+/// The limits (defaults in `service::limits`).
+#[derive(clap::Args, Debug)]
+pub struct LimitArgs {
+    /// The largest request message, in bytes.
+    #[arg(long, env = "DOWNLINE_MAX_MESSAGE_BYTES", default_value_t = 4 << 20,
+          value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
+    pub max_message_bytes: u64,
+    /// The largest page of any list; bigger page sizes are coerced to it.
+    #[arg(long, env = "DOWNLINE_MAX_PAGE_SIZE", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_page_size: u64,
+    /// The deepest level ListDownline lists.
+    #[arg(long, env = "DOWNLINE_MAX_DOWNLINE_DEPTH", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_downline_depth: u32,
+    /// Requests in progress at once; more are shed with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "DOWNLINE_MAX_CONCURRENT_REQUESTS", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_concurrent_requests: u64,
+    /// The longest a unary request may take, in milliseconds.
+    #[arg(long, env = "DOWNLINE_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
+    /// The longest a streaming import (ImportPartners, RecordOrders) may
+    /// take, in milliseconds.
+    #[arg(long, env = "DOWNLINE_STREAM_TIMEOUT_MS", default_value_t = 600_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub stream_timeout_ms: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_message_bytes: self.max_message_bytes as usize,
+            max_page_size: self.max_page_size as usize,
+            max_downline_depth: self.max_downline_depth,
+            max_concurrent_requests: self.max_concurrent_requests as usize,
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            stream_timeout: Duration::from_millis(self.stream_timeout_ms),
+        }
+    }
+}
+
+impl AccessArgs {
+    /// The credentials, or `None` for open development mode.
+    fn credentials(&self) -> Result<Option<Credentials>, String> {
+        let key = match (&self.jwt_hs256_secret_file, &self.jwt_rs256_public_key) {
+            (Some(path), _) => Some(JwtKeySource::Hs256SecretFile(path.clone())),
+            (None, Some(path)) => Some(JwtKeySource::Rs256PublicKeyFile(path.clone())),
+            (None, None) => None,
+        };
+        let jwt = match key {
+            Some(key) => {
+                let config = JwtConfig {
+                    key,
+                    audience: self.jwt_audience.clone().unwrap_or_default(),
+                    issuer: self.jwt_issuer.clone(),
+                    leeway_secs: self.jwt_leeway_secs,
+                };
+                Some(JwtVerifier::new(&config).map_err(|e| e.to_string())?)
+            }
+            None if self.jwt_audience.is_some() || self.jwt_issuer.is_some() => return Err(
+                "--jwt-audience and --jwt-issuer need a JWT key (--jwt-hs256-secret-file or --jwt-rs256-public-key)"
+                    .into(),
+            ),
+            None => None,
+        };
+        let keys = match &self.keys_file {
+            Some(path) => Some(ApiKeys::load(path).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        if keys.is_none() && jwt.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Credentials::new(keys.unwrap_or_default(), jwt)))
+    }
+
+    fn tls(&self) -> Option<TlsFiles> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(TlsFiles { cert: cert.clone(), key: key.clone(), client_ca: self.tls_client_ca.clone() })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Runs the server until a signal.
 pub fn run(args: ServeArgs) -> Result<(), String> {
+    let security =
+        Security { credentials: args.access.credentials()?, tls: args.access.tls(), limits: args.limits.limits() };
     super::runtime()?.block_on(async move {
         let config = ServerConfig { data_dir: args.data_dir, listen: args.listen };
-        let running = server::start(config).await.map_err(|e| e.to_string())?;
+        let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the port when listening on :0.
         println!("listening on {}", running.local_addr);
         wait_for_signal().await;

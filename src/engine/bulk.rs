@@ -246,6 +246,7 @@ impl GenealogyLoader {
             let mut child = g.first_child_of(ix);
             while child != NONE {
                 g.depth[child as usize] = g.depth_of(ix) + 1;
+                g.jump[child as usize] = g.jump_target(ix, child);
                 order.push(child);
                 child = g.next_sibling_of(child);
             }

@@ -54,6 +54,11 @@ pub struct Genealogy {
     pub(super) next_sibling: Vec<u32>,
     pub(super) prev_sibling: Vec<u32>,
     pub(super) depth: Vec<u32>,
+    /// A jump pointer per partner (Myers' skew-binary scheme): an ancestor
+    /// chosen from the depths alone, so that any ancestor is reached in
+    /// O(log depth) steps (see [`Genealogy::ancestor_at_depth`]). A root
+    /// and a terminated partner point to themselves.
+    pub(super) jump: Vec<u32>,
     pub(super) status: Vec<Status>,
     pub(super) joined_on: Vec<Date>,
     pub(super) frontline: Vec<u32>,
@@ -186,6 +191,47 @@ impl Genealogy {
         false
     }
 
+    /// Whether `ix` is in the downline of `ancestor` (not `ancestor` itself),
+    /// both live. O(log depth) through the jump pointers, whatever the depth:
+    /// this is the object-level access check of every partner request.
+    pub fn is_in_downline_of(&self, ancestor: u32, ix: u32) -> bool {
+        let live = |x: u32| (x as usize) < self.len() && self.status_of(x) != Status::Terminated;
+        if !live(ancestor) || !live(ix) {
+            return false;
+        }
+        let depth = self.depth_of(ancestor);
+        self.depth_of(ix) > depth && self.ancestor_at_depth(ix, depth) == ancestor
+    }
+
+    /// The ancestor of live `ix` at `depth` (`ix` itself at its own depth;
+    /// its root when `depth` is 0). Each step takes the jump pointer when it
+    /// does not overshoot, else the sponsor: O(log depth) steps.
+    pub fn ancestor_at_depth(&self, mut ix: u32, depth: u32) -> u32 {
+        while self.depth[ix as usize] > depth {
+            let jump = self.jump[ix as usize];
+            ix = if self.depth[jump as usize] >= depth { jump } else { self.sponsor[ix as usize] };
+        }
+        ix
+    }
+
+    /// The jump pointer a partner below `sponsor` gets (`ix` itself for a
+    /// root): the sponsor's jump's jump when the sponsor's two jumps span the
+    /// same number of levels, else the sponsor. Depends only on the chain
+    /// above, so it is computed top-down.
+    pub(super) fn jump_target(&self, sponsor: u32, ix: u32) -> u32 {
+        if sponsor == NONE {
+            return ix;
+        }
+        let jump = self.jump[sponsor as usize];
+        let jump2 = self.jump[jump as usize];
+        let d = |x: u32| self.depth[x as usize];
+        if d(sponsor) - d(jump) == d(jump) - d(jump2) {
+            jump2
+        } else {
+            sponsor
+        }
+    }
+
     /// The sponsors above `ix`, nearest first, at most `max_levels` of them.
     pub fn upline(&self, ix: u32, max_levels: usize) -> Vec<u32> {
         let mut out = Vec::with_capacity(max_levels.min(self.depth_of(ix) as usize));
@@ -232,7 +278,7 @@ impl Genealogy {
 
     /// Approximate heap bytes held, for capacity planning and BENCHMARKS.md.
     pub fn heap_bytes(&self) -> usize {
-        let per_partner = 4 * 8 + 4 + std::mem::size_of::<Status>();
+        let per_partner = 4 * 9 + 4 + std::mem::size_of::<Status>();
         self.ids.heap_bytes() + self.sponsor.capacity() * per_partner + self.names.capacity() * 40
     }
 

@@ -24,6 +24,8 @@ impl Genealogy {
         self.prev_sibling.push(NONE);
         let depth = if sponsor == NONE { 0 } else { self.depth_of(sponsor) + 1 };
         self.depth.push(depth);
+        let jump = self.jump_target(sponsor, ix);
+        self.jump.push(jump);
         self.status.push(Status::Enrolled);
         self.joined_on.push(joined_on);
         self.frontline.push(0);
@@ -54,6 +56,7 @@ impl Genealogy {
             &mut self.next_sibling,
             &mut self.prev_sibling,
             &mut self.depth,
+            &mut self.jump,
             &mut self.frontline,
             &mut self.downline,
         ] {
@@ -157,22 +160,24 @@ impl Genealogy {
     }
 
     /// Adds `delta` to the depth of every partner in `root`'s downline, and
-    /// of `root` itself when `include_root`. Iterative pre-order walk.
+    /// of `root` itself when `include_root`, and recomputes their jump
+    /// pointers from their (new) sponsors. Iterative pre-order walk, so a
+    /// sponsor is always done before its recruits. Runs even when `delta` is
+    /// 0: a move at the same depth still changes every ancestor above.
     pub(super) fn shift_depths(&mut self, root: u32, include_root: bool, delta: i64) {
-        if delta == 0 {
-            return;
-        }
-        let shift = |depth: &mut u32| {
+        let shift = |g: &mut Genealogy, x: u32| {
+            let depth = &mut g.depth[x as usize];
             let updated = i64::from(*depth) + delta;
             debug_assert!(updated >= 0);
             *depth = updated as u32;
+            g.jump[x as usize] = g.jump_target(g.sponsor[x as usize], x);
         };
         if include_root {
-            shift(&mut self.depth[root as usize]);
+            shift(self, root);
         }
         let mut node = self.first_child_of(root);
         while node != NONE {
-            shift(&mut self.depth[node as usize]);
+            shift(self, node);
             let child = self.first_child_of(node);
             node = if child != NONE { child } else { self.next_in_subtree_skipping_children(root, node) };
         }

@@ -255,7 +255,6 @@ impl Genealogy {
             recruits.push(child);
             child = self.next_sibling_of(child);
         }
-        self.shift_depths(ix, false, -1);
         if sponsor != NONE {
             self.unlink_child(sponsor, ix);
             self.add_downline(sponsor, -1);
@@ -263,6 +262,10 @@ impl Genealogy {
                 self.sponsor[c as usize] = sponsor;
             }
             self.merge_children(sponsor, &recruits);
+            // After the relinking: the recruits' jumps come from their new sponsor.
+            for &c in &recruits {
+                self.shift_depths(c, true, -1);
+            }
         }
         let i = ix as usize;
         self.first_child[i] = NONE;
@@ -270,6 +273,7 @@ impl Genealogy {
         self.frontline[i] = 0;
         self.downline[i] = 0;
         self.depth[i] = 0;
+        self.jump[i] = ix;
         self.status[i] = Status::Terminated;
         self.structure_version += 1;
         recruits

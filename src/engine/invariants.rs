@@ -13,6 +13,7 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
         g.next_sibling.len(),
         g.prev_sibling.len(),
         g.depth.len(),
+        g.jump.len(),
         g.status.len(),
         g.joined_on.len(),
         g.frontline.len(),
@@ -47,12 +48,17 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
     let mut order: Vec<u32> = Vec::with_capacity(n);
     for p in 0..n as u32 {
         let live = g.status_of(p) != Status::Terminated;
-        if !live && (g.first_child_of(p) != NONE || g.depth_of(p) != 0 || g.downline_count_of(p) != 0) {
+        if !live
+            && (g.first_child_of(p) != NONE
+                || g.depth_of(p) != 0
+                || g.downline_count_of(p) != 0
+                || g.jump[p as usize] != p)
+        {
             return Err(format!("terminated {} still has children or counts", g.id(p)));
         }
         if live && g.sponsor_of(p) == NONE {
-            if g.depth_of(p) != 0 {
-                return Err(format!("root {} has depth {}", g.id(p), g.depth_of(p)));
+            if g.depth_of(p) != 0 || g.jump[p as usize] != p {
+                return Err(format!("root {} has depth {} or a jump elsewhere", g.id(p), g.depth_of(p)));
             }
             order.push(p);
         }
@@ -65,6 +71,9 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
         while child != NONE {
             if g.depth_of(child) != g.depth_of(p) + 1 {
                 return Err(format!("depth of {} is not its sponsor's plus one", g.id(child)));
+            }
+            if g.jump[child as usize] != g.jump_target(p, child) {
+                return Err(format!("jump pointer of {} is stale", g.id(child)));
             }
             order.push(child);
             child = g.next_sibling_of(child);

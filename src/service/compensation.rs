@@ -1,6 +1,7 @@
 //! `downline.v1.CompensationService`: the plan, rank progress, commission
 //! runs, statements, level explanations and the compliance report.
 
+use super::caller::Caller;
 use super::compensation_convert::{compliance_ratio, plan_from_proto, plan_to_proto};
 use super::compensation_runs::{run_commission, RunRef};
 use super::page_token::ExplainToken;
@@ -69,8 +70,10 @@ impl CompensationService for CompensationApi {
         &self,
         request: Request<pb::GetRankProgressRequest>,
     ) -> Result<Response<pb::RankProgress>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let progress = self.app.read(|net| {
+            caller.check(&net.genealogy, "partner_id", &r.partner_id)?;
             let progress = net.rank_progress(&r.partner_id, &r.period)?;
             Ok(super::compensation_convert::rank_progress_to_proto(net.current_plan(), &r, &progress))
         })?;
@@ -117,14 +120,18 @@ impl CompensationService for CompensationApi {
         &self,
         request: Request<pb::GetStatementRequest>,
     ) -> Result<Response<pb::Statement>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
+        // The object check comes first, so a partner token learns nothing
+        // about runs from a partner outside its downline.
+        self.app.read(|net| caller.check(&net.genealogy, "partner_id", &r.partner_id))?;
         let run = match (r.run_id.is_empty(), r.period.is_empty()) {
             (false, true) => RunRef::find(&self.app, &r.run_id)?,
             (true, false) => RunRef::of_period(&self.app, Period::parse("period", &r.period)?)?,
             (false, false) => return Err(invalid("run_id", "give run_id or period, not both")),
             (true, true) => return Err(invalid("run_id", "give a run_id or a period")),
         };
-        let x = self.app.read(|net| Ok(net.genealogy.lookup("partner_id", &r.partner_id)?))?;
+        let x = self.app.read(|net| caller.find(&net.genealogy, "partner_id", &r.partner_id))?;
         Ok(Response::new(super::compensation_runs::statement(&self.app, &run, x, &r.partner_id)?))
     }
 
@@ -146,12 +153,13 @@ impl CompensationService for CompensationApi {
         &self,
         request: Request<pb::ExplainLevelRequest>,
     ) -> Result<Response<pb::ExplainLevelResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let size = page_size(r.page_size, EXPLAIN_PAGE.0, EXPLAIN_PAGE.1)?;
         self.app
             .read(|net| {
                 let g = &net.genealogy;
-                let root = g.lookup_live("partner_id", &r.partner_id)?;
+                let root = caller.find_live(g, "partner_id", &r.partner_id)?;
                 let cursor = if r.page_token.is_empty() {
                     None
                 } else {

@@ -1,19 +1,21 @@
 //! `downline.v1.GenealogyService`: partners, downlines, uplines, moves,
 //! status changes, the audit trail and bulk imports.
 
+use super::caller::Caller;
 use super::convert::{event_to_proto, partner_to_proto, status_from_proto};
 use super::page_token::{DownlineToken, EventsToken};
-use super::status::{from_store, invalid};
-use super::{actor, now_unix_ms, page_size, App};
-use crate::engine::{Audit, EngineError, NewPartner};
+use super::status::{denied, from_store, invalid};
+use super::{actor, now_unix_ms, App};
+use crate::engine::{Audit, EngineError, Genealogy, NewPartner};
 use crate::proto::v1 as pb;
 use pb::genealogy_service_server::GenealogyService;
 use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 
-/// Default and maximum page sizes of ListDownline and ListGenealogyEvents.
+/// The default page size of ListDownline and ListGenealogyEvents.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
-/// The largest page; bigger requests are coerced to it (AIP-158).
+/// The default largest page (`Limits::max_page_size`); bigger requests are
+/// coerced to the server's limit (AIP-158).
 pub const MAX_PAGE_SIZE: usize = 1000;
 /// The most sponsors one GetUpline returns.
 pub const MAX_UPLINE_LEVELS: usize = 10_000;
@@ -62,8 +64,12 @@ impl GenealogyService for GenealogyApi {
     }
 
     async fn get_partner(&self, request: Request<pb::GetPartnerRequest>) -> Result<Response<pb::Partner>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let view = self.app.read(|net| Ok(net.genealogy.view(net.genealogy.lookup("partner_id", &r.partner_id)?)))?;
+        let view = self.app.read(|net| {
+            let g = &net.genealogy;
+            Ok(g.view(caller.find(g, "partner_id", &r.partner_id)?))
+        })?;
         Ok(Response::new(partner_to_proto(view)))
     }
 
@@ -71,11 +77,13 @@ impl GenealogyService for GenealogyApi {
         &self,
         request: Request<pb::ListDownlineRequest>,
     ) -> Result<Response<pb::ListDownlineResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let size = self.app.page_size(r.page_size, DEFAULT_PAGE_SIZE)?;
+        let depth = self.app.limits.downline_depth(r.max_depth)?;
         let response = self.app.read(|net| {
             let g = &net.genealogy;
-            let root = g.lookup_live("partner_id", &r.partner_id)?;
+            let root = caller.find_live(g, "partner_id", &r.partner_id)?;
             let cursor = match r.page_token.as_str() {
                 "" => None,
                 token => {
@@ -93,7 +101,9 @@ impl GenealogyService for GenealogyApi {
                     Some(cursor)
                 }
             };
-            let page = g.downline_page(root, r.max_depth, cursor, size);
+            // Every member is below `root`, which the caller may see: a
+            // partner's listing never leaves its own downline.
+            let page = g.downline_page(root, depth, cursor, size);
             let members = page
                 .members
                 .iter()
@@ -111,6 +121,7 @@ impl GenealogyService for GenealogyApi {
         &self,
         request: Request<pb::GetUplineRequest>,
     ) -> Result<Response<pb::GetUplineResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let max_levels = match r.max_levels {
             0 => MAX_UPLINE_LEVELS,
@@ -118,7 +129,9 @@ impl GenealogyService for GenealogyApi {
         };
         let members = self.app.read(|net| {
             let g = &net.genealogy;
-            let ix = g.lookup_live("partner_id", &r.partner_id)?;
+            let ix = caller.find_live(g, "partner_id", &r.partner_id)?;
+            // A partner's upline view stops at the partner itself.
+            let max_levels = max_levels.min(caller.upline_levels_visible(g, ix));
             Ok(g.upline(ix, max_levels)
                 .into_iter()
                 .enumerate()
@@ -165,11 +178,18 @@ impl GenealogyService for GenealogyApi {
         &self,
         request: Request<pb::ListGenealogyEventsRequest>,
     ) -> Result<Response<pb::ListGenealogyEventsResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let size = self.app.page_size(r.page_size, DEFAULT_PAGE_SIZE)?;
         let partner = match r.partner_id.as_str() {
+            "" if caller.is_partner() => {
+                return Err(denied(
+                    "partner_id",
+                    "a partner token lists the events of one partner of its downline; name it",
+                ))
+            }
             "" => None,
-            id => Some(self.app.read(|net| Ok(net.genealogy.lookup("partner_id", id)?))?),
+            id => Some(self.app.read(|net| caller.find(&net.genealogy, "partner_id", id))?),
         };
         let partner_plus_one = partner.map_or(0, |p| p + 1);
         let after_seq = match r.page_token.as_str() {
@@ -195,7 +215,13 @@ impl GenealogyService for GenealogyApi {
             }
             _ => String::new(),
         };
-        let events = events.into_iter().map(|(seq, e)| event_to_proto(seq, e)).collect();
+        let mut events: Vec<pb::GenealogyEvent> = events.into_iter().map(|(seq, e)| event_to_proto(seq, e)).collect();
+        if caller.is_partner() {
+            self.app.read(|net| {
+                events.iter_mut().for_each(|e| redact(&caller, &net.genealogy, e));
+                Ok(())
+            })?;
+        }
         Ok(Response::new(pb::ListGenealogyEventsResponse { events, next_page_token }))
     }
 
@@ -232,4 +258,17 @@ impl GenealogyService for GenealogyApi {
         tracing::info!(created, unchanged, "import done");
         Ok(Response::new(pb::ImportPartnersResponse { created_count: created, unchanged_count: unchanged }))
     }
+}
+
+/// What a partner sees of an event of its downline: sponsors outside its
+/// downline (someone it was moved from, a sponsor above it) become "", and
+/// so does the actor (back-office names are internal).
+fn redact(caller: &Caller, g: &Genealogy, event: &mut pb::GenealogyEvent) {
+    for sponsor in [&mut event.old_sponsor_id, &mut event.new_sponsor_id] {
+        let visible = g.find(sponsor).is_some_and(|ix| caller.sees(g, ix));
+        if !visible {
+            sponsor.clear();
+        }
+    }
+    event.actor.clear();
 }

@@ -1,11 +1,15 @@
 //! The gRPC services: they map proto messages to engine calls and back, and
 //! nothing else. All state lives in [`App`].
 
+pub mod access;
+pub mod caller;
 pub mod compensation;
 pub mod compensation_convert;
 pub mod compensation_runs;
 pub mod convert;
 pub mod genealogy;
+pub mod guard;
+pub mod limits;
 pub mod operations;
 pub mod page_token;
 pub mod runs;
@@ -16,6 +20,8 @@ pub mod volume;
 
 use crate::engine::{ChangeSet, EngineResult, Network};
 use crate::store::Store;
+use caller::Caller;
+use limits::Limits;
 use page_token::TokenSigner;
 use parking_lot::RwLock;
 use std::sync::Arc;
@@ -39,11 +45,13 @@ pub struct App {
     pub operations: Arc<operations::Operations>,
     /// Commission runs.
     pub runs: runs::Runs,
+    /// Page size and listing depth limits (the guard applies the others).
+    pub limits: Limits,
 }
 
 impl App {
     /// The state of a server over an opened store and its genealogy.
-    pub fn new(store: Store, network: Network) -> Arc<App> {
+    pub fn new(store: Store, network: Network, limits: Limits) -> Arc<App> {
         let tokens = TokenSigner::new(store.token_key());
         Arc::new(App {
             network: RwLock::new(network),
@@ -51,7 +59,15 @@ impl App {
             tokens,
             operations: Arc::default(),
             runs: runs::Runs::default(),
+            limits,
         })
+    }
+
+    /// The page size of a list request under this server's limit (which
+    /// also caps the default).
+    pub fn page_size(&self, field_value: i32, default: usize) -> Result<usize, Status> {
+        let max = self.limits.max_page_size;
+        page_size(field_value, default.min(max), max)
     }
 
     /// Refuses every request once the store failed (fail-stop).
@@ -113,15 +129,23 @@ impl App {
     }
 }
 
-/// The caller's identity for the audit trail: the `x-downline-actor`
-/// metadata when it is printable ASCII, else "unknown".
+/// The caller's identity for the audit trail: an API key's name, followed
+/// by `/` and the `x-downline-actor` metadata when the backend names the
+/// person it acts for; in open development mode the metadata alone (or
+/// "unknown"). Metadata that is not printable ASCII or too long is ignored.
 pub fn actor<T>(request: &Request<T>) -> String {
-    request
+    let named = request
         .metadata()
         .get(ACTOR_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= MAX_ACTOR_BYTES)
-        .map_or_else(|| "unknown".to_owned(), str::to_owned)
+        .filter(|v| !v.is_empty() && v.len() <= MAX_ACTOR_BYTES);
+    match (request.extensions().get::<Caller>(), named) {
+        (Some(Caller::Key { name, .. }), Some(person)) => format!("{name}/{person}"),
+        (Some(Caller::Key { name, .. }), None) => name.to_string(),
+        (Some(Caller::Partner { id, .. }), _) => format!("partner:{id}"),
+        (_, Some(person)) => person.to_owned(),
+        (_, None) => "unknown".to_owned(),
+    }
 }
 
 /// Now, as Unix milliseconds.

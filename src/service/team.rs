@@ -1,12 +1,13 @@
 //! `downline.v1.TeamService`: mentors, training modules and completions,
 //! and team progress.
 
-use super::genealogy::{audit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use super::caller::Caller;
+use super::genealogy::{audit, DEFAULT_PAGE_SIZE};
 use super::status::{from_join, invalid};
 use super::team_convert::{
     mentorship_to_proto, module_to_proto, module_update, progress_to_proto, MenteesToken, ModulesToken,
 };
-use super::{now_unix_ms, page_size, App};
+use super::{now_unix_ms, App};
 use crate::engine::{Date, MenteeCursor, Network, TrainingModule, NONE};
 use crate::proto::v1 as pb;
 use pb::team_service_server::TeamService;
@@ -88,11 +89,12 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::ListMenteesRequest>,
     ) -> Result<Response<pb::ListMenteesResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let size = self.app.page_size(r.page_size, DEFAULT_PAGE_SIZE)?;
         let response = self.app.read(|net| {
             let g = &net.genealogy;
-            let mentor = g.lookup_live("mentor_id", &r.mentor_id)?;
+            let mentor = caller.find_live(g, "mentor_id", &r.mentor_id)?;
             let cursor = match r.page_token.as_str() {
                 "" => None,
                 token => {
@@ -107,7 +109,18 @@ impl TeamService for TeamApi {
                 }
             };
             let page = net.mentees(mentor, cursor, size);
-            let mentees = page.mentees.iter().map(|&y| mentorship_to_proto(g, &net.team.mentors.view(g, y))).collect();
+            let mentees = page
+                .mentees
+                .iter()
+                .map(|&y| {
+                    let mut m = mentorship_to_proto(g, &net.team.mentors.view(g, y));
+                    if caller.is_partner() {
+                        // Who assigned is a back office's name: not for the app.
+                        m.assigned_by.clear();
+                    }
+                    m
+                })
+                .collect();
             let next_page_token = page.next.map_or_else(String::new, |c| {
                 let token = MenteesToken { mentor, lower: c.lower, next_child: c.next_child };
                 self.app.tokens.encode(MENTEES_TOKEN, &token)
@@ -155,7 +168,7 @@ impl TeamService for TeamApi {
         request: Request<pb::ListTrainingModulesRequest>,
     ) -> Result<Response<pb::ListTrainingModulesResponse>, Status> {
         let r = request.into_inner();
-        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let size = self.app.page_size(r.page_size, DEFAULT_PAGE_SIZE)?;
         let first = resume_at(&self.app, MODULES_TOKEN, &r.page_token, 0)? as usize;
         let response = self.app.read(|net| {
             let all = net.team.training.modules();
@@ -196,10 +209,11 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::ListTrainingCompletionsRequest>,
     ) -> Result<Response<pb::ListTrainingCompletionsResponse>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let size = page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let size = self.app.page_size(r.page_size, DEFAULT_PAGE_SIZE)?;
         let response = self.app.read(|net| {
-            let partner = net.genealogy.lookup("partner_id", &r.partner_id)?;
+            let partner = caller.find(&net.genealogy, "partner_id", &r.partner_id)?;
             let next = resume_at(&self.app, COMPLETIONS_TOKEN, &r.page_token, partner + 1)?;
             let training = &net.team.training;
             let all = training.completions_of(partner);
@@ -231,9 +245,11 @@ impl TeamService for TeamApi {
         &self,
         request: Request<pb::GetTeamProgressRequest>,
     ) -> Result<Response<pb::TeamProgress>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let large = self.app.read(|net| {
             let g = &net.genealogy;
+            caller.check(g, "partner_id", &r.partner_id)?;
             Ok(g.find(&r.partner_id).is_some_and(|x| g.downline_count_of(x) > INLINE_TEAM_PARTNERS))
         })?;
         let run = move |net: &Network| -> Result<pb::TeamProgress, Status> {

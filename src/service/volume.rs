@@ -1,6 +1,7 @@
 //! `downline.v1.VolumeService`: orders, live volumes, periods and the
 //! recalculation from scratch.
 
+use super::caller::Caller;
 use super::convert::{kind_from_proto, order_to_proto, volumes_to_proto};
 use super::status::from_engine;
 use super::App;
@@ -24,13 +25,13 @@ const MAX_RUNNING_RECALCULATIONS: usize = 2;
 /// The service over the shared [`App`].
 pub struct VolumeApi {
     app: Arc<App>,
-    closing: tokio::sync::Mutex<()>,
+    closing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl VolumeApi {
     /// The service of a server.
     pub fn new(app: Arc<App>) -> VolumeApi {
-        VolumeApi { app, closing: tokio::sync::Mutex::new(()) }
+        VolumeApi { app, closing: Arc::default() }
     }
 }
 
@@ -99,8 +100,12 @@ impl VolumeService for VolumeApi {
     }
 
     async fn get_volumes(&self, request: Request<pb::GetVolumesRequest>) -> Result<Response<pb::Volumes>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let (answer, plan) = self.app.read(|net| Ok((net.volume_answer(&r.partner_id, &r.period)?, net.plan)))?;
+        let (answer, plan) = self.app.read(|net| {
+            caller.check(&net.genealogy, "partner_id", &r.partner_id)?;
+            Ok((net.volume_answer(&r.partner_id, &r.period)?, net.plan))
+        })?;
         let view = match answer {
             VolumeAnswer::Live(view) | VolumeAnswer::Frozen(view) => view,
             VolumeAnswer::OnDisk { period, partner } => {
@@ -139,33 +144,15 @@ impl VolumeService for VolumeApi {
         request: Request<pb::ClosePeriodRequest>,
     ) -> Result<Response<pb::PeriodSummary>, Status> {
         let period = Period::parse("period", &request.into_inner().period)?;
-        // One close at a time: a second close of the same period waits until
-        // the first is durable before it answers.
-        let _closing = self.closing.lock().await;
-        let official = official_candidate(&self.app, period)?;
-        let closed = self
-            .app
-            .write(move |net| {
-                let official = official.as_ref().map(|(id, run)| (id.as_str(), run.as_ref()));
-                Ok((net.close_period(period, official)?, None))
-            })
-            .await?;
-        if let Some((frozen, official)) = closed {
-            let app = Arc::clone(&self.app);
-            let (count, fees) = self.app.read(|net| Ok(net.closed_totals(period)))?;
-            let ticket = tokio::task::spawn_blocking(move || {
-                app.store.write_frozen(&frozen)?;
-                app.store.stage_closed(period, count, fees, official.as_deref())
-            })
-            .await
-            .map_err(super::status::from_join)?
-            .map_err(super::status::from_store)?;
-            self.app.store.wait_durable(ticket).await.map_err(super::status::from_store)?;
-            self.app.network.write().frozen_on_disk(period);
-            tracing::info!(%period, orders = count, "period closed");
-        }
-        let order_count = self.app.read(|net| Ok(net.closed_totals(period).0))?;
-        Ok(Response::new(pb::PeriodSummary { period: period.to_string(), closed: true, order_count }))
+        let (app, closing) = (Arc::clone(&self.app), Arc::clone(&self.closing));
+        // A task of its own runs the close to its end even when the caller
+        // goes away or the request times out: cut between the freeze in
+        // memory and the durable summary, the period would be closed in
+        // memory but open on disk, and a retry would answer OK at once.
+        let task = async move { close_period(&app, &closing, period).await };
+        let summary =
+            tokio::spawn(tracing::Instrument::in_current_span(task)).await.map_err(super::status::from_join)??;
+        Ok(Response::new(summary))
     }
 
     async fn recalculate_volumes(
@@ -284,4 +271,38 @@ fn run_recalculation(app: &App, op: &super::operations::OperationState, period: 
         }
     };
     op.finish(result);
+}
+
+/// Closes a period and answers once the close is durable. One close at a
+/// time: a second close of the same period waits until the first is
+/// durable before it answers.
+async fn close_period(
+    app: &Arc<App>,
+    closing: &tokio::sync::Mutex<()>,
+    period: Period,
+) -> Result<pb::PeriodSummary, Status> {
+    let _closing = closing.lock().await;
+    let official = official_candidate(app, period)?;
+    let closed = app
+        .write(move |net| {
+            let official = official.as_ref().map(|(id, run)| (id.as_str(), run.as_ref()));
+            Ok((net.close_period(period, official)?, None))
+        })
+        .await?;
+    if let Some((frozen, official)) = closed {
+        let store_app = Arc::clone(app);
+        let (count, fees) = app.read(|net| Ok(net.closed_totals(period)))?;
+        let ticket = tokio::task::spawn_blocking(move || {
+            store_app.store.write_frozen(&frozen)?;
+            store_app.store.stage_closed(period, count, fees, official.as_deref())
+        })
+        .await
+        .map_err(super::status::from_join)?
+        .map_err(super::status::from_store)?;
+        app.store.wait_durable(ticket).await.map_err(super::status::from_store)?;
+        app.network.write().frozen_on_disk(period);
+        tracing::info!(%period, orders = count, "period closed");
+    }
+    let order_count = app.read(|net| Ok(net.closed_totals(period).0))?;
+    Ok(pb::PeriodSummary { period: period.to_string(), closed: true, order_count })
 }

@@ -6,11 +6,21 @@
 //! the whole crate in release mode, and linking them one by one dominated the
 //! time of a CI run.
 
+mod auth_support;
 mod common;
 mod compensation_api;
 mod crash_support;
 mod team_support;
 
+mod auth_cli;
+mod auth_credentials;
+mod auth_fuzz;
+mod auth_fuzz_gen;
+mod auth_limits;
+mod auth_matrix;
+mod auth_matrix_reads;
+mod auth_table;
+mod auth_tls;
 mod crash;
 mod crash_orders;
 mod genealogy_api;

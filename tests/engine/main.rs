@@ -7,6 +7,7 @@ mod commission_reference;
 mod commission_rules;
 mod commission_rules_pay;
 mod commission_world;
+mod downline_check_props;
 mod explain_props;
 mod genealogy_props;
 mod rank_props;
