@@ -6,16 +6,44 @@ use crate::store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
+/// The longest status message, in bytes. Messages travel in the
+/// `grpc-message` trailer (percent-encoded, up to 3 bytes a byte), and
+/// clients refuse trailers beyond their header-list limit (8-16 KiB in
+/// grpc-core, grpc-go and hyper): an error about a hostile request must not
+/// turn into a broken connection.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// The most field violations one answer details; more are summed up in one
+/// last violation. Every detail goes base64-encoded into a trailer too.
+pub const MAX_FIELD_VIOLATIONS: usize = 16;
+
+/// The longest description of one field violation, in bytes.
+const MAX_VIOLATION_BYTES: usize = 256;
+
+/// `text` cut to at most `max_bytes` (on a character boundary), with an
+/// ellipsis when cut.
+fn bounded(mut text: String, max_bytes: usize) -> String {
+    if text.len() > max_bytes {
+        let mut end = max_bytes.saturating_sub('…'.len_utf8());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// A status of `code` with a message no longer than [`MAX_MESSAGE_BYTES`].
+pub fn status(code: Code, message: String) -> Status {
+    Status::new(code, bounded(message, MAX_MESSAGE_BYTES))
+}
+
 /// Maps an engine error to the status the caller sees. The message names
 /// the field and the value already.
 pub fn from_engine(err: EngineError) -> Status {
     if let EngineError::InvalidPlan(violations) = &err {
-        // Field-level errors as google.rpc.BadRequest details, so clients
-        // can show each one next to its field.
-        let details = ErrorDetails::with_bad_request(
-            violations.iter().map(|v| FieldViolation::new(v.field.clone(), v.description.clone())).collect::<Vec<_>>(),
-        );
-        return Status::with_error_details(Code::InvalidArgument, err.to_string(), details);
+        return invalid_plan(violations, err.to_string());
     }
     let code = match &err {
         EngineError::InvalidArgument { .. } => Code::InvalidArgument,
@@ -25,7 +53,25 @@ pub fn from_engine(err: EngineError) -> Status {
         EngineError::ResourceExhausted(_) => Code::ResourceExhausted,
         EngineError::InvalidPlan(_) => Code::InvalidArgument,
     };
-    Status::new(code, err.to_string())
+    status(code, err.to_string())
+}
+
+/// A refused plan: INVALID_ARGUMENT with its field-level errors as
+/// google.rpc.BadRequest details, so clients can show each one next to its
+/// field; at most [`MAX_FIELD_VIOLATIONS`] of them, the last one saying how
+/// many more there are.
+fn invalid_plan(violations: &[crate::engine::FieldViolation], message: String) -> Status {
+    let shown = violations.len().min(MAX_FIELD_VIOLATIONS - 1);
+    let mut details: Vec<FieldViolation> = violations[..shown]
+        .iter()
+        .map(|v| FieldViolation::new(v.field.clone(), bounded(v.description.clone(), MAX_VIOLATION_BYTES)))
+        .collect();
+    if violations.len() > shown {
+        let more = violations.len() - shown;
+        details.push(FieldViolation::new("plan", format!("and {more} more violations: fix these first")));
+    }
+    let details = ErrorDetails::with_bad_request(details);
+    Status::with_error_details(Code::InvalidArgument, bounded(message, MAX_MESSAGE_BYTES), details)
 }
 
 /// Maps a store error. A failed store answers UNAVAILABLE for good: the
@@ -53,12 +99,12 @@ impl From<EngineError> for Status {
 /// A request a caller's role may not make in this form (PERMISSION_DENIED),
 /// e.g. a partner token listing every event of the network.
 pub fn denied(field: &str, message: impl std::fmt::Display) -> Status {
-    Status::permission_denied(format!("{field}: {message}"))
+    status(Code::PermissionDenied, format!("{field}: {message}"))
 }
 
 /// An error of the service layer itself (request shape, page tokens).
 pub fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
-    Status::invalid_argument(format!("{field}: {message}"))
+    status(Code::InvalidArgument, format!("{field}: {message}"))
 }
 
 /// Maps a refusal of the access guard: no valid credential is
@@ -75,7 +121,7 @@ pub fn from_guard(err: GuardError) -> Status {
         GuardError::Overloaded(_) => Code::ResourceExhausted,
         GuardError::TimedOut(_) => Code::DeadlineExceeded,
     };
-    Status::new(code, err.to_string())
+    status(code, err.to_string())
 }
 
 /// tonic answers a request message above the size limit with OUT_OF_RANGE
@@ -89,5 +135,35 @@ pub fn oversize_as_exhausted(headers: &mut tonic::codegen::http::HeaderMap) {
         let message = format!("request: {}", status.message().trim_start_matches("Error, "));
         // A fresh status has no metadata or details: only the two headers change.
         let _ = Status::resource_exhausted(message).add_header(headers);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_on_a_character_boundary() {
+        assert_eq!(bounded("short".into(), 10), "short");
+        let cut = bounded("é".repeat(1000), MAX_MESSAGE_BYTES);
+        assert!(cut.len() <= MAX_MESSAGE_BYTES && cut.ends_with('…'), "{}", cut.len());
+        assert!(status(Code::InvalidArgument, "x".repeat(100_000)).message().len() <= MAX_MESSAGE_BYTES);
+    }
+
+    #[test]
+    fn a_plan_with_many_violations_details_a_bounded_number() {
+        let violations: Vec<_> = (0..50)
+            .map(|k| crate::engine::FieldViolation {
+                field: format!("level_rates[{k}]"),
+                description: "y".repeat(1000),
+            })
+            .collect();
+        let status = from_engine(EngineError::InvalidPlan(violations));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
+        let details = status.get_details_bad_request().expect("BadRequest details");
+        assert_eq!(details.field_violations.len(), MAX_FIELD_VIOLATIONS);
+        assert!(details.field_violations.iter().all(|v| v.description.len() <= MAX_VIOLATION_BYTES));
+        assert!(details.field_violations[MAX_FIELD_VIOLATIONS - 1].description.contains("35 more"));
     }
 }
