@@ -63,6 +63,8 @@ pub enum Rpc {
     RecordOrders,
     /// `GetTeamProgress` (the plan's levels) of a random existing partner in `--period`.
     GetTeamProgress,
+    /// `GetRankProgress` of a random existing partner in `--period`.
+    GetRankProgress,
     /// `RecordTrainingCompletion` (durable) of one of `--modules` modules
     /// (`lt-m0`.., created first) by a random partner on `--completed-on`.
     RecordTrainingCompletion,
@@ -333,6 +335,10 @@ impl Plan {
                 Rpc::GetTeamProgress => {
                     super::loadtest_team::get_team_progress(channel, &self.bearer, partner_id, self.period.clone())
                         .await
+                }
+                Rpc::GetRankProgress => {
+                    let period = self.period.clone();
+                    super::loadtest_compensation::get_rank_progress(channel, &self.bearer, partner_id, period).await
                 }
                 Rpc::RecordTrainingCompletion => {
                     let (modules, day) = (self.modules, self.completed_on.as_str());

@@ -7,6 +7,7 @@ pub mod import;
 pub mod import_orders;
 pub mod keys;
 pub mod loadtest;
+pub mod loadtest_compensation;
 pub mod loadtest_stats;
 pub mod loadtest_team;
 pub mod serve;
