@@ -251,7 +251,7 @@ impl Network {
 /// Copies the live values of the partners in `order`, in that order.
 fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize) -> BfsLive {
     let take = |column: &Vec<i64>| order.par_iter().map(|&x| column[x as usize]).collect();
-    let mut profile = vec![LevelTotals::default(); order.len() * levels];
+    let mut profile = super::period_volumes::zeroed_totals(order.len() * levels);
     profile.par_chunks_mut(levels.max(1)).zip(order.par_iter()).for_each(|(out, &x)| {
         let x = x as usize;
         out.copy_from_slice(&volumes.profile[x * levels..(x + 1) * levels]);

@@ -11,7 +11,7 @@
 use super::genealogy::{Genealogy, NONE};
 use super::orders::{OrderBook, OrderKind};
 use super::period::Period;
-use super::period_volumes::{step, LevelTotals};
+use super::period_volumes::{step, zeroed_totals, LevelTotals};
 use super::status::Status;
 use super::volume_plan::VolumePlan;
 use rayon::prelude::*;
@@ -173,7 +173,7 @@ impl RollupInput {
         let levels = self.plan.levels;
         let n = self.order.len();
         let mut gv = self.pv.clone();
-        let mut profile = vec![LevelTotals::default(); n * levels];
+        let mut profile = zeroed_totals(n * levels);
         let mut active_frontline = vec![0u32; n];
         let depths = self.depth_start.len() - 1;
         for d in (0..depths.saturating_sub(1)).rev() {
@@ -225,7 +225,7 @@ impl RollupInput {
             pv: vec![0; self.arena_len],
             rv: vec![0; self.arena_len],
             gv: vec![0; self.arena_len],
-            profile: vec![LevelTotals::default(); self.arena_len * levels],
+            profile: zeroed_totals(self.arena_len * levels),
             active_frontline: vec![0; self.arena_len],
         };
         for (pos, &x) in self.order.iter().enumerate() {
