@@ -27,6 +27,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Why the store could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -56,13 +57,38 @@ pub struct Store {
     token_key: [u8; 16],
 }
 
+/// How long [`Store::open`] waits for the directory's lock.
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Opens the sled database, waiting up to [`LOCK_WAIT`] for its file lock.
+/// sled releases the lock only when its last background thread lets go of
+/// the closed database, a moment after the last handle is dropped: a server
+/// restarted in the same process (tests, embedders) would otherwise find
+/// the directory still locked. Another process holding it still fails,
+/// after the wait, with sled's error.
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let waited = Instant::now();
+    loop {
+        let opened = sled::Config::new().path(path).cache_capacity(256 << 20).flush_every_ms(None).open();
+        match opened {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && waited.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // No periodic background flush (flush_every_ms None): every
+            // acknowledged write is flushed by the group commit, and a second
+            // flusher would only compete with it.
+            other => return Ok(other?),
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the data directory and rebuilds the network:
     /// the genealogy, the order book and every period's volumes.
     pub fn open(path: &Path) -> Result<(Store, Network), StoreError> {
-        // No periodic background flush: every acknowledged write is flushed by the
-        // group commit, and a second flusher would only compete with it.
-        let db = sled::Config::new().path(path).cache_capacity(256 << 20).flush_every_ms(None).open()?;
+        let db = open_db(path)?;
         load::check_format(&db)?;
         let token_key = load::token_key(&db)?;
         db.flush()?;
@@ -211,5 +237,25 @@ fn creation_block(g: &Genealogy, created: Range<u32>, audit: &Audit) -> StoredEv
         count: created.end - created.start,
         sponsor_seqs_plus_one: sponsors.collect(),
         ..StoredEvent::default()
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+
+    #[test]
+    fn open_waits_for_a_closing_store_to_let_go_of_the_lock() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let (store, network) = Store::open(dir.path()).expect("a first open");
+        let closer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop((store, network));
+        });
+        let started = Instant::now();
+        let reopened = Store::open(dir.path());
+        assert!(reopened.is_ok(), "{:?}", reopened.err());
+        assert!(started.elapsed() >= Duration::from_millis(250), "it did wait for the first store");
+        closer.join().expect("the closer");
     }
 }
