@@ -122,16 +122,16 @@ impl CompensationService for CompensationApi {
     ) -> Result<Response<pb::Statement>, Status> {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        // The object check comes first, so a partner token learns nothing
-        // about runs from a partner outside its downline.
-        self.app.read(|net| caller.check(&net.genealogy, "partner_id", &r.partner_id))?;
+        // The partner (and, for a partner token, the object check) comes
+        // first, so a partner token learns nothing about runs from a partner
+        // outside its downline.
+        let x = self.app.read(|net| caller.find(&net.genealogy, "partner_id", &r.partner_id))?;
         let run = match (r.run_id.is_empty(), r.period.is_empty()) {
             (false, true) => RunRef::find(&self.app, &r.run_id)?,
             (true, false) => RunRef::of_period(&self.app, Period::parse("period", &r.period)?)?,
             (false, false) => return Err(invalid("run_id", "give run_id or period, not both")),
             (true, true) => return Err(invalid("run_id", "give a run_id or a period")),
         };
-        let x = self.app.read(|net| caller.find(&net.genealogy, "partner_id", &r.partner_id))?;
         Ok(Response::new(super::compensation_runs::statement(&self.app, &run, x, &r.partner_id)?))
     }
 
