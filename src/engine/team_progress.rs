@@ -8,7 +8,8 @@
 //! recursion; O(partners within `max_level` levels + their completions),
 //! with two lists of one level's partners as the only allocations. A cache
 //! would have to follow every creation, move, order and completion; the
-//! pass meets the 5 ms target at 100,000 partners without one.
+//! pass takes 1–2.5 ms of CPU at 100,000 partners without one (through
+//! gRPC the worst shape still misses the 5 ms p99: see BENCHMARKS.md).
 
 use super::date::Date;
 use super::error::{EngineError, EngineResult};

@@ -65,7 +65,9 @@ const LOCK_WAIT: Duration = Duration::from_secs(3);
 /// the closed database, a moment after the last handle is dropped: a server
 /// restarted in the same process (tests, embedders) would otherwise find
 /// the directory still locked. Another process holding it still fails,
-/// after the wait, with sled's error.
+/// after the wait, with sled's error. sled reports the lock only as an I/O
+/// error with this text (sled is pinned to 0.34.7 in Cargo.toml, and
+/// `lock_tests` fails if the text changes).
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     let waited = Instant::now();
     loop {
