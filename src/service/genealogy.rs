@@ -12,11 +12,9 @@ use pb::genealogy_service_server::GenealogyService;
 use std::sync::Arc;
 use tonic::{Request, Response, Status, Streaming};
 
-/// The default page size of ListDownline and ListGenealogyEvents.
+/// The default page size of ListDownline, ListGenealogyEvents and the team
+/// lists (the largest is `Limits::max_page_size`).
 pub const DEFAULT_PAGE_SIZE: usize = 100;
-/// The default largest page (`Limits::max_page_size`); bigger requests are
-/// coerced to the server's limit (AIP-158).
-pub const MAX_PAGE_SIZE: usize = 1000;
 /// The most sponsors one GetUpline returns.
 pub const MAX_UPLINE_LEVELS: usize = 10_000;
 /// The most rows one ImportPartners call takes; larger imports are split
