@@ -1,22 +1,18 @@
 //! Orders and volumes of the network: recording an order (idempotent), the
-//! live volume query, opening periods, and the from-scratch recalculation
-//! that proves the live values right.
+//! live volume query, opening periods, and rebuilding a period's volumes
+//! from scratch (the recalculation that checks them is in `recalc.rs`).
 
 use super::closed_period::VolumeAnswer;
 use super::error::{EngineError, EngineResult};
-use super::live_ranks::{LegSlot, LiveRanks};
+use super::live_ranks::LiveRanks;
 use super::network::Network;
 use super::orders::{parse_order_fields, Order, OrderKind, Recorded};
 use super::period::Period;
-use super::period_volumes::{LevelTotals, PeriodVolumes, VolumeView};
-use super::plan::Plan;
-use super::ranks::rank_bfs;
+use super::period_volumes::{PeriodVolumes, VolumeView};
 use super::rollup::{personal_volumes, Rollup, RollupInput};
 use super::status::Status;
-use rayon::prelude::*;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// A request to record one order, as the caller wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,49 +27,6 @@ pub struct OrderRequest {
     pub volume: String,
     /// Retail, own purchase or fee.
     pub kind: OrderKind,
-}
-
-/// A period's live values and the inputs to recompute them, captured
-/// together under the network's lock. Live values are gathered in the
-/// rollup's breadth-first order, so the comparison is a sequential scan.
-pub struct RecalcSnapshot {
-    input: RollupInput,
-    live: BfsLive,
-    /// The plan the live ranks follow.
-    ranks_plan: Arc<Plan>,
-    /// Terminated partners whose live figures or ranks are not all zero.
-    terminated_differences: u64,
-}
-
-/// Live values by breadth-first position.
-struct BfsLive {
-    pv: Vec<i64>,
-    rv: Vec<i64>,
-    gv: Vec<i64>,
-    profile: Vec<LevelTotals>,
-    active_frontline: Vec<u32>,
-    rank: Vec<u8>,
-    best: Vec<u8>,
-}
-
-/// What a recalculation found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecalcReport {
-    /// Live partners recomputed.
-    pub partners: u64,
-    /// Values that differed from the live ones (there must be none),
-    /// ranks included.
-    pub differences: u64,
-    /// Of those, paid-as and best-in-subtree rank codes.
-    pub rank_differences: u64,
-    /// The first difference, described, for the log.
-    pub first_difference: Option<String>,
-    /// Time spent computing the rollup.
-    pub rollup: Duration,
-    /// Time spent ranking every partner from scratch.
-    pub ranks: Duration,
-    /// Time spent comparing it with the live values.
-    pub compare: Duration,
 }
 
 impl Network {
@@ -222,49 +175,6 @@ impl Network {
         }
         Ok(())
     }
-
-    /// Captures what a recalculation of `period` needs; O(n) under the lock.
-    pub fn recalc_snapshot(&self, period: Period) -> EngineResult<RecalcSnapshot> {
-        let volumes = self.period(period)?;
-        let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
-        let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
-        let live = gather_live(volumes, input.order(), volumes.levels);
-        let terminated_differences = (0..volumes.pv.len() as u32)
-            .filter(|&x| self.genealogy.status_of(x) == Status::Terminated)
-            .filter(|&x| {
-                let i = x as usize;
-                let ranked = volumes.ranks.codes()[i] != [0, 0];
-                let legs = volumes.ranks.slots_of(x).iter().any(|s| *s != LegSlot::default());
-                volumes.pv[i] != 0
-                    || volumes.rv[i] != 0
-                    || volumes.gv[i] != 0
-                    || volumes.active_frontline[i] != 0
-                    || ranked
-                    || legs
-            })
-            .count() as u64;
-        let ranks_plan = Arc::clone(volumes.ranks.plan());
-        Ok(RecalcSnapshot { input, live, ranks_plan, terminated_differences })
-    }
-}
-
-/// Copies the live values of the partners in `order`, in that order.
-fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize) -> BfsLive {
-    let take = |column: &Vec<i64>| order.par_iter().map(|&x| column[x as usize]).collect();
-    let mut profile = super::period_volumes::zeroed_totals(order.len() * levels);
-    profile.par_chunks_mut(levels.max(1)).zip(order.par_iter()).for_each(|(out, &x)| {
-        let x = x as usize;
-        out.copy_from_slice(&volumes.profile[x * levels..(x + 1) * levels]);
-    });
-    BfsLive {
-        pv: take(&volumes.pv),
-        rv: take(&volumes.rv),
-        gv: take(&volumes.gv),
-        profile,
-        active_frontline: order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect(),
-        rank: order.par_iter().map(|&x| volumes.ranks.rank_of(x)).collect(),
-        best: order.par_iter().map(|&x| volumes.ranks.best_of(x)).collect(),
-    }
 }
 
 fn install(volumes: &mut PeriodVolumes, rollup: Rollup) {
@@ -273,81 +183,6 @@ fn install(volumes: &mut PeriodVolumes, rollup: Rollup) {
     volumes.gv = rollup.gv;
     volumes.profile = rollup.profile;
     volumes.active_frontline = rollup.active_frontline;
-}
-
-impl RecalcSnapshot {
-    /// The live partners to recompute.
-    pub fn partners(&self) -> usize {
-        self.input.partners()
-    }
-
-    /// Recomputes from the orders and compares with the live values, in
-    /// parallel; `done` counts partners finished. Needs no lock.
-    pub fn run(&self, done: &AtomicU64) -> RecalcReport {
-        let started = Instant::now();
-        let fresh = self.input.compute_bfs(done);
-        let rollup = started.elapsed();
-        let batch = rank_bfs(&self.input, &fresh.gv, &self.ranks_plan);
-        let ranks = started.elapsed() - rollup;
-        let levels = self.input.levels();
-        let (pv, rv) = (self.input.pv(), self.input.rv());
-        let rank_differences_at = |pos: usize| -> u64 {
-            u64::from(self.live.rank[pos] != batch.rank[pos]) + u64::from(self.live.best[pos] != batch.best[pos])
-        };
-        let differences_at = |pos: usize| -> u64 {
-            let live = &self.live;
-            let scalars = [
-                (live.pv[pos], pv[pos]),
-                (live.rv[pos], rv[pos]),
-                (live.gv[pos], fresh.gv[pos]),
-                (i64::from(live.active_frontline[pos]), i64::from(fresh.active_frontline[pos])),
-            ];
-            let levels_range = pos * levels..(pos + 1) * levels;
-            let level_diffs = live.profile[levels_range.clone()]
-                .iter()
-                .zip(&fresh.profile[levels_range])
-                .filter(|(a, b)| a != b)
-                .count();
-            scalars.iter().filter(|(a, b)| a != b).count() as u64 + level_diffs as u64 + rank_differences_at(pos)
-        };
-        let n = self.input.partners();
-        // One pass: the number of differences and the first position with one.
-        let (differences, rank_differences, first_pos) = (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .map(|pos| {
-                let d = differences_at(pos);
-                (d, rank_differences_at(pos), if d > 0 { pos } else { usize::MAX })
-            })
-            .reduce(|| (0, 0, usize::MAX), |a, b| (a.0 + b.0, a.1 + b.1, a.2.min(b.2)));
-        let differences = differences + self.terminated_differences;
-        let first_difference = (first_pos < n).then_some(first_pos).map(|pos| {
-            let x = self.input.order()[pos];
-            let range = pos * levels..(pos + 1) * levels;
-            format!(
-                "partner #{x}: live pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}; \
-                 recomputed pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}",
-                self.live.pv[pos],
-                self.live.rv[pos],
-                self.live.gv[pos],
-                self.live.active_frontline[pos],
-                &self.live.profile[range.clone()],
-                self.live.rank[pos],
-                self.live.best[pos],
-                pv[pos],
-                rv[pos],
-                fresh.gv[pos],
-                fresh.active_frontline[pos],
-                &fresh.profile[range],
-                batch.rank[pos],
-                batch.best[pos],
-            )
-        });
-        let first_difference = first_difference
-            .or_else(|| (self.terminated_differences > 0).then(|| "a terminated partner has live figures".to_owned()));
-        let compare = started.elapsed() - rollup - ranks;
-        RecalcReport { partners: n as u64, differences, rank_differences, first_difference, rollup, ranks, compare }
-    }
 }
 
 /// The error for a partner that did not exist when a period closed.

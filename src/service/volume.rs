@@ -254,11 +254,12 @@ fn run_recalculation(app: &App, op: &super::operations::OperationState, period: 
             op.total.store(snapshot.partners() as u64, std::sync::atomic::Ordering::Release);
             op.set_phase("rollup");
             let report = snapshot.run(&op.done);
-            let (rollup_ms, compare_ms) = (report.rollup.as_millis() as u64, report.compare.as_millis() as u64);
+            let [rollup_ms, ranks_ms, compare_ms] =
+                [report.rollup, report.ranks, report.compare].map(|elapsed| elapsed.as_millis() as u64);
             if report.differences > 0 {
                 tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
             }
-            tracing::info!(%period, partners = report.partners, snapshot_ms, rollup_ms, compare_ms, differences = report.differences, "recalculation done");
+            tracing::info!(%period, partners = report.partners, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
             pb::operation::Result::Recalculation(pb::RecalculationResult {
                 period: period.to_string(),
                 partner_count: report.partners,
@@ -267,6 +268,7 @@ fn run_recalculation(app: &App, op: &super::operations::OperationState, period: 
                 rollup_ms,
                 snapshot_ms,
                 compare_ms,
+                ranks_ms,
             })
         }
     };
