@@ -14,7 +14,7 @@ use super::network::Network;
 use super::period::Period;
 use super::period_volumes::{LevelTotals, PeriodVolumes};
 use super::plan::Plan;
-use super::ranks::rank_bfs;
+use super::ranks::{rank_bfs, BfsRanks};
 use super::rollup::{personal_volumes, RollupInput};
 use super::status::Status;
 use parking_lot::Mutex;
@@ -212,14 +212,7 @@ impl RecalcSnapshot {
     }
 
     /// One partner's live and recomputed figures, for the log.
-    fn describe(
-        &self,
-        pos: usize,
-        gv: i64,
-        frontline: u32,
-        profile: &[LevelTotals],
-        batch: &super::ranks::BfsRanks,
-    ) -> String {
+    fn describe(&self, pos: usize, gv: i64, frontline: u32, profile: &[LevelTotals], batch: &BfsRanks) -> String {
         let live = &self.live;
         format!(
             "partner #{}: live pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}; \

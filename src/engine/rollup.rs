@@ -42,6 +42,10 @@ struct Sums {
     active_frontline: Vec<u32>,
 }
 
+/// The visitor of a full rollup: every profile stays in its output, so
+/// nothing is looked at while the depths are summed.
+fn keep_all(_first_pos: usize, _gv: &[i64], _profiles: &[LevelTotals], _active_frontline: &[u32]) {}
+
 /// A computed rollup in breadth-first order (position `pos` is partner
 /// `order[pos]` of its [`RollupInput`]).
 pub struct BfsRollup {
@@ -206,14 +210,7 @@ impl RollupInput {
             let (upper, lower) = profile.split_at_mut(split * levels);
             let sponsors = &mut upper[start * levels..];
             let children = &lower[..(end - split) * levels];
-            self.sum_depth(
-                d,
-                &mut sums,
-                sponsors,
-                children,
-                done,
-                &|_: usize, _: &[i64], _: &[LevelTotals], _: &[u32]| {},
-            );
+            self.sum_depth(d, &mut sums, sponsors, children, done, &keep_all);
         }
         BfsRollup { gv: sums.gv, profile, active_frontline: sums.active_frontline }
     }
