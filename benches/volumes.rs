@@ -1,14 +1,15 @@
 //! Benchmarks of volumes on a synthetic network of 1,000,000 partners and
 //! ~1,050,000 orders (the shape of gen_network.py): the from-scratch rollup
-//! (layout capture and parallel compute, 1 thread and all threads), the
-//! incremental upkeep of one order (volumes and live ranks), the live
-//! queries (GetVolumes, rank progress), and ranking a period from scratch
-//! after a change of the plan's ranks.
+//! (the order scan, layout capture and parallel compute, 1 thread and all
+//! threads), the incremental upkeep of one order (volumes and live ranks),
+//! the live queries (GetVolumes, rank progress), and ranking a period from
+//! scratch after a change of the plan's ranks.
 //!
 //! `cargo bench --bench volumes`; `DOWNLINE_BENCH_PARTNERS=10000000` for the
 //! 10M figures (needs ~8 GiB and a few minutes of set-up).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use downline::engine::rollup::personal_volumes;
 use downline::engine::{Network, OrderKind, OrderRequest, Period, PlanDraft, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;
@@ -58,6 +59,9 @@ fn bench_rollup(c: &mut Criterion) {
     let mut group = c.benchmark_group("rollup");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     group.bench_function("snapshot (under the lock)", |b| b.iter(|| black_box(net.recalc_snapshot(period).unwrap())));
+    group.bench_function("personal volumes (the order scan of the snapshot)", |b| {
+        b.iter(|| black_box(personal_volumes(&net.genealogy, &net.orders, period)))
+    });
     let snapshot = net.recalc_snapshot(period).expect("an open period");
     group.bench_function("recompute and compare, all threads", |b| {
         b.iter(|| {
