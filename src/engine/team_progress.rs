@@ -13,11 +13,11 @@
 
 use super::date::Date;
 use super::error::{EngineError, EngineResult};
-use super::genealogy::{Genealogy, NONE};
+use super::genealogy::NONE;
 use super::id_index::validate_id;
 use super::network::Network;
 use super::period::Period;
-use super::training::{CompletionSummary, Training, SUMMARY_MODULES};
+use super::team_tally::{tally_level, LevelTally, TallyInput};
 
 /// The counts of one level (or of all levels together).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -49,39 +49,6 @@ pub struct TeamProgress {
     pub levels: Vec<LevelProgress>,
     /// The sum of the levels.
     pub totals: LevelProgress,
-}
-
-/// Appends the recruits of `x` to `out`, in child-list order.
-fn push_children(g: &Genealogy, x: u32, out: &mut Vec<u32>) {
-    let mut c = g.first_child_of(x);
-    while c != NONE {
-        out.push(c);
-        c = g.next_sibling_of(c);
-    }
-}
-
-/// Adds `x`'s completions of each module by the end of `last_day` to `row`:
-/// from the summary's bits when it tells, else (or for later modules) from
-/// the list.
-fn count_completions(training: &Training, x: u32, summary: CompletionSummary, last_day: Date, row: &mut [u32]) {
-    let listed_from = match summary.modules_by(last_day) {
-        Some(mut bits) => {
-            while bits != 0 {
-                row[bits.trailing_zeros() as usize] += 1;
-                bits &= bits - 1;
-            }
-            if !summary.has_later_modules() {
-                return;
-            }
-            SUMMARY_MODULES
-        }
-        None => 0,
-    };
-    for c in training.completions_of(x) {
-        if c.module >= listed_from && c.completed_on <= last_day {
-            row[c.module as usize] += 1;
-        }
-    }
 }
 
 /// The first and last day of a period.
@@ -123,54 +90,45 @@ impl Network {
             return Err(EngineError::precondition("period", message));
         }
         let volumes = self.periods.get(&period);
-        let modules = self.team.training.modules().len();
         let (first_day, last_day) = day_range(period);
-        // u32 counters: a level holds fewer than u32::MAX partners.
-        let mut partners = vec![0u32; max_level];
-        let mut active = vec![0u32; max_level];
-        let mut joined = vec![0u32; max_level];
-        let mut completed = vec![0u32; max_level * modules];
-        let g = &self.genealogy;
+        let input = TallyInput {
+            genealogy: &self.genealogy,
+            pv: volumes.map(|v| &v.pv[..]),
+            min_active_pv_units: self.plan.min_active_pv_units,
+            training: &self.team.training,
+            first_day,
+            last_day,
+            modules: self.team.training.modules().len(),
+        };
         // Level by level: `level` holds the partners of one level, in child-list
-        // order. The loads of one partner's fields do not depend on the
-        // previous partner's, so the CPU overlaps their cache misses (a
-        // pre-order walk would chase one link at a time).
+        // order, so the loads of consecutive partners are independent and the
+        // CPU overlaps their cache misses (a pre-order walk would chase one
+        // link at a time).
+        let g = &self.genealogy;
         let mut level: Vec<u32> = Vec::with_capacity(g.frontline_count_of(root) as usize);
-        push_children(g, root, &mut level);
+        let mut c = g.first_child_of(root);
+        while c != NONE {
+            level.push(c);
+            c = g.next_sibling_of(c);
+        }
         let mut next: Vec<u32> = Vec::new();
+        let mut tallies: Vec<(u32, LevelTally)> = Vec::with_capacity(max_level);
         for l in 0..max_level {
-            if level.is_empty() {
-                break;
-            }
-            let row = &mut completed[l * modules..(l + 1) * modules];
-            for &x in &level {
-                if volumes.is_some_and(|v| v.is_active(g, &self.plan, x)) {
-                    active[l] += 1;
-                }
-                let day = g.joined_on_of(x);
-                if first_day <= day && day <= last_day {
-                    joined[l] += 1;
-                }
-                let summary = self.team.training.summary_of(x);
-                if summary.mask != 0 {
-                    count_completions(&self.team.training, x, summary, last_day, row);
-                }
-                if l + 1 < max_level {
-                    push_children(g, x, &mut next);
-                }
-            }
-            partners[l] = level.len() as u32;
+            let below = (l + 1 < max_level).then_some(&mut next);
+            let counts = tally_level(&input, &level, below);
+            tallies.push((level.len() as u32, counts));
             std::mem::swap(&mut level, &mut next);
             next.clear();
         }
-        let mut totals = LevelProgress { completions: vec![0; modules], ..LevelProgress::default() };
-        let levels = (0..max_level)
-            .map(|l| {
+        let mut totals = LevelProgress { completions: vec![0; input.modules], ..LevelProgress::default() };
+        let levels = tallies
+            .into_iter()
+            .map(|(partners, counts)| {
                 let level = LevelProgress {
-                    partners: u64::from(partners[l]),
-                    active: u64::from(active[l]),
-                    joined: u64::from(joined[l]),
-                    completions: completed[l * modules..(l + 1) * modules].iter().map(|&c| u64::from(c)).collect(),
+                    partners: u64::from(partners),
+                    active: u64::from(counts.active),
+                    joined: u64::from(counts.joined),
+                    completions: counts.completed.iter().map(|&c| u64::from(c)).collect(),
                 };
                 totals.partners += level.partners;
                 totals.active += level.active;
