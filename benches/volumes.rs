@@ -1,16 +1,17 @@
 //! Benchmarks of volumes on a synthetic network of 1,000,000 partners and
 //! ~1,050,000 orders (the shape of gen_network.py): the from-scratch rollup
-//! (the order scan, layout capture and parallel compute, 1 thread and all
-//! threads), the incremental upkeep of one order (volumes and live ranks),
-//! the live queries (GetVolumes, rank progress), and ranking a period from
-//! scratch after a change of the plan's ranks.
+//! (the order scan; the snapshot with and without the memory of its copy
+//! faulted in first; the parallel compute, 1 thread and all threads), the
+//! incremental upkeep of one order (volumes and live ranks), the live
+//! queries (GetVolumes, rank progress), and ranking a period from scratch
+//! after a change of the plan's ranks.
 //!
 //! `cargo bench --bench volumes`; `DOWNLINE_BENCH_PARTNERS=10000000` for the
 //! 10M figures (needs ~8 GiB and a few minutes of set-up).
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use downline::engine::rollup::personal_volumes;
-use downline::engine::{Network, OrderKind, OrderRequest, Period, PlanDraft, VolumePlan};
+use downline::engine::{LiveCopy, Network, OrderKind, OrderRequest, Period, PlanDraft, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -59,6 +60,19 @@ fn bench_rollup(c: &mut Criterion) {
     let mut group = c.benchmark_group("rollup");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     group.bench_function("snapshot (under the lock)", |b| b.iter(|| black_box(net.recalc_snapshot(period).unwrap())));
+    // What the server does: the copy's memory is faulted in before the lock,
+    // so only the snapshot itself is timed.
+    let (partners, levels) = net.recalc_copy_size(period).expect("an open period");
+    group.bench_function("snapshot (under the lock), copy faulted in before", |b| {
+        b.iter_batched(
+            || LiveCopy::prefaulted(partners, levels),
+            |copy| black_box(net.recalc_snapshot_with(period, copy).unwrap()),
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("fault in the copy (before the lock)", |b| {
+        b.iter(|| black_box(LiveCopy::prefaulted(partners, levels)))
+    });
     group.bench_function("personal volumes (the order scan of the snapshot)", |b| {
         b.iter(|| black_box(personal_volumes(&net.genealogy, &net.orders, period)))
     });

@@ -12,9 +12,10 @@ use super::error::EngineResult;
 use super::live_ranks::LegSlot;
 use super::network::Network;
 use super::period::Period;
-use super::period_volumes::{LevelTotals, PeriodVolumes};
+use super::period_volumes::{zeroed_totals, LevelTotals, PeriodVolumes};
 use super::plan::Plan;
 use super::ranks::{rank_bfs, BfsRanks};
+use super::recalc_memory::LiveCopy;
 use super::rollup::{personal_volumes, RollupInput};
 use super::status::Status;
 use parking_lot::Mutex;
@@ -28,22 +29,11 @@ use std::time::{Duration, Instant};
 /// rollup's breadth-first order, so the comparison is a sequential scan.
 pub struct RecalcSnapshot {
     input: RollupInput,
-    live: BfsLive,
+    live: LiveCopy,
     /// The plan the live ranks follow.
     ranks_plan: Arc<Plan>,
     /// Terminated partners whose live figures or ranks are not all zero.
     terminated_differences: u64,
-}
-
-/// Live values by breadth-first position.
-struct BfsLive {
-    pv: Vec<i64>,
-    rv: Vec<i64>,
-    gv: Vec<i64>,
-    profile: Vec<LevelTotals>,
-    active_frontline: Vec<u32>,
-    rank: Vec<u8>,
-    best: Vec<u8>,
 }
 
 /// What a recalculation found.
@@ -76,12 +66,30 @@ struct VolumeFindings {
 }
 
 impl Network {
-    /// Captures what a recalculation of `period` needs; O(n) under the lock.
+    /// Captures what a recalculation of `period` needs; O(n) under the
+    /// lock, including the page faults of a fresh copy of the live values
+    /// (see [`Network::recalc_snapshot_with`] to take those out of the lock).
     pub fn recalc_snapshot(&self, period: Period) -> EngineResult<RecalcSnapshot> {
+        self.recalc_snapshot_with(period, LiveCopy::default())
+    }
+
+    /// The partners and levels to reserve a [`LiveCopy`] for before a
+    /// snapshot of `period`: the arena (terminated partners included, an
+    /// upper bound of the live ones) plus room for partners created before
+    /// the lock is taken. O(1).
+    pub fn recalc_copy_size(&self, period: Period) -> EngineResult<(usize, usize)> {
+        let volumes = self.period(period)?;
+        let partners = self.genealogy.len();
+        Ok((partners + partners / 256 + 1024, volumes.levels))
+    }
+
+    /// [`Network::recalc_snapshot`], copying the live values into `copy`
+    /// (reserved beforehand with [`LiveCopy::prefaulted`], outside the lock).
+    pub fn recalc_snapshot_with(&self, period: Period, copy: LiveCopy) -> EngineResult<RecalcSnapshot> {
         let volumes = self.period(period)?;
         let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
         let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
-        let live = gather_live(volumes, input.order(), volumes.levels);
+        let live = gather_live(volumes, input.order(), volumes.levels, copy);
         let terminated_differences = (0..volumes.pv.len() as u32)
             .filter(|&x| self.genealogy.status_of(x) == Status::Terminated)
             .filter(|&x| {
@@ -101,23 +109,29 @@ impl Network {
     }
 }
 
-/// Copies the live values of the partners in `order`, in that order.
-fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize) -> BfsLive {
-    let take = |column: &Vec<i64>| order.par_iter().map(|&x| column[x as usize]).collect();
-    let mut profile = super::period_volumes::zeroed_totals(order.len() * levels);
-    profile.par_chunks_mut(levels.max(1)).zip(order.par_iter()).for_each(|(out, &x)| {
+/// Copies the live values of the partners in `order`, in that order, into
+/// `copy`'s memory (growing it if it is too small).
+fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize, mut copy: LiveCopy) -> LiveCopy {
+    let take = |column: &Vec<i64>, into: &mut Vec<i64>| {
+        order.par_iter().map(|&x| column[x as usize]).collect_into_vec(into);
+    };
+    take(&volumes.pv, &mut copy.pv);
+    take(&volumes.rv, &mut copy.rv);
+    take(&volumes.gv, &mut copy.gv);
+    let profile_len = order.len() * levels;
+    if copy.profile.len() >= profile_len {
+        copy.profile.truncate(profile_len);
+    } else {
+        copy.profile = zeroed_totals(profile_len);
+    }
+    copy.profile.par_chunks_mut(levels.max(1)).zip(order.par_iter()).for_each(|(out, &x)| {
         let x = x as usize;
         out.copy_from_slice(&volumes.profile[x * levels..(x + 1) * levels]);
     });
-    BfsLive {
-        pv: take(&volumes.pv),
-        rv: take(&volumes.rv),
-        gv: take(&volumes.gv),
-        profile,
-        active_frontline: order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect(),
-        rank: order.par_iter().map(|&x| volumes.ranks.rank_of(x)).collect(),
-        best: order.par_iter().map(|&x| volumes.ranks.best_of(x)).collect(),
-    }
+    order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect_into_vec(&mut copy.active_frontline);
+    order.par_iter().map(|&x| volumes.ranks.rank_of(x)).collect_into_vec(&mut copy.rank);
+    order.par_iter().map(|&x| volumes.ranks.best_of(x)).collect_into_vec(&mut copy.best);
+    copy
 }
 
 impl RecalcSnapshot {
@@ -299,5 +313,28 @@ mod tests {
         for threads in [1, 3] {
             assert!(fresh(threads) == (full.gv.clone(), full.active_frontline.clone()), "{threads} threads");
         }
+    }
+
+    #[test]
+    fn a_prefaulted_copy_finds_what_a_fresh_one_finds() {
+        let (mut net, period) = network();
+        let deep = net.genealogy.lookup("partner_id", "29000").unwrap() as usize;
+        net.periods.get_mut(&period).unwrap().gv[deep] += 1;
+        let (partners, levels) = net.recalc_copy_size(period).unwrap();
+        let findings = |copy: Option<LiveCopy>| {
+            let snapshot = match copy {
+                None => net.recalc_snapshot(period),
+                Some(copy) => net.recalc_snapshot_with(period, copy),
+            };
+            let report = snapshot.unwrap().run(&AtomicU64::new(0));
+            (report.partners, report.differences, report.rank_differences, report.first_difference)
+        };
+        let fresh = findings(None);
+        assert_eq!((fresh.0, fresh.1), (30_000, 1));
+        assert_eq!(findings(Some(LiveCopy::prefaulted(partners, levels))), fresh);
+        // Too small (partners created between sizing and the lock): it grows.
+        assert_eq!(findings(Some(LiveCopy::prefaulted(100, levels))), fresh);
+        // Sized for fewer levels than the period has.
+        assert_eq!(findings(Some(LiveCopy::prefaulted(partners, 1))), fresh);
     }
 }

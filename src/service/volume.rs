@@ -7,7 +7,7 @@ use super::status::from_engine;
 use super::App;
 use crate::engine::commission_run::RunResult;
 use crate::engine::network_volumes::not_in_closed;
-use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded, VolumeAnswer};
+use crate::engine::{ChangeSet, EngineError, LiveCopy, OrderRequest, Period, Recorded, VolumeAnswer};
 use crate::proto::v1 as pb;
 use pb::volume_service_server::VolumeService;
 use std::sync::Arc;
@@ -239,9 +239,15 @@ fn record_chunk(
 /// The body of a recalculation operation, on a rayon thread.
 fn run_recalculation(app: &App, op: &super::operations::OperationState, period: Period) {
     op.set_phase("snapshot");
+    // The memory of the copy is faulted in before the lock: writes wait
+    // only for the copy itself (engine/recalc_memory.rs says why).
     let started = Instant::now();
-    let snapshot = app.network.read().recalc_snapshot(period);
-    let snapshot_ms = started.elapsed().as_millis() as u64;
+    let size = app.network.read().recalc_copy_size(period);
+    let copy = size.map(|(partners, levels)| LiveCopy::prefaulted(partners, levels));
+    let prepare_ms = started.elapsed().as_millis() as u64;
+    let locked = Instant::now();
+    let snapshot = copy.and_then(|copy| app.network.read().recalc_snapshot_with(period, copy));
+    let snapshot_ms = locked.elapsed().as_millis() as u64;
     let result = match snapshot {
         Err(err) => {
             let status = from_engine(err);
@@ -259,7 +265,7 @@ fn run_recalculation(app: &App, op: &super::operations::OperationState, period: 
             if report.differences > 0 {
                 tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
             }
-            tracing::info!(%period, partners = report.partners, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
+            tracing::info!(%period, partners = report.partners, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
             pb::operation::Result::Recalculation(pb::RecalculationResult {
                 period: period.to_string(),
                 partner_count: report.partners,
@@ -269,6 +275,7 @@ fn run_recalculation(app: &App, op: &super::operations::OperationState, period: 
                 snapshot_ms,
                 compare_ms,
                 ranks_ms,
+                prepare_ms,
             })
         }
     };

@@ -1,0 +1,93 @@
+//! The memory of a recalculation snapshot's copy of the live values,
+//! reserved and faulted in before the network's lock is taken.
+//!
+//! Why: on this project's VM the first write to a 4 KiB page costs ~2.6 µs.
+//! The copy of the live values is ~1.4 GB at 10M partners (the level
+//! profiles alone 1.1 GB at 7 levels), ~350,000 pages: inside the snapshot
+//! that was most of a second of page faults with the read lock held, so
+//! every write waited for it. Faulted in here, in parallel and outside the
+//! lock, the snapshot only overwrites memory that is already mapped.
+
+use super::period_volumes::{zeroed_totals, LevelTotals};
+use rayon::prelude::*;
+
+/// The page size the faulting-in assumes (a larger page is faulted in by
+/// its first 4 KiB write all the same).
+const PAGE_BYTES: usize = 4096;
+
+/// Live values by breadth-first position, or the memory for them before
+/// the snapshot fills it.
+#[derive(Debug, Default)]
+pub struct LiveCopy {
+    pub(super) pv: Vec<i64>,
+    pub(super) rv: Vec<i64>,
+    pub(super) gv: Vec<i64>,
+    /// `levels` totals per partner.
+    pub(super) profile: Vec<LevelTotals>,
+    pub(super) active_frontline: Vec<u32>,
+    pub(super) rank: Vec<u8>,
+    pub(super) best: Vec<u8>,
+}
+
+impl LiveCopy {
+    /// Memory for up to `partners` partners of `levels` levels, every page
+    /// of it written once. A snapshot of more partners still works: it
+    /// grows the columns under the lock, as it would without this.
+    pub fn prefaulted(partners: usize, levels: usize) -> LiveCopy {
+        let mut copy = LiveCopy {
+            pv: vec![0; partners],
+            rv: vec![0; partners],
+            gv: vec![0; partners],
+            profile: zeroed_totals(partners * levels),
+            active_frontline: vec![0; partners],
+            rank: vec![0; partners],
+            best: vec![0; partners],
+        };
+        touch_pages(&mut copy.pv);
+        touch_pages(&mut copy.rv);
+        touch_pages(&mut copy.gv);
+        touch_pages(&mut copy.profile);
+        touch_pages(&mut copy.active_frontline);
+        touch_pages(&mut copy.rank);
+        touch_pages(&mut copy.best);
+        copy
+    }
+
+    /// The bytes reserved, for logs and tests.
+    pub fn reserved_bytes(&self) -> usize {
+        let bytes = |capacity: usize, size: usize| capacity * size;
+        bytes(self.pv.capacity() + self.rv.capacity() + self.gv.capacity(), 8)
+            + bytes(self.profile.capacity(), std::mem::size_of::<LevelTotals>())
+            + bytes(self.active_frontline.capacity(), 4)
+            + bytes(self.rank.capacity() + self.best.capacity(), 1)
+    }
+}
+
+/// Writes the first element of every page of `values`, in parallel, so the
+/// kernel maps each page now. Zeroed memory from the allocator is mapped
+/// lazily; the opaque reborrow keeps the compiler from dropping stores of
+/// a value it could otherwise prove is already there.
+fn touch_pages<T: Copy + Default + Send>(values: &mut [T]) {
+    let per_page = (PAGE_BYTES / std::mem::size_of::<T>().max(1)).max(1);
+    let values = std::hint::black_box(values);
+    values.par_chunks_mut(per_page * 64).for_each(|pages| {
+        for page in pages.chunks_mut(per_page) {
+            page[0] = T::default();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefaulted_memory_is_zeroed_and_sized() {
+        let copy = LiveCopy::prefaulted(10_000, 7);
+        assert_eq!(copy.pv.len(), 10_000);
+        assert_eq!(copy.profile.len(), 70_000);
+        assert!(copy.pv.iter().chain(&copy.gv).all(|&v| v == 0));
+        assert!(copy.profile.iter().all(|t| *t == LevelTotals::default()));
+        assert_eq!(copy.reserved_bytes(), 10_000 * (3 * 8 + 4 + 2) + 70_000 * std::mem::size_of::<LevelTotals>());
+    }
+}
