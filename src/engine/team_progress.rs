@@ -5,10 +5,11 @@
 //! Live, like GetVolumes, and computed on demand in one pass over the
 //! downline, level by level down to `max_level`, reading per partner its
 //! status, joining day, PV (for activity) and completion summary. No
-//! recursion; O(partners within `max_level` levels + their completions),
-//! with two lists of one level's partners as the only allocations. A cache
-//! would have to follow every creation, move, order and completion; the
-//! pass takes 1–2.5 ms of CPU at 100,000 partners without one (through
+//! recursion; O(partners within `max_level` levels + their completions);
+//! the allocations are two lists of one level's partners and, per level,
+//! its counts and its partners' completion masks (`team_tally.rs`). A
+//! cache would have to follow every creation, move, order and completion;
+//! the pass takes 1–3 ms of CPU at 100,000 partners without one (through
 //! gRPC the worst shape still misses the 5 ms p99: see BENCHMARKS.md).
 
 use super::date::Date;
