@@ -11,7 +11,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use downline::engine::rollup::personal_volumes;
-use downline::engine::{LiveCopy, Network, OrderKind, OrderRequest, Period, PlanDraft, VolumePlan};
+use downline::engine::{Network, OrderKind, OrderRequest, Period, PlanDraft, SnapshotMemory, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -60,18 +60,18 @@ fn bench_rollup(c: &mut Criterion) {
     let mut group = c.benchmark_group("rollup");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     group.bench_function("snapshot (under the lock)", |b| b.iter(|| black_box(net.recalc_snapshot(period).unwrap())));
-    // What the server does: the copy's memory is faulted in before the lock,
+    // What the server does: the snapshot's memory is faulted in before the lock,
     // so only the snapshot itself is timed.
-    let (partners, levels) = net.recalc_copy_size(period).expect("an open period");
-    group.bench_function("snapshot (under the lock), copy faulted in before", |b| {
+    let (partners, levels) = net.recalc_memory_size(period).expect("an open period");
+    group.bench_function("snapshot (under the lock), its memory faulted in before", |b| {
         b.iter_batched(
-            || LiveCopy::prefaulted(partners, levels),
-            |copy| black_box(net.recalc_snapshot_with(period, copy).unwrap()),
+            || SnapshotMemory::prefaulted(partners, levels),
+            |memory| black_box(net.recalc_snapshot_with(period, memory).unwrap()),
             BatchSize::PerIteration,
         )
     });
-    group.bench_function("fault in the copy (before the lock)", |b| {
-        b.iter(|| black_box(LiveCopy::prefaulted(partners, levels)))
+    group.bench_function("fault in the snapshot's memory (before the lock)", |b| {
+        b.iter(|| black_box(SnapshotMemory::prefaulted(partners, levels)))
     });
     group.bench_function("personal volumes (the order scan of the snapshot)", |b| {
         b.iter(|| black_box(personal_volumes(&net.genealogy, &net.orders, period)))

@@ -55,7 +55,7 @@ pub use period_volumes::{LevelTotals, VolumeView};
 pub use plan::{FieldViolation, Plan, PlanDraft, Rank, RankDraft};
 pub use rank_progress::{format_scaled, RankProgress, RankTarget, Requirement, RequirementKind};
 pub use recalc::{RecalcReport, RecalcSnapshot};
-pub use recalc_memory::LiveCopy;
+pub use recalc_memory::SnapshotMemory;
 pub use status::Status;
 pub use team::{CompletionOutcome, Team};
 pub use team_progress::{LevelProgress, TeamProgress};

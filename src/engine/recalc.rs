@@ -15,8 +15,8 @@ use super::period::Period;
 use super::period_volumes::{zeroed_totals, LevelTotals, PeriodVolumes};
 use super::plan::Plan;
 use super::ranks::{rank_bfs, BfsRanks};
-use super::recalc_memory::LiveCopy;
-use super::rollup::{personal_volumes, RollupInput};
+use super::recalc_memory::{LiveCopy, SnapshotMemory};
+use super::rollup::{personal_volumes_in, RollupInput};
 use super::status::Status;
 use parking_lot::Mutex;
 use rayon::prelude::*;
@@ -70,26 +70,28 @@ impl Network {
     /// lock, including the page faults of a fresh copy of the live values
     /// (see [`Network::recalc_snapshot_with`] to take those out of the lock).
     pub fn recalc_snapshot(&self, period: Period) -> EngineResult<RecalcSnapshot> {
-        self.recalc_snapshot_with(period, LiveCopy::default())
+        self.recalc_snapshot_with(period, SnapshotMemory::default())
     }
 
-    /// The partners and levels to reserve a [`LiveCopy`] for before a
+    /// The partners and levels to reserve a [`SnapshotMemory`] for before a
     /// snapshot of `period`: the arena (terminated partners included, an
     /// upper bound of the live ones) plus room for partners created before
     /// the lock is taken. O(1).
-    pub fn recalc_copy_size(&self, period: Period) -> EngineResult<(usize, usize)> {
+    pub fn recalc_memory_size(&self, period: Period) -> EngineResult<(usize, usize)> {
         let volumes = self.period(period)?;
         let partners = self.genealogy.len();
         Ok((partners + partners / 256 + 1024, volumes.levels))
     }
 
-    /// [`Network::recalc_snapshot`], copying the live values into `copy`
-    /// (reserved beforehand with [`LiveCopy::prefaulted`], outside the lock).
-    pub fn recalc_snapshot_with(&self, period: Period, copy: LiveCopy) -> EngineResult<RecalcSnapshot> {
+    /// [`Network::recalc_snapshot`] in `memory` (reserved beforehand with
+    /// [`SnapshotMemory::prefaulted`], outside the lock).
+    pub fn recalc_snapshot_with(&self, period: Period, memory: SnapshotMemory) -> EngineResult<RecalcSnapshot> {
         let volumes = self.period(period)?;
-        let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
-        let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
-        let live = gather_live(volumes, input.order(), volumes.levels, copy);
+        let SnapshotMemory { mut input, live } = memory;
+        personal_volumes_in(&self.genealogy, &self.orders, period, &mut input);
+        let (pv, rv) = (std::mem::take(&mut input.pv), std::mem::take(&mut input.rv));
+        let input = RollupInput::capture_in(&self.genealogy, &self.plan, &pv, &rv, &mut input);
+        let live = gather_live(volumes, input.order(), volumes.levels, live);
         let terminated_differences = (0..volumes.pv.len() as u32)
             .filter(|&x| self.genealogy.status_of(x) == Status::Terminated)
             .filter(|&x| {
@@ -320,21 +322,21 @@ mod tests {
         let (mut net, period) = network();
         let deep = net.genealogy.lookup("partner_id", "29000").unwrap() as usize;
         net.periods.get_mut(&period).unwrap().gv[deep] += 1;
-        let (partners, levels) = net.recalc_copy_size(period).unwrap();
-        let findings = |copy: Option<LiveCopy>| {
-            let snapshot = match copy {
+        let (partners, levels) = net.recalc_memory_size(period).unwrap();
+        let findings = |memory: Option<SnapshotMemory>| {
+            let snapshot = match memory {
                 None => net.recalc_snapshot(period),
-                Some(copy) => net.recalc_snapshot_with(period, copy),
+                Some(memory) => net.recalc_snapshot_with(period, memory),
             };
             let report = snapshot.unwrap().run(&AtomicU64::new(0));
             (report.partners, report.differences, report.rank_differences, report.first_difference)
         };
         let fresh = findings(None);
         assert_eq!((fresh.0, fresh.1), (30_000, 1));
-        assert_eq!(findings(Some(LiveCopy::prefaulted(partners, levels))), fresh);
+        assert_eq!(findings(Some(SnapshotMemory::prefaulted(partners, levels))), fresh);
         // Too small (partners created between sizing and the lock): it grows.
-        assert_eq!(findings(Some(LiveCopy::prefaulted(100, levels))), fresh);
+        assert_eq!(findings(Some(SnapshotMemory::prefaulted(100, levels))), fresh);
         // Sized for fewer levels than the period has.
-        assert_eq!(findings(Some(LiveCopy::prefaulted(partners, 1))), fresh);
+        assert_eq!(findings(Some(SnapshotMemory::prefaulted(partners, 1))), fresh);
     }
 }

@@ -1,19 +1,74 @@
-//! The memory of a recalculation snapshot's copy of the live values,
-//! reserved and faulted in before the network's lock is taken.
+//! The memory of a recalculation snapshot (the order scan's sums, the
+//! breadth-first layout, the copy of the live values), reserved and
+//! faulted in before the network's lock is taken.
 //!
 //! Why: on this project's VM the first write to a 4 KiB page costs ~2.6 µs.
-//! The copy of the live values is ~1.4 GB at 10M partners (the level
-//! profiles alone 1.1 GB at 7 levels), ~350,000 pages: inside the snapshot
-//! that was most of a second of page faults with the read lock held, so
-//! every write waited for it. Faulted in here, in parallel and outside the
-//! lock, the snapshot only overwrites memory that is already mapped.
+//! A snapshot writes ~2 GB at 10M partners (the copy of the level profiles
+//! alone 1.1 GB at 7 levels), ~500,000 pages: inside the snapshot that was
+//! about a second of page faults with the read lock held, so every write
+//! waited for it. Faulted in here, in parallel and outside the lock, the
+//! snapshot only overwrites memory that is already mapped.
 
 use super::period_volumes::{zeroed_totals, LevelTotals};
+use super::rollup::InputMemory;
 use rayon::prelude::*;
 
 /// The page size the faulting-in assumes (a larger page is faulted in by
 /// its first 4 KiB write all the same).
 const PAGE_BYTES: usize = 4096;
+
+/// All the memory of a snapshot, or none of it (then the snapshot
+/// allocates as it goes).
+#[derive(Debug, Default)]
+pub struct SnapshotMemory {
+    pub(super) input: InputMemory,
+    pub(super) live: LiveCopy,
+}
+
+impl SnapshotMemory {
+    /// Memory for a snapshot of up to `partners` partners (the arena,
+    /// terminated ones included) of `levels` levels, every page of it
+    /// written once. A snapshot of more partners still works: it grows the
+    /// columns under the lock, as it would without this.
+    pub fn prefaulted(partners: usize, levels: usize) -> SnapshotMemory {
+        let mut input = InputMemory {
+            sums: vec![[0; 2]; partners],
+            pv: vec![0; partners],
+            rv: vec![0; partners],
+            order: vec![0; partners],
+            child_start: vec![0; partners + 1],
+            bfs_pv: vec![0; partners],
+            bfs_rv: vec![0; partners],
+            active: vec![false; partners],
+        };
+        touch_pages(&mut input.sums);
+        touch_pages(&mut input.pv);
+        touch_pages(&mut input.rv);
+        // The layout's columns are rebuilt from empty: faulted in, then
+        // cleared, they keep their mapped capacity.
+        for column in [&mut input.order, &mut input.child_start] {
+            touch_pages(column);
+            column.clear();
+        }
+        for column in [&mut input.bfs_pv, &mut input.bfs_rv] {
+            touch_pages(column);
+            column.clear();
+        }
+        touch_pages(&mut input.active);
+        input.active.clear();
+        SnapshotMemory { input, live: LiveCopy::prefaulted(partners, levels) }
+    }
+
+    /// The bytes reserved, for logs and tests.
+    pub fn reserved_bytes(&self) -> usize {
+        let i = &self.input;
+        i.sums.capacity() * 16
+            + (i.pv.capacity() + i.rv.capacity() + i.bfs_pv.capacity() + i.bfs_rv.capacity()) * 8
+            + (i.order.capacity() + i.child_start.capacity()) * 4
+            + i.active.capacity()
+            + self.live.reserved_bytes()
+    }
+}
 
 /// Live values by breadth-first position, or the memory for them before
 /// the snapshot fills it.
@@ -31,9 +86,8 @@ pub struct LiveCopy {
 
 impl LiveCopy {
     /// Memory for up to `partners` partners of `levels` levels, every page
-    /// of it written once. A snapshot of more partners still works: it
-    /// grows the columns under the lock, as it would without this.
-    pub fn prefaulted(partners: usize, levels: usize) -> LiveCopy {
+    /// of it written once.
+    pub(super) fn prefaulted(partners: usize, levels: usize) -> LiveCopy {
         let mut copy = LiveCopy {
             pv: vec![0; partners],
             rv: vec![0; partners],
@@ -53,8 +107,8 @@ impl LiveCopy {
         copy
     }
 
-    /// The bytes reserved, for logs and tests.
-    pub fn reserved_bytes(&self) -> usize {
+    /// The bytes reserved.
+    pub(super) fn reserved_bytes(&self) -> usize {
         let bytes = |capacity: usize, size: usize| capacity * size;
         bytes(self.pv.capacity() + self.rv.capacity() + self.gv.capacity(), 8)
             + bytes(self.profile.capacity(), std::mem::size_of::<LevelTotals>())
@@ -83,11 +137,16 @@ mod tests {
 
     #[test]
     fn prefaulted_memory_is_zeroed_and_sized() {
-        let copy = LiveCopy::prefaulted(10_000, 7);
+        let memory = SnapshotMemory::prefaulted(10_000, 7);
+        let (input, copy) = (&memory.input, &memory.live);
         assert_eq!(copy.pv.len(), 10_000);
         assert_eq!(copy.profile.len(), 70_000);
-        assert!(copy.pv.iter().chain(&copy.gv).all(|&v| v == 0));
+        assert!(copy.pv.iter().chain(&copy.gv).chain(&input.pv).all(|&v| v == 0));
+        assert!(input.sums.iter().all(|&s| s == [0, 0]));
         assert!(copy.profile.iter().all(|t| *t == LevelTotals::default()));
-        assert_eq!(copy.reserved_bytes(), 10_000 * (3 * 8 + 4 + 2) + 70_000 * std::mem::size_of::<LevelTotals>());
+        assert!(input.order.is_empty() && input.order.capacity() >= 10_000);
+        assert!(input.active.is_empty() && input.active.capacity() >= 10_000);
+        let live_bytes = 10_000 * (3 * 8 + 4 + 2) + 70_000 * std::mem::size_of::<LevelTotals>();
+        assert!(memory.reserved_bytes() >= live_bytes + 10_000 * (16 + 4 * 8 + 2 * 4 + 1));
     }
 }

@@ -72,6 +72,38 @@ pub struct Rollup {
     pub active_frontline: Vec<u32>,
 }
 
+/// Memory the inputs of a rollup are built in: empty (allocated as they
+/// are built) or reserved and faulted in beforehand
+/// ([`super::recalc_memory::SnapshotMemory`]), so a snapshot under the
+/// network's lock does not wait for page faults.
+#[derive(Debug, Default)]
+pub struct InputMemory {
+    /// Per arena index, PV and RV while the orders are summed: zero.
+    pub(super) sums: Vec<[i64; 2]>,
+    /// PV by arena index (overwritten).
+    pub(super) pv: Vec<i64>,
+    /// RV by arena index (overwritten).
+    pub(super) rv: Vec<i64>,
+    /// The layout's columns (cleared before use; only their capacity counts).
+    pub(super) order: Vec<u32>,
+    pub(super) child_start: Vec<u32>,
+    pub(super) bfs_pv: Vec<i64>,
+    pub(super) bfs_rv: Vec<i64>,
+    pub(super) active: Vec<bool>,
+}
+
+/// Makes `values` `len` zeros: truncated when it is long enough (its
+/// elements must be zero), else allocated zeroed, with no page touched
+/// until it is written (writing zeros on one thread here would fault every
+/// page in on that thread).
+fn fit_zeroed<T: Clone + Default>(values: &mut Vec<T>, len: usize) {
+    if values.len() >= len {
+        values.truncate(len);
+    } else {
+        *values = vec![T::default(); len];
+    }
+}
+
 /// PV and RV of every partner in one period, from the orders alone
 /// (terminated partners' orders no longer count).
 ///
@@ -84,8 +116,17 @@ pub struct Rollup {
 /// at 10M, 0.50–0.79 s before these changes, 0.27–0.39 s after (in-process,
 /// BENCHMARKS.md).
 pub fn personal_volumes(g: &Genealogy, orders: &OrderBook, period: Period) -> (Vec<i64>, Vec<i64>) {
+    let mut memory = InputMemory::default();
+    personal_volumes_in(g, orders, period, &mut memory);
+    (memory.pv, memory.rv)
+}
+
+/// [`personal_volumes`] into `memory.pv` and `memory.rv`, summing in
+/// `memory.sums` (released afterwards).
+pub(super) fn personal_volumes_in(g: &Genealogy, orders: &OrderBook, period: Period, memory: &mut InputMemory) {
     let n = g.len();
-    let mut sums = vec![[0i64; 2]; n];
+    fit_zeroed(&mut memory.sums, n);
+    let sums = &mut memory.sums;
     // One range of partners per thread: each thread reads every order (a
     // sequential scan) and sums those of its range, so the random writes
     // are split between the threads without atomics.
@@ -104,26 +145,43 @@ pub fn personal_volumes(g: &Genealogy, orders: &OrderBook, period: Period) -> (V
             }
         });
     });
-    let mut pv = vec![0i64; n];
-    let mut rv = vec![0i64; n];
+    fit_zeroed(&mut memory.pv, n);
+    fit_zeroed(&mut memory.rv, n);
     let live = |x: usize| g.status_of(x as u32) != Status::Terminated;
-    pv.par_iter_mut().zip(rv.par_iter_mut()).zip(sums.par_iter()).enumerate().for_each(|(x, ((pv, rv), sum))| {
-        if live(x) {
-            (*pv, *rv) = (sum[0], sum[1]);
-        }
-    });
-    (pv, rv)
+    let (pv, rv) = (&mut memory.pv, &mut memory.rv);
+    pv.par_iter_mut().zip(rv.par_iter_mut()).zip(memory.sums.par_iter()).enumerate().for_each(
+        |(x, ((pv, rv), sum))| {
+            (*pv, *rv) = if live(x) { (sum[0], sum[1]) } else { (0, 0) };
+        },
+    );
+    memory.sums = Vec::new();
 }
 
 impl RollupInput {
     /// Lays the live partners out breadth-first and gathers their PV, RV
     /// and activity. O(n).
     pub fn capture(g: &Genealogy, plan: &VolumePlan, pv: &[i64], rv: &[i64]) -> RollupInput {
+        RollupInput::capture_in(g, plan, pv, rv, &mut InputMemory::default())
+    }
+
+    /// [`RollupInput::capture`] in the layout columns of `memory`.
+    pub(super) fn capture_in(
+        g: &Genealogy,
+        plan: &VolumePlan,
+        pv: &[i64],
+        rv: &[i64],
+        memory: &mut InputMemory,
+    ) -> RollupInput {
         let n = g.len();
-        let mut order: Vec<u32> =
-            (0..n as u32).filter(|&x| g.sponsor_of(x) == NONE && g.status_of(x) != Status::Terminated).collect();
-        order.reserve(n.saturating_sub(order.len()));
-        let mut child_start = Vec::with_capacity(n + 1);
+        let reuse = |column: &mut Vec<u32>, len: usize| {
+            let mut column = std::mem::take(column);
+            column.clear();
+            column.reserve(len);
+            column
+        };
+        let mut order = reuse(&mut memory.order, n);
+        order.extend((0..n as u32).filter(|&x| g.sponsor_of(x) == NONE && g.status_of(x) != Status::Terminated));
+        let mut child_start = reuse(&mut memory.child_start, n + 1);
         let mut depth_start = vec![0u32];
         let mut depth_end = order.len();
         let mut head = 0;
@@ -142,13 +200,18 @@ impl RollupInput {
         }
         child_start.push(order.len() as u32);
         depth_start.push(order.len() as u32);
-        let pv: Vec<i64> = order.iter().map(|&x| pv[x as usize]).collect();
-        let rv: Vec<i64> = order.iter().map(|&x| rv[x as usize]).collect();
-        let active = order
-            .iter()
-            .zip(&pv)
-            .map(|(&x, &p)| g.status_of(x) == Status::Enrolled && p >= plan.min_active_pv_units)
-            .collect();
+        let gather = |column: &mut Vec<i64>, by_arena: &[i64]| {
+            let mut column = std::mem::take(column);
+            column.clear();
+            column.extend(order.iter().map(|&x| by_arena[x as usize]));
+            column
+        };
+        let pv = gather(&mut memory.bfs_pv, pv);
+        let rv = gather(&mut memory.bfs_rv, rv);
+        let mut active = std::mem::take(&mut memory.active);
+        active.clear();
+        let is_active = |(&x, &p): (&u32, &i64)| g.status_of(x) == Status::Enrolled && p >= plan.min_active_pv_units;
+        active.extend(order.iter().zip(&pv).map(is_active));
         RollupInput { plan: *plan, arena_len: n, order, child_start, depth_start, pv, rv, active }
     }
 

@@ -7,7 +7,7 @@ use super::status::from_engine;
 use super::App;
 use crate::engine::commission_run::RunResult;
 use crate::engine::network_volumes::not_in_closed;
-use crate::engine::{ChangeSet, EngineError, LiveCopy, OrderRequest, Period, Recorded, VolumeAnswer};
+use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded, SnapshotMemory, VolumeAnswer};
 use crate::proto::v1 as pb;
 use pb::volume_service_server::VolumeService;
 use std::sync::Arc;
@@ -239,14 +239,14 @@ fn record_chunk(
 /// The body of a recalculation operation, on a rayon thread.
 fn run_recalculation(app: &App, op: &super::operations::OperationState, period: Period) {
     op.set_phase("snapshot");
-    // The memory of the copy is faulted in before the lock: writes wait
-    // only for the copy itself (engine/recalc_memory.rs says why).
+    // The snapshot's memory is faulted in before the lock: writes wait only
+    // for the snapshot itself (engine/recalc_memory.rs says why).
     let started = Instant::now();
-    let size = app.network.read().recalc_copy_size(period);
-    let copy = size.map(|(partners, levels)| LiveCopy::prefaulted(partners, levels));
+    let size = app.network.read().recalc_memory_size(period);
+    let memory = size.map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));
     let prepare_ms = started.elapsed().as_millis() as u64;
     let locked = Instant::now();
-    let snapshot = copy.and_then(|copy| app.network.read().recalc_snapshot_with(period, copy));
+    let snapshot = memory.and_then(|memory| app.network.read().recalc_snapshot_with(period, memory));
     let snapshot_ms = locked.elapsed().as_millis() as u64;
     let result = match snapshot {
         Err(err) => {
