@@ -16,7 +16,7 @@ use super::period::Period;
 use super::period_volumes::LevelTotals;
 use super::plan::Plan;
 use super::ranks::rank_bfs;
-use super::rollup::{personal_volumes, RollupInput};
+use super::rollup::{personal_volumes_in, InputMemory, RollupInput};
 use super::volume_plan::MAX_LEVELS;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -96,6 +96,12 @@ impl Network {
     /// FAILED_PRECONDITION (its official run is frozen), a period without
     /// orders NOT_FOUND.
     pub fn commission_snapshot(&self, period: &str) -> EngineResult<RunSnapshot> {
+        self.commission_snapshot_with(period, InputMemory::default())
+    }
+
+    /// [`Network::commission_snapshot`] in `memory` (reserved beforehand
+    /// with [`InputMemory::prefaulted`], outside the lock).
+    pub fn commission_snapshot_with(&self, period: &str, mut memory: InputMemory) -> EngineResult<RunSnapshot> {
         let period = Period::parse("period", period)?;
         if self.is_closed(period) {
             return Err(EngineError::precondition(
@@ -104,13 +110,14 @@ impl Network {
             ));
         }
         self.period(period)?;
-        let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
+        personal_volumes_in(&self.genealogy, &self.orders, period, &mut memory);
+        let (pv, rv) = (std::mem::take(&mut memory.pv), std::mem::take(&mut memory.rv));
         let kinds = self.kind_totals(period);
         let plan = Arc::clone(self.current_plan());
         Ok(RunSnapshot {
             period,
             freshness: self.freshness(period),
-            input: RollupInput::capture(&self.genealogy, &plan.volume, &pv, &rv),
+            input: RollupInput::capture_in(&self.genealogy, &plan.volume, &pv, &rv, &mut memory),
             plan,
             kinds,
             arena_len: self.genealogy.len(),

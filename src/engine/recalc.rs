@@ -15,8 +15,8 @@ use super::period::Period;
 use super::period_volumes::{zeroed_totals, LevelTotals, PeriodVolumes};
 use super::plan::Plan;
 use super::ranks::{rank_bfs, BfsRanks};
-use super::recalc_memory::{LiveCopy, SnapshotMemory};
 use super::rollup::{personal_volumes_in, RollupInput};
+use super::snapshot_memory::{LiveCopy, SnapshotMemory};
 use super::status::Status;
 use parking_lot::Mutex;
 use rayon::prelude::*;
@@ -78,9 +78,7 @@ impl Network {
     /// upper bound of the live ones) plus room for partners created before
     /// the lock is taken. O(1).
     pub fn recalc_memory_size(&self, period: Period) -> EngineResult<(usize, usize)> {
-        let volumes = self.period(period)?;
-        let partners = self.genealogy.len();
-        Ok((partners + partners / 256 + 1024, volumes.levels))
+        Ok((self.partners_to_reserve(), self.period(period)?.levels))
     }
 
     /// [`Network::recalc_snapshot`] in `memory` (reserved beforehand with

@@ -74,7 +74,7 @@ pub struct Rollup {
 
 /// Memory the inputs of a rollup are built in: empty (allocated as they
 /// are built) or reserved and faulted in beforehand
-/// ([`super::recalc_memory::SnapshotMemory`]), so a snapshot under the
+/// ([`InputMemory::prefaulted`]), so a snapshot under the
 /// network's lock does not wait for page faults.
 #[derive(Debug, Default)]
 pub struct InputMemory {

@@ -10,10 +10,11 @@ use super::App;
 use crate::engine::commission::format_cents;
 use crate::engine::commission::statement as build_statement;
 use crate::engine::commission_run::RunTotals;
-use crate::engine::{OfficialRun, Period};
+use crate::engine::{InputMemory, OfficialRun, Period};
 use crate::proto::v1 as pb;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 use tonic::Status;
 
 /// ListStatements pages: default and most entries.
@@ -108,7 +109,14 @@ fn not_finished(e: &RunEntry) -> Status {
 /// The body of a run, on a rayon thread: snapshot under the read lock,
 /// then the computation without any lock.
 pub fn run_commission(app: &App, entry: &RunEntry) {
-    let snapshot = app.network.read().commission_snapshot(&entry.period.to_string());
+    // The snapshot's memory is faulted in before the lock: writes wait only
+    // for the snapshot itself (engine/snapshot_memory.rs says why).
+    let started = Instant::now();
+    let memory = InputMemory::prefaulted(app.network.read().partners_to_reserve());
+    let prepare_ms = started.elapsed().as_millis() as u64;
+    let locked = Instant::now();
+    let snapshot = app.network.read().commission_snapshot_with(&entry.period.to_string(), memory);
+    let snapshot_ms = locked.elapsed().as_millis() as u64;
     match snapshot {
         Err(err) => entry.finish(Outcome::Failed(err.to_string())),
         Ok(snapshot) => {
@@ -117,6 +125,8 @@ pub fn run_commission(app: &App, entry: &RunEntry) {
             tracing::info!(
                 run_id = %entry.id,
                 partners = result.partners(),
+                prepare_ms,
+                snapshot_ms,
                 run_ms = result.duration.as_millis() as u64,
                 payable_cents = %result.totals.payable_cents,
                 "commission run done"

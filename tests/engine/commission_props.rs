@@ -8,7 +8,8 @@
 //! `commission_reference` partner by partner and on every total; the
 //! payable amounts add up to the run's payable total; every statement's
 //! lines add up to its payable amount; 1 and 4 threads give identical
-//! statements and totals; the payable total exceeds payout_cap × V by at
+//! statements and totals, and so does a snapshot taken in memory reserved
+//! beforehand (large enough or too small); the payable total exceeds payout_cap × V by at
 //! most a cent per paid partner; nobody is paid above the partner cap by
 //! more than a cent; and breakage is never below minus the rounding paid
 //! up (so it is ≥ 0 when no rounding line is positive).
@@ -18,7 +19,7 @@
 use crate::commission_reference::{compare, engine_run, reference};
 use crate::commission_world::{random_world, World};
 use downline::engine::commission::{LineKind, SCALED_PER_CENT};
-use downline::engine::commission_run::{PartnerFigures, RunResult};
+use downline::engine::commission_run::{PartnerFigures, RunProgress, RunResult};
 use downline::engine::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -125,6 +126,15 @@ proptest! {
         let (got4, figures4) = on_threads(&w, 4);
         prop_assert!(figures == figures4, "1 and 4 threads give other statements");
         prop_assert_eq!(&got.totals, &got4.totals);
+        // Snapshots taken in memory reserved before the lock, large enough or
+        // too small, give the same run as one in fresh memory.
+        let period = got.period.to_string();
+        for memory in [InputMemory::prefaulted(w.net.partners_to_reserve()), InputMemory::prefaulted(1)] {
+            let with = w.net.commission_snapshot_with(&period, memory).unwrap().run(&RunProgress::default());
+            let with_figures: Vec<_> = (0..with.partners()).map(|pos| with.figures_at(pos)).collect();
+            prop_assert!(with_figures == figures, "a snapshot in reserved memory gives other statements");
+            prop_assert_eq!(&with.totals, &got.totals);
+        }
 
         let want = reference(&w, &plan);
         compare(&w, &got, &want).map_err(TestCaseError::fail)?;

@@ -1,14 +1,16 @@
-//! The memory of a recalculation snapshot (the order scan's sums, the
-//! breadth-first layout, the copy of the live values), reserved and
-//! faulted in before the network's lock is taken.
+//! The memory of the snapshots taken under the network's lock (a
+//! recalculation's: the order scan's sums, the breadth-first layout, the
+//! copy of the live values; a commission run's: the first two), reserved
+//! and faulted in before the lock is taken.
 //!
 //! Why: on this project's VM the first write to a 4 KiB page costs ~2.6 µs.
-//! A snapshot writes ~2 GB at 10M partners (the copy of the level profiles
-//! alone 1.1 GB at 7 levels), ~500,000 pages: inside the snapshot that was
-//! about a second of page faults with the read lock held, so every write
-//! waited for it. Faulted in here, in parallel and outside the lock, the
-//! snapshot only overwrites memory that is already mapped.
+//! A recalculation's snapshot writes ~2 GB at 10M partners (the copy of the
+//! level profiles alone 1.1 GB at 7 levels), ~500,000 pages: inside the
+//! snapshot that was about a second of page faults with the read lock held,
+//! so every write waited for it. Faulted in here, in parallel and outside
+//! the lock, the snapshot only overwrites memory that is already mapped.
 
+use super::network::Network;
 use super::period_volumes::{zeroed_totals, LevelTotals};
 use super::rollup::InputMemory;
 use rayon::prelude::*;
@@ -31,6 +33,19 @@ impl SnapshotMemory {
     /// written once. A snapshot of more partners still works: it grows the
     /// columns under the lock, as it would without this.
     pub fn prefaulted(partners: usize, levels: usize) -> SnapshotMemory {
+        SnapshotMemory { input: InputMemory::prefaulted(partners), live: LiveCopy::prefaulted(partners, levels) }
+    }
+
+    /// The bytes reserved, for logs and tests.
+    pub fn reserved_bytes(&self) -> usize {
+        self.input.reserved_bytes() + self.live.reserved_bytes()
+    }
+}
+
+impl InputMemory {
+    /// Memory for the inputs of a rollup of up to `partners` partners (the
+    /// arena, terminated ones included), every page of it written once.
+    pub fn prefaulted(partners: usize) -> InputMemory {
         let mut input = InputMemory {
             sums: vec![[0; 2]; partners],
             pv: vec![0; partners],
@@ -56,17 +71,25 @@ impl SnapshotMemory {
         }
         touch_pages(&mut input.active);
         input.active.clear();
-        SnapshotMemory { input, live: LiveCopy::prefaulted(partners, levels) }
+        input
     }
 
-    /// The bytes reserved, for logs and tests.
+    /// The bytes reserved.
     pub fn reserved_bytes(&self) -> usize {
-        let i = &self.input;
-        i.sums.capacity() * 16
-            + (i.pv.capacity() + i.rv.capacity() + i.bfs_pv.capacity() + i.bfs_rv.capacity()) * 8
-            + (i.order.capacity() + i.child_start.capacity()) * 4
-            + i.active.capacity()
-            + self.live.reserved_bytes()
+        self.sums.capacity() * 16
+            + (self.pv.capacity() + self.rv.capacity() + self.bfs_pv.capacity() + self.bfs_rv.capacity()) * 8
+            + (self.order.capacity() + self.child_start.capacity()) * 4
+            + self.active.capacity()
+    }
+}
+
+impl Network {
+    /// The partners to reserve a snapshot's memory for: the arena
+    /// (terminated partners included, an upper bound of the live ones) plus
+    /// room for partners created before the lock is taken. O(1).
+    pub fn partners_to_reserve(&self) -> usize {
+        let partners = self.genealogy.len();
+        partners + partners / 256 + 1024
     }
 }
 
