@@ -74,7 +74,7 @@ impl InputMemory {
         input
     }
 
-    /// The bytes reserved.
+    /// The bytes reserved, for logs and tests.
     pub fn reserved_bytes(&self) -> usize {
         self.sums.capacity() * 16
             + (self.pv.capacity() + self.rv.capacity() + self.bfs_pv.capacity() + self.bfs_rv.capacity()) * 8

@@ -114,6 +114,7 @@ pub fn run_commission(app: &App, entry: &RunEntry) {
     let started = Instant::now();
     let memory = InputMemory::prefaulted(app.network.read().partners_to_reserve());
     let prepare_ms = started.elapsed().as_millis() as u64;
+    let reserved_mib = memory.reserved_bytes() >> 20;
     let locked = Instant::now();
     let snapshot = app.network.read().commission_snapshot_with(&entry.period.to_string(), memory);
     let snapshot_ms = locked.elapsed().as_millis() as u64;
@@ -125,6 +126,7 @@ pub fn run_commission(app: &App, entry: &RunEntry) {
             tracing::info!(
                 run_id = %entry.id,
                 partners = result.partners(),
+                reserved_mib,
                 prepare_ms,
                 snapshot_ms,
                 run_ms = result.duration.as_millis() as u64,

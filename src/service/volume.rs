@@ -245,6 +245,7 @@ fn run_recalculation(app: &App, op: &super::operations::OperationState, period: 
     let size = app.network.read().recalc_memory_size(period);
     let memory = size.map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));
     let prepare_ms = started.elapsed().as_millis() as u64;
+    let reserved_mib = memory.as_ref().map_or(0, |m| m.reserved_bytes() >> 20);
     let locked = Instant::now();
     let snapshot = memory.and_then(|memory| app.network.read().recalc_snapshot_with(period, memory));
     let snapshot_ms = locked.elapsed().as_millis() as u64;
@@ -265,7 +266,7 @@ fn run_recalculation(app: &App, op: &super::operations::OperationState, period: 
             if report.differences > 0 {
                 tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
             }
-            tracing::info!(%period, partners = report.partners, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
+            tracing::info!(%period, partners = report.partners, reserved_mib, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
             pb::operation::Result::Recalculation(pb::RecalculationResult {
                 period: period.to_string(),
                 partner_count: report.partners,
