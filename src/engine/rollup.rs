@@ -104,6 +104,15 @@ fn fit_zeroed<T: Clone + Default>(values: &mut Vec<T>, len: usize) {
     }
 }
 
+/// Takes `column` out of its `InputMemory`, empty, with room for `len` (its
+/// reserved capacity kept: the pages stay mapped).
+fn take_cleared<T>(column: &mut Vec<T>, len: usize) -> Vec<T> {
+    let mut column = std::mem::take(column);
+    column.clear();
+    column.reserve(len);
+    column
+}
+
 /// PV and RV of every partner in one period, from the orders alone
 /// (terminated partners' orders no longer count).
 ///
@@ -173,15 +182,9 @@ impl RollupInput {
         memory: &mut InputMemory,
     ) -> RollupInput {
         let n = g.len();
-        let reuse = |column: &mut Vec<u32>, len: usize| {
-            let mut column = std::mem::take(column);
-            column.clear();
-            column.reserve(len);
-            column
-        };
-        let mut order = reuse(&mut memory.order, n);
+        let mut order = take_cleared(&mut memory.order, n);
         order.extend((0..n as u32).filter(|&x| g.sponsor_of(x) == NONE && g.status_of(x) != Status::Terminated));
-        let mut child_start = reuse(&mut memory.child_start, n + 1);
+        let mut child_start = take_cleared(&mut memory.child_start, n + 1);
         let mut depth_start = vec![0u32];
         let mut depth_end = order.len();
         let mut head = 0;
@@ -201,15 +204,13 @@ impl RollupInput {
         child_start.push(order.len() as u32);
         depth_start.push(order.len() as u32);
         let gather = |column: &mut Vec<i64>, by_arena: &[i64]| {
-            let mut column = std::mem::take(column);
-            column.clear();
+            let mut column = take_cleared(column, order.len());
             column.extend(order.iter().map(|&x| by_arena[x as usize]));
             column
         };
         let pv = gather(&mut memory.bfs_pv, pv);
         let rv = gather(&mut memory.bfs_rv, rv);
-        let mut active = std::mem::take(&mut memory.active);
-        active.clear();
+        let mut active = take_cleared(&mut memory.active, order.len());
         let is_active = |(&x, &p): (&u32, &i64)| g.status_of(x) == Status::Enrolled && p >= plan.min_active_pv_units;
         active.extend(order.iter().zip(&pv).map(is_active));
         RollupInput { plan: *plan, arena_len: n, order, child_start, depth_start, pv, rv, active }
