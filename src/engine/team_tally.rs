@@ -5,7 +5,7 @@
 //! Each count is its own tight loop over the level's list, reading one or
 //! two columns, so the loop keeps its state in registers and the CPU
 //! overlaps the loads of consecutive partners (one loop doing everything
-//! spilled to the stack and ran at ~100 cycles per partner).
+//! spilled to the stack: ~34 ns per partner in-process, ~30 ns after).
 //!
 //! Sequential on purpose: a rayon split of the large levels was measured
 //! (2026-11-29) and gave no lower latency on this 2-vCPU machine, only
