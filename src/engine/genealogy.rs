@@ -276,6 +276,41 @@ impl Genealogy {
         }
     }
 
+    /// Lays the live partners out breadth-first into `order` (roots in index
+    /// order, then level 1, ...; each partner's recruits contiguous, in
+    /// child-list order) and `child_start` (the first position of each
+    /// position's recruits, one entry more than `order`, so the recruits of
+    /// position `p` are `child_start[p]..child_start[p + 1]`). Pushes the
+    /// first position of each depth after the roots, and the end, to
+    /// `depth_start`. O(n), no recursion; both vectors are cleared first.
+    ///
+    /// Architecture invariant: the partners of one depth below any partner
+    /// form one contiguous range of positions (siblings are laid out in
+    /// their sponsors' order), which the rollup and GetTeamProgress rely on.
+    pub fn lay_out_breadth_first(&self, order: &mut Vec<u32>, child_start: &mut Vec<u32>, depth_start: &mut Vec<u32>) {
+        order.clear();
+        child_start.clear();
+        let live_root = |&x: &u32| self.sponsor[x as usize] == NONE && self.status[x as usize] != Status::Terminated;
+        order.extend((0..self.len() as u32).filter(live_root));
+        let mut depth_end = order.len();
+        let mut head = 0;
+        while head < order.len() {
+            if head == depth_end {
+                depth_start.push(head as u32);
+                depth_end = order.len();
+            }
+            child_start.push(order.len() as u32);
+            let mut child = self.first_child[order[head] as usize];
+            while child != NONE {
+                order.push(child);
+                child = self.next_sibling[child as usize];
+            }
+            head += 1;
+        }
+        child_start.push(order.len() as u32);
+        depth_start.push(order.len() as u32);
+    }
+
     /// Approximate heap bytes held, for capacity planning and BENCHMARKS.md.
     pub fn heap_bytes(&self) -> usize {
         let per_partner = 4 * 9 + 4 + std::mem::size_of::<Status>();

@@ -8,7 +8,7 @@
 //! boundary without locks or atomics, and integer sums make the result
 //! identical whatever the number of threads.
 
-use super::genealogy::{Genealogy, NONE};
+use super::genealogy::Genealogy;
 use super::orders::{OrderBook, OrderKind};
 use super::period::Period;
 use super::period_volumes::{step, zeroed_totals, LevelTotals};
@@ -183,26 +183,9 @@ impl RollupInput {
     ) -> RollupInput {
         let n = g.len();
         let mut order = take_cleared(&mut memory.order, n);
-        order.extend((0..n as u32).filter(|&x| g.sponsor_of(x) == NONE && g.status_of(x) != Status::Terminated));
         let mut child_start = take_cleared(&mut memory.child_start, n + 1);
         let mut depth_start = vec![0u32];
-        let mut depth_end = order.len();
-        let mut head = 0;
-        while head < order.len() {
-            if head == depth_end {
-                depth_start.push(head as u32);
-                depth_end = order.len();
-            }
-            child_start.push(order.len() as u32);
-            let mut child = g.first_child_of(order[head]);
-            while child != NONE {
-                order.push(child);
-                child = g.next_sibling_of(child);
-            }
-            head += 1;
-        }
-        child_start.push(order.len() as u32);
-        depth_start.push(order.len() as u32);
+        g.lay_out_breadth_first(&mut order, &mut child_start, &mut depth_start);
         let gather = |column: &mut Vec<i64>, by_arena: &[i64]| {
             let mut column = take_cleared(column, order.len());
             column.extend(order.iter().map(|&x| by_arena[x as usize]));
