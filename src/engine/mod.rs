@@ -33,6 +33,7 @@ pub mod rollup;
 pub mod snapshot_memory;
 pub mod status;
 pub mod team;
+pub mod team_layout;
 pub mod team_progress;
 mod team_tally;
 pub mod training;

@@ -15,6 +15,7 @@ use super::period_volumes::PeriodVolumes;
 use super::plan::Plan;
 use super::status::Status;
 use super::team::Team;
+use super::team_layout::TeamLayout;
 use super::volume_plan::VolumePlan;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,6 +45,9 @@ pub struct Network {
     pub(super) closed: BTreeMap<Period, ClosedPeriod>,
     /// Mentors, training modules and completions.
     pub team: Team,
+    /// The breadth-first copy GetTeamProgress reads; every genealogy write
+    /// and completion tells it what changed (`team_progress.rs`).
+    pub(super) team_layout: TeamLayout,
 }
 
 /// What a close hands to the store: the frozen figures and the official run.
@@ -70,6 +74,7 @@ impl Network {
             periods: BTreeMap::new(),
             closed: BTreeMap::new(),
             team: Team::default(),
+            team_layout: TeamLayout::default(),
         }
     }
 
@@ -118,6 +123,8 @@ impl Network {
     }
 
     fn attach_new(&mut self, created: std::ops::Range<u32>) {
+        let sponsors: Vec<u32> = created.clone().map(|x| self.genealogy.sponsor_of(x)).collect();
+        self.team_layout_heard(&sponsors, &[]);
         let (g, plan) = (&self.genealogy, &self.plan);
         for volumes in self.periods.values_mut() {
             volumes.grow(g.len());
@@ -138,6 +145,7 @@ impl Network {
         if let (Some(_), Some(old)) = (&outcome.change, old_sponsor) {
             self.changes += 1;
             let x = outcome.partner;
+            self.team_layout_heard(&[old, self.genealogy.sponsor_of(x)], &[]);
             let (g, plan) = (&self.genealogy, &self.plan);
             for volumes in self.periods.values_mut() {
                 let active = volumes.is_active(g, plan, x);
@@ -165,6 +173,8 @@ impl Network {
         };
         self.changes += 1;
         let x = outcome.partner;
+        let relinked = if status == Status::Terminated { vec![sponsor, x] } else { Vec::new() };
+        self.team_layout_heard(&relinked, &[x]);
         let recruits: Vec<u32> = change.touched.iter().copied().filter(|&t| t != x).collect();
         let (g, plan) = (&self.genealogy, &self.plan);
         for (volumes, was) in self.periods.values_mut().zip(was_active) {

@@ -197,6 +197,7 @@ impl Network {
             return Err(EngineError::precondition("completed_on", message));
         }
         self.team.training.add_completion(x, completion);
+        self.team_layout_heard(&[], &[x]);
         let change = team_change(TeamChange { completions: vec![x], ..TeamChange::default() });
         Ok((completion, CompletionOutcome::New, Some(change)))
     }

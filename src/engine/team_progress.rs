@@ -4,20 +4,24 @@
 //!
 //! Live, like GetVolumes, and computed on demand in one pass over the
 //! downline, level by level down to `max_level`, reading per partner its
-//! status, joining day, PV (for activity) and completion summary. No
+//! status, joining day, PV (for activity) and completion summary. Each
+//! level is a few ranges of the breadth-first [`TeamLayout`] (streamed)
+//! plus the partners the layout does not hold yet (read live). No
 //! recursion; O(partners within `max_level` levels + their completions);
-//! the allocations are two lists of one level's partners and, per level,
-//! its counts and its partners' completion masks (`team_tally.rs`). A
-//! cache would have to follow every creation, move, order and completion;
-//! the pass takes 1–3 ms of CPU at 100,000 partners without one (through
-//! gRPC the worst shape still misses the 5 ms p99: see BENCHMARKS.md).
+//! the allocations are two level sets and, per level, its counts and its
+//! partners' completion masks (`team_tally.rs`). Nothing is cached: the
+//! answer reflects every write acknowledged before it.
+//!
+//! This file also keeps the layout in step: every genealogy write and
+//! completion reports here what it changed, and a layout with too many
+//! changes is rebuilt (O(n), under the write lock; see BENCHMARKS.md).
 
 use super::date::Date;
 use super::error::{EngineError, EngineResult};
-use super::genealogy::NONE;
 use super::id_index::validate_id;
 use super::network::Network;
 use super::period::Period;
+use super::team_layout::{LevelSet, TeamLayout};
 use super::team_tally::{tally_level, LevelTally, TallyInput};
 
 /// The counts of one level (or of all levels together).
@@ -61,6 +65,41 @@ fn day_range(period: Period) -> (Date, Date) {
 }
 
 impl Network {
+    /// Tells the team layout that the recruits of `relinked` changed and
+    /// that the status or completions of `refreshed` did; rebuilds it when
+    /// so much changed that the partners it reads live cost more than a
+    /// rebuild. `NONE` entries are ignored.
+    pub(super) fn team_layout_heard(&mut self, relinked: &[u32], refreshed: &[u32]) {
+        if self.team_layout.is_stale(&self.genealogy) {
+            self.rebuild_team_layout();
+            return;
+        }
+        for &x in relinked {
+            self.team_layout.relink(x);
+        }
+        for &x in refreshed {
+            self.team_layout.refresh(&self.genealogy, &self.team.training, x);
+        }
+        self.team_layout.sync(&self.genealogy, self.changes, &self.team.training);
+    }
+
+    /// Lays the genealogy out for GetTeamProgress again, from scratch
+    /// (start-up, and when [`TeamLayout::is_stale`]). O(n).
+    pub fn rebuild_team_layout(&mut self) {
+        self.team_layout = TeamLayout::build(&self.genealogy, self.changes, &self.team.training);
+    }
+
+    /// The team layout (for logs, benches and tests).
+    pub fn team_layout(&self) -> &TeamLayout {
+        &self.team_layout
+    }
+
+    /// Whether the team layout heard of every change so far, so
+    /// GetTeamProgress reads it (otherwise it reads everything live).
+    pub fn team_layout_is_in_step(&self) -> bool {
+        self.team_layout.is_in_step(&self.genealogy, self.changes, &self.team.training)
+    }
+
     /// The levels of the plan as team support reads them: the one place to
     /// change when the plan becomes versioned (the levels of the plan in
     /// force in a period).
@@ -101,25 +140,21 @@ impl Network {
             last_day,
             modules: self.team.training.modules().len(),
         };
-        // Level by level: `level` holds the partners of one level, in child-list
-        // order, so the loads of consecutive partners are independent and the
-        // CPU overlaps their cache misses (a pre-order walk would chase one
-        // link at a time).
+        // The layout when it heard of every change; else an empty one, with
+        // which every partner is loose and read live (slower, same answer).
+        let empty = TeamLayout::default();
+        let layout = if self.team_layout_is_in_step() { &self.team_layout } else { &empty };
         let g = &self.genealogy;
-        let mut level: Vec<u32> = Vec::with_capacity(g.frontline_count_of(root) as usize);
-        let mut c = g.first_child_of(root);
-        while c != NONE {
-            level.push(c);
-            c = g.next_sibling_of(c);
-        }
-        let mut next: Vec<u32> = Vec::new();
+        let (mut level, mut next) = (LevelSet::default(), LevelSet::default());
+        layout.expand(g, &layout.start(root), &mut level);
         let mut tallies: Vec<(u32, LevelTally)> = Vec::with_capacity(max_level);
         for l in 0..max_level {
-            let below = (l + 1 < max_level).then_some(&mut next);
-            let counts = tally_level(&input, &level, below);
-            tallies.push((level.len() as u32, counts));
-            std::mem::swap(&mut level, &mut next);
-            next.clear();
+            tallies.push((level.len() as u32, tally_level(&input, layout, &level)));
+            if l + 1 < max_level {
+                layout.expand(g, &level, &mut next);
+                std::mem::swap(&mut level, &mut next);
+                next.clear();
+            }
         }
         let mut totals = LevelProgress { completions: vec![0; input.modules], ..LevelProgress::default() };
         let levels = tallies

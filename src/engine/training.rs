@@ -72,6 +72,26 @@ impl CompletionSummary {
         (self.latest <= last_day).then_some(self.mask & !LATER_MODULES)
     }
 
+    /// The first module ordinal whose completions by the end of `last_day`
+    /// only the partner's list tells: 0 when the summary holds one after
+    /// that day, 31 when the partner completed a later module, else `None`
+    /// (the summary tells everything).
+    pub fn listed_from(self, last_day: Date) -> Option<u32> {
+        if self.mask == 0 {
+            None
+        } else if self.latest > last_day {
+            Some(0)
+        } else {
+            self.has_later_modules().then_some(SUMMARY_MODULES)
+        }
+    }
+
+    /// Whether [`CompletionSummary::listed_from`] is `Some`, computed
+    /// without branches.
+    pub fn needs_list(self, last_day: Date) -> bool {
+        (self.mask != 0) & ((self.latest > last_day) | (self.mask & LATER_MODULES != 0))
+    }
+
     /// Whether the partner completed a module the summary does not hold.
     pub fn has_later_modules(self) -> bool {
         self.mask & LATER_MODULES != 0

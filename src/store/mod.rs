@@ -100,6 +100,7 @@ impl Store {
         compensation::load_plans(&db, &mut network)?;
         closed::load(&db, &mut network)?;
         network.rebuild_periods().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        network.rebuild_team_layout();
         let store = Store {
             next_event_seq: AtomicU64::new(load::next_event_seq(&db)?),
             next_order_block: AtomicU64::new(orders::next_block_seq(&db)?),

@@ -33,6 +33,7 @@ mod reflection_health;
 mod serve_cli;
 mod team_api;
 mod team_errors;
+mod team_layout;
 mod team_restart;
 mod volume_api;
 mod volume_errors;

@@ -10,6 +10,9 @@
 //! mostly from the upline, and mentors get terminated on purpose),
 //! under random plans (1..=4 levels, min_active_pv 0 or 50):
 //! - every write answers what the model predicts (result or error kind);
+//! - the team layout is rebuilt at random steps (as at start-up), so the
+//!   counts run over its ranges, over partners whose recruits changed since
+//!   and over partners created since, in every mix;
 //! - after every step, for every partner, every period (with orders, without
 //!   any, closed) and max_level (the plan's, and 1), `team_progress` equals a
 //!   recomputation that walks up from every partner of the model (in half
@@ -62,6 +65,10 @@ enum Op {
     TerminateMentor(Index),
     /// Close period 0 or 1.
     Close(usize),
+    /// Lay the genealogy out for GetTeamProgress again (as at start-up), so
+    /// the steps after it count ranges of the layout, relinked partners and
+    /// partners created since.
+    Relayout,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -76,6 +83,7 @@ fn op() -> impl Strategy<Value = Op> {
         5 => (any::<Index>(), any::<Index>(), any::<bool>()).prop_map(|(a, b, up)| Op::Assign(a, b, up)),
         1 => any::<Index>().prop_map(Op::TerminateMentor),
         1 => (0usize..2).prop_map(Op::Close),
+        3 => Just(Op::Relayout),
     ]
 }
 
@@ -313,6 +321,12 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
             prop_assert_eq!(got.map(drop).map_err(kind_of), expected, "close");
             m.closed[*per] |= expected.is_ok();
         }
+        Op::Relayout => {
+            net.rebuild_team_layout();
+            let (laid_out, relinked, created) = net.team_layout().counts(&net.genealogy);
+            let live = (0..n).filter(|&x| m.live(x)).count();
+            prop_assert_eq!((laid_out, relinked, created), (live, 0, 0), "a fresh layout");
+        }
         Op::Order(..) | Op::Move(..) | Op::SetStatus(..) | Op::Complete(..) | Op::Assign(..) => {}
     }
     m.revalidate();
@@ -340,6 +354,7 @@ fn set_status(net: &mut Network, m: &mut Model, x: usize, status: Status) -> Res
 fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
     let g = &net.genealogy;
     net.team.check_invariants(g).map_err(TestCaseError::fail)?;
+    prop_assert!(net.team_layout_is_in_step(), "every write told the team layout what it changed");
     for p in 0..m.ps.len() {
         let id = &m.ps[p].id;
         prop_assert_eq!(g.find(id), Some(p as u32));
