@@ -13,9 +13,13 @@
 //! as wall time and as the thread's CPU time (which leaves out waiting for
 //! a core on a shared machine).
 //!
+//! Then the rebuild of the team layout GetTeamProgress reads (its cost
+//! under the write lock when it becomes stale).
+//!
 //! `cargo bench --bench team` (about a minute of set-up).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use downline::engine::team_layout::TeamLayout;
 use downline::engine::{Date, Network, NewPartner, TrainingModule, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;
@@ -90,6 +94,7 @@ fn setup() -> &'static Setup {
                 }
             }
         }
+        assert!(net.team_layout_is_in_step(), "the import laid the network out; every write since reached it");
         let g = &net.genealogy;
         let typical = (0..g_len)
             .filter(|&x| !g.id(x).starts_with('T') && x != 0)
@@ -184,5 +189,17 @@ fn bench_team_progress(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_team_progress);
+/// Laying the whole network out again: what the write that finds the
+/// layout stale waits for (and start-up pays once).
+fn bench_layout_rebuild(c: &mut Criterion) {
+    let s = setup();
+    let mut group = c.benchmark_group("team_layout");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.bench_function("rebuild, 1.1M partners", |b| {
+        b.iter(|| black_box(TeamLayout::build(&s.net.genealogy, 0, &s.net.team.training)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_team_progress, bench_layout_rebuild);
 criterion_main!(benches);
