@@ -121,6 +121,10 @@ impl TeamLayout {
     pub fn build(g: &Genealogy, changes: u64, training: &Training) -> TeamLayout {
         let mut layout = TeamLayout::default();
         let mut depth_start = Vec::new();
+        // Exact room up front: grown by doubling, the two columns would be
+        // copied on the way and hold up to twice the memory.
+        layout.order.reserve_exact(g.len());
+        layout.child_start.reserve_exact(g.len() + 1);
         g.lay_out_breadth_first(&mut layout.order, &mut layout.child_start, &mut depth_start);
         layout.position = vec![NONE; g.len()];
         for (pos, &x) in layout.order.iter().enumerate() {
