@@ -193,4 +193,34 @@ mod tests {
         assert_eq!(range("2999-12"), ("2999-12-01".into(), "2999-12-31".into()));
         assert_eq!(range("2026-04"), ("2026-04-01".into(), "2026-04-30".into()));
     }
+
+    /// The write that finds the layout stale rebuilds it, and the answers
+    /// stay those of a layout built afresh.
+    #[test]
+    fn the_write_that_finds_the_layout_stale_rebuilds_it() {
+        use crate::engine::{Audit, NewPartner};
+        let mut net = Network::default();
+        let create = |net: &mut Network, i: usize| {
+            let sponsor = if i == 0 { String::new() } else { format!("p{}", (i - 1) / 3) };
+            let row = NewPartner::parse(&format!("p{i}"), &sponsor, "2026-01-15", "").unwrap();
+            net.create_partner(&row, Audit::default()).unwrap();
+        };
+        for i in 0..4095 {
+            create(&mut net, i);
+        }
+        assert_eq!(net.team_layout().counts(&net.genealogy), (0, 0, 4095), "nothing laid out yet");
+        create(&mut net, 4095);
+        assert_eq!(net.team_layout().counts(&net.genealogy), (4096, 0, 0), "the 4,096th creation laid out all");
+        for i in 4096..5000 {
+            create(&mut net, i);
+        }
+        // p4096..p4999 are loose; their sponsors p1365..p1666 had a place and are relinked.
+        assert_eq!(net.team_layout().counts(&net.genealogy), (4096, 302, 904), "later partners are loose");
+        assert!(net.team_layout_is_in_step());
+        let live = net.team_progress("p0", "2026-01", 0).unwrap();
+        // 3 + 9 + ... + 3^7 partners within 7 levels of a ternary tree, all joined in 2026-01.
+        assert_eq!((live.totals.partners, live.totals.joined), (3_279, 3_279));
+        net.rebuild_team_layout();
+        assert_eq!(net.team_progress("p0", "2026-01", 0).unwrap(), live, "a fresh layout answers the same");
+    }
 }
