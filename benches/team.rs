@@ -14,7 +14,8 @@
 //! a core on a shared machine).
 //!
 //! Then the rebuild of the team layout GetTeamProgress reads (its cost
-//! under the write lock when it becomes stale).
+//! under the write lock when it becomes stale), and the bushy team alone,
+//! laid out afresh and after 3,000 moves inside it (partners read live).
 //!
 //! `cargo bench --bench team` (about a minute of set-up).
 
@@ -201,5 +202,57 @@ fn bench_layout_rebuild(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_team_progress, bench_layout_rebuild);
+/// The bushy team alone (100,000 partners within 7 levels under "T0", 30 %
+/// with completions), laid out afresh and then after moves inside it:
+/// what a team whose sponsors changed since the last rebuild costs. Each
+/// move takes a leaf of level 7 to another sponsor of level 6, relinking
+/// both sponsors; 3,000 moves relink just under the 6,250 (1/16) that make
+/// a write rebuild the layout, the most a query can meet.
+fn bench_changed_team(c: &mut Criterion) {
+    let day = Date::from_ymd(2026, 1, 1).expect("a day");
+    let rows: Vec<NewPartner> = (0..TEAM)
+        .map(|i| NewPartner {
+            partner_id: format!("T{i}"),
+            sponsor_id: if i == 0 { String::new() } else { format!("T{}", (i - 1) / 6) },
+            joined_on: day,
+            display_name: String::new(),
+        })
+        .collect();
+    let mut net = Network::new(Default::default(), VolumePlan::default());
+    net.import(&rows).expect("a valid team");
+    for m in 0..MODULES {
+        let module = TrainingModule::parse(&format!("m{m}"), "Module", "https://learn.example/m", "").expect("ok");
+        net.create_module(module).expect("a module");
+    }
+    let (mut rng, today) = (StdRng::seed_from_u64(9), Date::from_ymd(2026, 11, 30).expect("a day"));
+    for i in 0..TEAM {
+        if !rng.gen_bool(0.3) {
+            continue;
+        }
+        for _ in 0..rng.gen_range(1..=5) {
+            let module = format!("m{}", rng.gen_range(0..MODULES));
+            let _ = net.record_completion(&format!("T{i}"), &module, "2026-06-01", today);
+        }
+    }
+    let mut group = c.benchmark_group("team_progress_changed");
+    group.sample_size(50).measurement_time(Duration::from_secs(5));
+    group.bench_function("bushy team, layout fresh", |b| {
+        b.iter(|| black_box(net.team_progress("T0", PERIOD, 0).unwrap()))
+    });
+    // Leaves of level 7: T55987..; sponsors of level 6: T9331..=T55986.
+    let (first_leaf, first_six, sixes) = (55_987u32, 9_331u32, 46_656u32);
+    for k in 0..3_000u32 {
+        let leaf = format!("T{}", first_leaf + k * 7);
+        let sponsor = format!("T{}", first_six + (k * 7_919) % sixes);
+        net.move_partner(&leaf, &sponsor, Default::default()).expect("a leaf moves to another sponsor");
+    }
+    let (_, relinked, _) = net.team_layout().counts(&net.genealogy);
+    eprintln!("after 3,000 moves: {relinked} relinked partners, layout in step: {}", net.team_layout_is_in_step());
+    group.bench_function("bushy team, 3,000 moves inside it since the layout was built", |b| {
+        b.iter(|| black_box(net.team_progress("T0", PERIOD, 0).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_team_progress, bench_layout_rebuild, bench_changed_team);
 criterion_main!(benches);
