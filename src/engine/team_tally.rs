@@ -21,7 +21,7 @@ use super::training::{CompletionSummary, Training, SUMMARY_MODULES};
 
 /// What counting a level reads, fixed for one GetTeamProgress call.
 pub(super) struct TallyInput<'a> {
-    /// The genealogy (status, joining day, children).
+    /// The genealogy (status and joining day of the loose partners).
     pub genealogy: &'a Genealogy,
     /// The period's PV column, `None` when the period has no orders (then
     /// nobody is active).
@@ -38,7 +38,7 @@ pub(super) struct TallyInput<'a> {
     pub modules: usize,
 }
 
-/// The counts of one level, or of a chunk of one.
+/// The counts of one level.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct LevelTally {
     /// Partners active in the period.
@@ -109,7 +109,8 @@ fn add_mask_bits<const GROUPS: usize>(masks: &[u32], row: &mut [u32]) {
     }
 }
 
-/// Counts the partners at positions `lo..hi` of the layout.
+/// Counts the partners at positions `lo..hi` of the layout, from its
+/// copied columns.
 fn count_range(
     input: &TallyInput,
     layout: &TeamLayout,
@@ -118,12 +119,46 @@ fn count_range(
     counts: &mut LevelTally,
     masks: &mut Vec<u32>,
 ) {
-    let xs = layout.order(lo, hi);
+    let columns = Columns {
+        xs: layout.order(lo, hi),
+        status: layout.status(lo, hi),
+        joined_on: layout.joined_on(lo, hi),
+        summaries: layout.summary(lo, hi),
+    };
+    count_columns(input, &columns, counts, masks);
+}
+
+/// Counts loose partners (not laid out): their live columns are gathered
+/// first, so both kinds of partner go through one count. Loose partners
+/// are the few created or moved since the layout was built.
+fn count_loose(input: &TallyInput, xs: &[u32], counts: &mut LevelTally, masks: &mut Vec<u32>) {
+    if xs.is_empty() {
+        return;
+    }
+    let g = input.genealogy;
+    let status: Vec<Status> = xs.iter().map(|&x| g.status_of(x)).collect();
+    let joined_on: Vec<Date> = xs.iter().map(|&x| g.joined_on_of(x)).collect();
+    let summaries: Vec<CompletionSummary> = xs.iter().map(|&x| input.training.summary_of(x)).collect();
+    count_columns(input, &Columns { xs, status: &status, joined_on: &joined_on, summaries: &summaries }, counts, masks);
+}
+
+/// What the count reads of some partners, one entry per partner in each.
+struct Columns<'a> {
+    /// Arena indexes (for the PV of the period and the completion lists).
+    xs: &'a [u32],
+    status: &'a [Status],
+    joined_on: &'a [Date],
+    summaries: &'a [CompletionSummary],
+}
+
+/// Adds the active, joined and completed partners of `columns` to
+/// `counts`; the summary masks go to `masks`.
+fn count_columns(input: &TallyInput, columns: &Columns, counts: &mut LevelTally, masks: &mut Vec<u32>) {
     // u32 counts: a level holds fewer than u32::MAX partners (indexes are u32).
     if let Some(pv) = input.pv {
         let min = input.min_active_pv_units;
         let mut active = 0u32;
-        for (&status, &x) in layout.status(lo, hi).iter().zip(xs) {
+        for (&status, &x) in columns.status.iter().zip(columns.xs) {
             // `&`, not `&&`: no branch on a status that varies from one partner to the next.
             let units = pv.get(x as usize).copied().unwrap_or(i64::MIN);
             active += u32::from((status == Status::Enrolled) & (units >= min));
@@ -131,27 +166,13 @@ fn count_range(
         counts.active += active;
     }
     let (first, last) = (input.first_day, input.last_day);
-    counts.joined += layout.joined_on(lo, hi).iter().filter(|&&d| first <= d && d <= last).count() as u32;
-    count_summaries(input, xs, layout.summary(lo, hi), masks, &mut counts.completed);
-}
-
-/// Counts loose partners (not laid out), reading the live columns.
-fn count_loose(input: &TallyInput, xs: &[u32], counts: &mut LevelTally, masks: &mut Vec<u32>) {
-    let g = input.genealogy;
-    if let Some(pv) = input.pv {
-        let (status, min) = (&g.status[..], input.min_active_pv_units);
-        let is_active = |x: usize| status[x] == Status::Enrolled && pv.get(x).is_some_and(|&units| units >= min);
-        counts.active += xs.iter().filter(|&&x| is_active(x as usize)).count() as u32;
-    }
-    let (joined_on, first, last) = (&g.joined_on[..], input.first_day, input.last_day);
-    counts.joined += xs.iter().filter(|&&x| (first..=last).contains(&joined_on[x as usize])).count() as u32;
-    let summaries: Vec<CompletionSummary> = xs.iter().map(|&x| input.training.summary_of(x)).collect();
-    count_summaries(input, xs, &summaries, masks, &mut counts.completed);
+    counts.joined += columns.joined_on.iter().filter(|&&d| first <= d && d <= last).count() as u32;
+    count_summaries(input, columns.xs, columns.summaries, masks, &mut counts.completed);
 }
 
 /// Collects into `masks` what the summaries of `xs` say of modules 0 to
-/// 30 by the period's last day (summed per module afterwards, a loop the
-/// compiler vectorises), and adds to `row` what only the lists hold.
+/// 30 by the period's last day (summed by [`add_mask_bits`] once the level
+/// is done), and adds to `row` what only the lists hold.
 ///
 /// Branch-free on purpose: 30 % of partners have completions, in no
 /// pattern, so a branch per partner mispredicts often; each mask is
@@ -180,10 +201,9 @@ fn count_summaries(
     if !any_listed {
         return;
     }
-    for (i, summary) in summaries.iter().enumerate() {
-        if summary.needs_list(last_day) {
-            let from = summary.listed_from(last_day).unwrap_or(0);
-            count_listed(input.training, xs[i], from, last_day, row);
+    for (&x, summary) in xs.iter().zip(summaries) {
+        if let Some(from) = summary.listed_from(last_day) {
+            count_listed(input.training, x, from, last_day, row);
         }
     }
 }
