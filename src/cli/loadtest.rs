@@ -6,9 +6,14 @@
 //! scheduled time. A slow answer therefore delays nobody's clock: requests
 //! that wait for a free in-flight slot (or for the generator itself) count
 //! that wait in their latency (no coordinated omission). The schedule is
-//! kept by a plain OS thread (`std::thread::sleep` is precise to tens of
-//! microseconds; tokio's timer only to a millisecond), which hands each
-//! request to the async side with its scheduled time.
+//! kept to a few microseconds by [`Clock`](super::loadtest_clock::Clock).
+//!
+//! Two clients: `--client h2` (the default) writes unary calls straight
+//! onto HTTP/2 streams on one thread, so the generator takes as little as
+//! possible from the server it shares a machine with
+//! ([`loadtest_h2`](super::loadtest_h2)); `--client tonic` sends them
+//! through tonic's typed clients on a multi-threaded runtime, as an
+//! application would (and is used for TLS targets and `record-orders`).
 //!
 //! With `--rate 0` the load is a closed loop instead: `--concurrency`
 //! workers each send the next request as soon as the previous one answered,
@@ -19,19 +24,21 @@
 //! network) and `send lag` (scheduled to sent: the generator's own delay,
 //! including waiting for a free slot).
 
+use super::loadtest_calls::CallSettings;
+use super::loadtest_clock::Clock;
+use super::loadtest_h2::{self as lean, LeanChannel};
 use super::loadtest_stats::{Outcome, Stats};
 use super::Bearer;
 use crate::proto::v1 as pb;
 use parking_lot::Mutex;
 use pb::genealogy_service_client::GenealogyServiceClient;
-use pb::volume_service_client::VolumeServiceClient;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::Semaphore;
 use tonic::transport::{Channel, Endpoint};
 
 /// The longest run, in seconds.
@@ -70,6 +77,16 @@ pub enum Rpc {
     RecordTrainingCompletion,
 }
 
+/// The client that sends the requests.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// Unary calls written straight onto HTTP/2 streams, on one thread: the
+    /// cheapest generator (plaintext only; `record-orders` uses tonic).
+    H2,
+    /// tonic's typed clients on a multi-threaded runtime, as an application.
+    Tonic,
+}
+
 /// Flags of `downline loadtest`.
 #[derive(clap::Args, Debug)]
 pub struct LoadtestArgs {
@@ -79,6 +96,9 @@ pub struct LoadtestArgs {
     /// The RPC to send.
     #[arg(long, value_enum, env = "DOWNLINE_RPC", default_value = "get-partner")]
     pub rpc: Rpc,
+    /// The client: `h2` (lean, one thread) or `tonic` (an application's).
+    #[arg(long, value_enum, env = "DOWNLINE_CLIENT", default_value = "h2")]
+    pub client: Client,
     /// Requests per second on a fixed schedule (open loop); 0 runs a closed
     /// loop as fast as `--concurrency` workers can go.
     #[arg(long, env = "DOWNLINE_RATE", default_value_t = 10_000)]
@@ -130,20 +150,49 @@ pub struct LoadtestArgs {
 
 /// Runs the load and prints its report.
 pub fn run(args: LoadtestArgs) -> Result<(), String> {
+    measure(args).map(|stats| stats.print())
+}
+
+/// Runs the load and returns what it measured (the report is printed by
+/// [`run`]; the plan's one-line description is printed at the start).
+pub fn measure(args: LoadtestArgs) -> Result<Stats, String> {
     validate(&args)?;
-    super::runtime()?.block_on(async move {
+    let lean = args.client == Client::H2 && lean::supports(args.rpc) && args.target.starts_with("http://");
+    let runtime = if lean {
+        // One thread sends, keeps the schedule and reads the answers.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start tokio: {e}"))?
+    } else {
+        super::runtime()?
+    };
+    runtime.block_on(async move {
         let ids = Arc::new(load_ids(&args).await?);
-        let channels = connect(&args, &ids[0]).await?;
+        let channels = connect(&args, &ids[0], if lean { 1 } else { connection_count(&args) }).await?;
+        let mut lean_channels = Vec::new();
+        if lean {
+            for _ in 0..connection_count(&args) {
+                lean_channels.push(LeanChannel::connect(&args.target, args.token.as_deref(), args.rpc).await?);
+            }
+        }
         let bearer = Bearer::new(args.token.as_deref())?;
         if args.rpc == Rpc::RecordTrainingCompletion {
             super::loadtest_team::prepare_modules(channels[0].clone(), &bearer, args.modules).await?;
         }
-        let plan = Arc::new(Plan::new(&args, ids, channels, bearer));
+        let plan = Arc::new(Plan::new(&args, ids, channels, lean_channels, bearer));
         println!("{}", plan.describe(&args));
-        let stats = if args.rate == 0 { closed_loop(plan, &args).await } else { open_loop(plan, &args).await };
-        stats.print();
-        Ok(())
+        if args.rate == 0 {
+            Ok(closed_loop(plan, &args).await)
+        } else {
+            open_loop(plan, &args).await
+        }
     })
+}
+
+/// One HTTP/2 connection per 16 in-flight requests.
+fn connection_count(args: &LoadtestArgs) -> usize {
+    args.concurrency.div_ceil(IN_FLIGHT_PER_CHANNEL)
 }
 
 fn validate(args: &LoadtestArgs) -> Result<(), String> {
@@ -171,14 +220,13 @@ fn validate(args: &LoadtestArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Opens one HTTP/2 connection per 16 in-flight requests, and checks each
-/// with a GetPartner of `probe_id` (which also warms it up).
-async fn connect(args: &LoadtestArgs, probe_id: &str) -> Result<Vec<Channel>, String> {
+/// Opens `count` tonic connections, and checks each with a GetPartner of
+/// `probe_id` (which also warms it up).
+async fn connect(args: &LoadtestArgs, probe_id: &str, count: usize) -> Result<Vec<Channel>, String> {
     let endpoint = Endpoint::from_shared(args.target.clone())
         .map_err(|e| format!("--target {}: {e}", args.target))?
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(5));
-    let count = args.concurrency.div_ceil(IN_FLIGHT_PER_CHANNEL);
     let mut channels = Vec::with_capacity(count);
     for _ in 0..count {
         let channel = endpoint.connect().await.map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
@@ -252,36 +300,34 @@ async fn list_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
 /// What every request needs: the connections, the ids and the RPC.
 struct Plan {
     rpc: Rpc,
+    /// tonic connections; only the first is used when `lean` is not empty.
     channels: Vec<Channel>,
+    /// The lean client's connections, when it sends this run's requests.
+    lean: Vec<LeanChannel>,
     ids: Arc<Vec<String>>,
-    page_size: i32,
-    period: String,
-    batch: usize,
-    modules: usize,
-    completed_on: String,
-    /// Makes created ids unique across runs.
-    run_tag: String,
+    settings: CallSettings,
     timeout: Duration,
     bearer: Bearer,
 }
 
 impl Plan {
-    fn new(args: &LoadtestArgs, ids: Arc<Vec<String>>, channels: Vec<Channel>, bearer: Bearer) -> Plan {
-        let run_tag = format!("{:x}{:x}", crate::service::now_unix_ms(), args.seed);
-        let timeout = Duration::from_millis(args.timeout_ms);
-        Plan {
-            rpc: args.rpc,
-            channels,
-            ids,
-            page_size: args.page_size,
+    fn new(
+        args: &LoadtestArgs,
+        ids: Arc<Vec<String>>,
+        channels: Vec<Channel>,
+        lean: Vec<LeanChannel>,
+        bearer: Bearer,
+    ) -> Plan {
+        let settings = CallSettings {
             period: args.period.clone(),
+            page_size: args.page_size,
             batch: args.batch,
             modules: args.modules,
             completed_on: args.completed_on.clone(),
-            run_tag,
-            timeout,
-            bearer,
-        }
+            run_tag: format!("{:x}{:x}", crate::service::now_unix_ms(), args.seed),
+        };
+        let timeout = Duration::from_millis(args.timeout_ms);
+        Plan { rpc: args.rpc, channels, lean, ids, settings, timeout, bearer }
     }
 
     fn describe(&self, args: &LoadtestArgs) -> String {
@@ -293,12 +339,15 @@ impl Plan {
             Some(path) => path.display().to_string(),
             None => format!("the downline of '{}' (breadth-first)", args.root),
         };
+        let (client, connections) = match self.lean.len() {
+            0 => ("tonic", self.channels.len()),
+            n => ("h2", n),
+        };
         format!(
-            "loadtest {:?} against {} for {} s: {mode}, {} connections, {} ids from {source}, seed {}",
+            "loadtest {:?} against {} for {} s: {mode}, {client} client, {connections} connections, {} ids from {source}, seed {}",
             self.rpc,
             args.target,
             args.duration_s,
-            self.channels.len(),
             self.ids.len(),
             args.seed
         )
@@ -308,90 +357,26 @@ impl Plan {
     fn pick(&self, n: u64, rng: &mut StdRng) -> (String, String) {
         let existing = self.ids[rng.gen_range(0..self.ids.len())].clone();
         match self.rpc {
-            Rpc::CreatePartner => (format!("lt-{}-{n}", self.run_tag), existing),
+            Rpc::CreatePartner => (format!("lt-{}-{n}", self.settings.run_tag), existing),
             Rpc::RecordOrders => (String::new(), String::new()),
             _ => (existing, String::new()),
         }
     }
 
-    /// A new 12.34 RETAIL order.
-    fn order(&self, order_id: String, partner_id: String) -> pb::Order {
-        pb::Order {
-            order_id,
-            partner_id,
-            period: self.period.clone(),
-            volume: "12.34".into(),
-            kind: pb::OrderKind::Retail as i32,
-        }
-    }
-
     /// Sends request `n` on its connection and waits for the answer.
     async fn send(&self, n: u64, partner_id: String, sponsor_id: String) -> Result<(), Outcome> {
-        let channel = self.channels[n as usize % self.channels.len()].clone();
-        let mut client = GenealogyServiceClient::with_interceptor(channel.clone(), self.bearer.clone());
-        let mut volumes = VolumeServiceClient::with_interceptor(channel.clone(), self.bearer.clone());
-        let call = async {
-            match self.rpc {
-                Rpc::GetTeamProgress => {
-                    super::loadtest_team::get_team_progress(channel, &self.bearer, partner_id, self.period.clone())
-                        .await
-                }
-                Rpc::GetRankProgress => {
-                    let period = self.period.clone();
-                    super::loadtest_compensation::get_rank_progress(channel, &self.bearer, partner_id, period).await
-                }
-                Rpc::RecordTrainingCompletion => {
-                    let (modules, day) = (self.modules, self.completed_on.as_str());
-                    super::loadtest_team::record_completion(channel, &self.bearer, partner_id, n, modules, day).await
-                }
-                Rpc::GetVolumes => {
-                    let request = pb::GetVolumesRequest { partner_id, period: self.period.clone() };
-                    volumes.get_volumes(request).await.map(drop)
-                }
-                Rpc::RecordOrder => {
-                    let order = self.order(format!("lt-{}-{n}", self.run_tag), partner_id);
-                    volumes.record_order(pb::RecordOrderRequest { order: Some(order) }).await.map(drop)
-                }
-                Rpc::RecordOrders => {
-                    let orders: Vec<pb::Order> = (0..self.batch)
-                        .map(|i| {
-                            let partner = self.ids[(n as usize * 7919 + i * 104_729) % self.ids.len()].clone();
-                            self.order(format!("lt-{}-{n}-{i}", self.run_tag), partner)
-                        })
-                        .collect();
-                    let chunks: Vec<pb::RecordOrdersRequest> =
-                        orders.chunks(1000).map(|c| pb::RecordOrdersRequest { orders: c.to_vec() }).collect();
-                    volumes.record_orders(tokio_stream::iter(chunks)).await.map(drop)
-                }
-                Rpc::GetPartner => client.get_partner(pb::GetPartnerRequest { partner_id }).await.map(drop),
-                Rpc::GetUpline => client.get_upline(pb::GetUplineRequest { partner_id, max_levels: 0 }).await.map(drop),
-                Rpc::ListDownline => {
-                    let request = pb::ListDownlineRequest {
-                        partner_id,
-                        max_depth: 0,
-                        page_size: self.page_size,
-                        page_token: String::new(),
-                    };
-                    client.list_downline(request).await.map(drop)
-                }
-                Rpc::CreatePartner => {
-                    let create = pb::CreatePartnerRequest {
-                        partner_id,
-                        sponsor_id,
-                        joined_on: "2026-11-28".into(),
-                        display_name: String::new(),
-                    };
-                    let mut request = tonic::Request::new(create);
-                    request
-                        .metadata_mut()
-                        .insert(crate::service::ACTOR_HEADER, "downline-loadtest".parse().expect("ascii"));
-                    client.create_partner(request).await.map(drop)
+        let call = self.settings.call(self.rpc, n, partner_id, sponsor_id, &self.ids);
+        let answered = async {
+            match call.frame().filter(|_| !self.lean.is_empty()) {
+                Some((body, actor)) => self.lean[n as usize % self.lean.len()].unary(body, actor).await,
+                None => {
+                    let channel = self.channels[n as usize % self.channels.len()].clone();
+                    call.send_tonic(channel, &self.bearer).await.map_err(|s| Outcome::Status(s.code()))
                 }
             }
         };
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(status)) => Err(Outcome::Status(status.code())),
+        match tokio::time::timeout(self.timeout, answered).await {
+            Ok(result) => result,
             Err(_) => Err(Outcome::ClientTimeout),
         }
     }
@@ -403,17 +388,20 @@ struct Slot {
     scheduled: Instant,
 }
 
-async fn open_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Stats {
+async fn open_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Result<Stats, String> {
     let total = args.rate * args.duration_s;
     let start = Instant::now() + Duration::from_millis(20);
     let hard_end = start + Duration::from_secs(args.duration_s) + plan.timeout;
     let stats = Arc::new(Mutex::new(Stats::new(start, total)));
-    let (tx, mut rx) = mpsc::channel::<Slot>(65_536);
-    let rate = args.rate;
-    let scheduler = std::thread::spawn(move || schedule(start, rate, total, tx));
     let slots = Arc::new(Semaphore::new(args.concurrency));
     let mut rng = StdRng::seed_from_u64(args.seed);
-    while let Some(slot) = rx.recv().await {
+    let mut clock = Clock::new()?;
+    for n in 0..total {
+        let slot = Slot {
+            n,
+            scheduled: start + Duration::from_nanos((u128::from(n) * 1_000_000_000 / u128::from(args.rate)) as u64),
+        };
+        clock.wait_until(slot.scheduled).await?;
         let acquired = tokio::time::timeout_at(hard_end.into(), Arc::clone(&slots).acquire_owned()).await;
         let permit = match acquired {
             Ok(permit) if Instant::now() < hard_end => permit.expect("the semaphore is never closed"),
@@ -433,44 +421,10 @@ async fn open_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Stats {
             drop(permit);
         });
     }
-    let _ = scheduler.join();
     // Every request has its own timeout, so all slots come back.
     let _ = slots.acquire_many(args.concurrency as u32).await;
-    Arc::try_unwrap(stats).map_or_else(|s| s.lock().clone(), Mutex::into_inner)
+    Ok(Arc::try_unwrap(stats).map_or_else(|s| s.lock().clone(), Mutex::into_inner))
 }
-
-/// The open-loop clock: hands request `n` over at `start + n / rate`. When
-/// the queue is full it blocks, but the scheduled times stay put.
-fn schedule(start: Instant, rate: u64, total: u64, tx: mpsc::Sender<Slot>) {
-    precise_sleeps();
-    for n in 0..total {
-        let scheduled = start + Duration::from_nanos((u128::from(n) * 1_000_000_000 / u128::from(rate)) as u64);
-        let now = Instant::now();
-        if scheduled > now {
-            std::thread::sleep(scheduled - now);
-        }
-        if tx.blocking_send(Slot { n, scheduled }).is_err() {
-            return;
-        }
-    }
-}
-
-/// Makes `std::thread::sleep` on this thread wake within a few
-/// microseconds of its deadline instead of the default 50 µs timer slack,
-/// which would otherwise add about 60 µs to every measured latency.
-#[cfg(target_os = "linux")]
-fn precise_sleeps() {
-    const PR_SET_TIMERSLACK: std::ffi::c_int = 29;
-    extern "C" {
-        fn prctl(option: std::ffi::c_int, ...) -> std::ffi::c_int;
-    }
-    // SAFETY: PR_SET_TIMERSLACK takes one unsigned long (nanoseconds) and
-    // only changes the calling thread's timer slack; no memory is shared.
-    let _ = unsafe { prctl(PR_SET_TIMERSLACK, 1 as std::ffi::c_ulong) };
-}
-
-#[cfg(not(target_os = "linux"))]
-fn precise_sleeps() {}
 
 async fn closed_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Stats {
     let start = Instant::now();

@@ -11,6 +11,8 @@ pub enum Outcome {
     Status(tonic::Code),
     /// No answer within the client's timeout.
     ClientTimeout,
+    /// The connection or the HTTP/2 exchange failed (lean client).
+    Transport(String),
 }
 
 /// What a run measured. Times are in microseconds.
@@ -58,7 +60,24 @@ impl Stats {
             Ok(()) => self.ok += 1,
             Err(Outcome::Status(code)) => *self.errors.entry(format!("{code:?}")).or_default() += 1,
             Err(Outcome::ClientTimeout) => *self.errors.entry("client timeout".into()).or_default() += 1,
+            Err(Outcome::Transport(why)) => *self.errors.entry(format!("transport ({why})")).or_default() += 1,
         }
+    }
+
+    /// How many requests were answered with success.
+    pub fn ok(&self) -> u64 {
+        self.ok
+    }
+
+    /// How many requests were sent.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// The failed requests, counted by kind (a status code's name,
+    /// `client timeout`, or `transport (why)`).
+    pub fn errors(&self) -> &BTreeMap<String, u64> {
+        &self.errors
     }
 
     /// Records a request of a closed loop: scheduled when it was sent.

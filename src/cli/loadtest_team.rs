@@ -1,12 +1,11 @@
-//! The team RPCs of `downline loadtest`: GetTeamProgress and
-//! RecordTrainingCompletion, and the training modules the latter needs.
+//! The training RPCs of `downline loadtest`: the modules a completion
+//! load needs, and the completion request itself.
 
 use super::Bearer;
 use crate::proto::v1 as pb;
 use pb::team_service_client::TeamServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-use tonic::Status;
 
 /// A TeamService client that sends the load generator's credential.
 fn client(channel: Channel, bearer: &Bearer) -> TeamServiceClient<InterceptedService<Channel, Bearer>> {
@@ -37,32 +36,14 @@ pub async fn prepare_modules(channel: Channel, bearer: &Bearer, count: usize) ->
     Ok(())
 }
 
-/// GetTeamProgress of a partner in a period, to the plan's levels.
-pub async fn get_team_progress(
-    channel: Channel,
-    bearer: &Bearer,
-    partner_id: String,
-    period: String,
-) -> Result<(), Status> {
-    let request = pb::GetTeamProgressRequest { partner_id, period, max_level: 0 };
-    client(channel, bearer).get_team_progress(request).await.map(drop)
-}
-
-/// RecordTrainingCompletion of request `n`'s module (spread over `modules`
-/// by a multiplicative hash of `n`) by a partner, on `completed_on`.
-pub async fn record_completion(
-    channel: Channel,
-    bearer: &Bearer,
+/// The RecordTrainingCompletion of request `n`'s module (spread over
+/// `modules` by a multiplicative hash of `n`) by a partner, on `completed_on`.
+pub fn completion_request(
     partner_id: String,
     n: u64,
     modules: usize,
     completed_on: &str,
-) -> Result<(), Status> {
+) -> pb::RecordTrainingCompletionRequest {
     let k = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % modules.max(1);
-    let request = pb::RecordTrainingCompletionRequest {
-        partner_id,
-        module_id: module_id(k),
-        completed_on: completed_on.to_owned(),
-    };
-    client(channel, bearer).record_training_completion(request).await.map(drop)
+    pb::RecordTrainingCompletionRequest { partner_id, module_id: module_id(k), completed_on: completed_on.to_owned() }
 }

@@ -29,6 +29,7 @@ mod genealogy_errors;
 mod genealogy_restart;
 mod genealogy_writes;
 mod import_cli;
+mod loadtest_cli;
 mod reflection_health;
 mod serve_cli;
 mod team_api;

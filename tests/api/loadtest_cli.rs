@@ -1,0 +1,91 @@
+//! `downline loadtest` against a real server, with both clients: every
+//! request it reports as answered was answered, a refusal is counted under
+//! its status code, and the lean client's writes carry the actor.
+
+use crate::common::{downline_ids, events_all, example_orders, example_tree, volume_client, Harness};
+use downline::cli::loadtest::{measure, Client, LoadtestArgs, Rpc};
+use downline::cli::loadtest_stats::Stats;
+use std::collections::BTreeMap;
+
+const P: &str = "2026-11";
+
+/// One second at 200/s of `rpc` against `addr`, ids from A's downline.
+fn args(addr: std::net::SocketAddr, rpc: Rpc, client: Client, period: &str) -> LoadtestArgs {
+    LoadtestArgs {
+        target: format!("http://{addr}"),
+        rpc,
+        client,
+        rate: 200,
+        duration_s: 1,
+        concurrency: 32,
+        ids_from: None,
+        root: "A".into(),
+        max_ids: 100,
+        page_size: 10,
+        period: period.into(),
+        batch: 10,
+        modules: 2,
+        completed_on: "2026-11-28".into(),
+        seed: 7,
+        timeout_ms: 10_000,
+        token: None,
+    }
+}
+
+/// Runs a load test off the test's runtime (it builds its own).
+async fn run(args: LoadtestArgs) -> Stats {
+    tokio::task::spawn_blocking(move || measure(args)).await.expect("no panic").expect("the load test runs")
+}
+
+async fn with_orders() -> Harness {
+    let mut h = Harness::new().await;
+    example_tree(&mut h.client).await;
+    let mut v = volume_client(h.addr).await;
+    for o in example_orders(P) {
+        v.record_order(downline::proto::v1::RecordOrderRequest { order: Some(o) }).await.expect("order");
+    }
+    h
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_clients_get_every_answer() {
+    let h = with_orders().await;
+    for client in [Client::H2, Client::Tonic] {
+        for rpc in [Rpc::GetVolumes, Rpc::GetPartner, Rpc::GetUpline, Rpc::GetTeamProgress] {
+            let stats = run(args(h.addr, rpc, client, P)).await;
+            assert_eq!((stats.sent(), stats.ok()), (200, 200), "{client:?} {rpc:?}: {:?}", stats.errors());
+        }
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_counted_under_their_code() {
+    let h = with_orders().await;
+    for client in [Client::H2, Client::Tonic] {
+        // No order was ever recorded in 2026-10: NOT_FOUND, as a
+        // headers-only answer (the lean client reads it from the headers).
+        let stats = run(args(h.addr, Rpc::GetVolumes, client, "2026-10")).await;
+        assert_eq!(stats.ok(), 0, "{client:?}");
+        assert_eq!(stats.errors(), &BTreeMap::from([("NotFound".to_owned(), 200)]), "{client:?}");
+        // A malformed period: INVALID_ARGUMENT.
+        let stats = run(args(h.addr, Rpc::GetVolumes, client, "2026-13")).await;
+        assert_eq!(stats.errors(), &BTreeMap::from([("InvalidArgument".to_owned(), 200)]), "{client:?}");
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lean_creations_are_real_and_carry_the_actor() {
+    let mut h = with_orders().await;
+    let before = downline_ids(&mut h.client, "A", 0, 1000).await.len();
+    let stats = run(args(h.addr, Rpc::CreatePartner, Client::H2, P)).await;
+    assert_eq!((stats.ok(), stats.errors().len()), (200, 0), "{:?}", stats.errors());
+    let after = downline_ids(&mut h.client, "A", 0, 1000).await;
+    assert_eq!(after.len(), before + 200, "every acknowledged creation is in the genealogy");
+    let created = after.iter().map(|(_, id)| id).find(|id| id.starts_with("lt-")).expect("a created partner");
+    let events = events_all(&mut h.client, created, 100).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].actor, "downline-loadtest");
+    h.stop().await;
+}
