@@ -1,4 +1,4 @@
-//! The `downline` command: `serve`, `import`, `loadtest` and `keys`.
+//! The `downline` command: `serve`, `import`, `loadtest`, `hiccups` and `keys`.
 
 use clap::{Parser, Subcommand};
 use downline::cli;
@@ -20,6 +20,8 @@ enum Command {
     Import(cli::import::ImportArgs),
     /// Sends a bounded load of requests to a running server and reports latencies.
     Loadtest(cli::loadtest::LoadtestArgs),
+    /// Measures how often this machine stops running a busy thread (run it alone).
+    Hiccups(cli::hiccups::HiccupsArgs),
     /// Makes API keys and their keys-file lines.
     #[command(subcommand)]
     Keys(cli::keys::KeysCommand),
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::Import(args) => cli::import::run(args),
         Command::Loadtest(args) => cli::loadtest::run(args),
+        Command::Hiccups(args) => cli::hiccups::run(args),
         Command::Keys(command) => cli::keys::run(command),
     };
     match result {

@@ -1,6 +1,7 @@
 //! `downline loadtest` against a real server, with both clients: every
 //! request it reports as answered was answered, a refusal is counted under
-//! its status code, and the lean client's writes carry the actor.
+//! its status code, and the lean client's writes carry the actor. And the
+//! `hiccups` command.
 
 use crate::common::{downline_ids, events_all, example_orders, example_tree, volume_client, Harness};
 use downline::cli::loadtest::{measure, Client, LoadtestArgs, Rpc};
@@ -88,4 +89,24 @@ async fn lean_creations_are_real_and_carry_the_actor() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor, "downline-loadtest");
     h.stop().await;
+}
+
+/// `downline hiccups` watches the asked number of threads, and refuses a
+/// run of zero seconds before starting any.
+#[test]
+fn hiccups_reports_every_thread() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_downline"))
+            .arg("hiccups")
+            .args(args)
+            .output()
+            .expect("the binary runs")
+    };
+    let out = run(&["--duration-s", "1", "--threads", "2"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().filter(|l| l.starts_with("thread ")).count(), 2, "{text}");
+    let refused = run(&["--duration-s", "0"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--duration-s must be 1 to 600"), "{refused:?}");
 }
