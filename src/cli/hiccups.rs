@@ -7,8 +7,16 @@
 //! Such gaps set a floor under every latency percentile measured on the
 //! machine, whatever the server does: if a core stops for 2 ms twice a
 //! second, 1 % of 10,000 requests/s cannot all be answered within 1 ms.
-//! Run it alone: it keeps every core busy for `--duration-s`.
+//!
+//! Then one sleeping thread per core sleeps `--sleep-us` again and again
+//! and records how late it wakes. A server between requests sleeps the
+//! same way; on a virtual machine an idle core is handed back to the host,
+//! and getting it back can take milliseconds. Busy threads do not see that.
+//!
+//! Run it alone: it keeps every core busy for `--duration-s`, then sleeps
+//! as long.
 
+use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
 
 /// The longest run, in seconds.
@@ -22,9 +30,12 @@ pub struct HiccupsArgs {
     /// How long to watch, in seconds (at most 600).
     #[arg(long, default_value_t = 5)]
     pub duration_s: u64,
-    /// Busy threads; the default is one per core.
+    /// Busy (then sleeping) threads; the default is one per core.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// How long each sleep of the sleeping threads asks for, in microseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub sleep_us: u64,
 }
 
 /// The gaps one thread saw.
@@ -76,8 +87,12 @@ pub fn run(args: HiccupsArgs) -> Result<(), String> {
     if !(1..=MAX_THREADS).contains(&threads) {
         return Err(format!("--threads must be 1 to {MAX_THREADS}"));
     }
+    if !(1..=1_000_000).contains(&args.sleep_us) {
+        return Err("--sleep-us must be 1 to 1000000".into());
+    }
+    let duration = Duration::from_secs(args.duration_s);
     println!("watching {threads} busy threads for {} s (gaps between clock readings)", args.duration_s);
-    for (k, t) in watch(Duration::from_secs(args.duration_s), threads).iter().enumerate() {
+    for (k, t) in watch(duration, threads).iter().enumerate() {
         println!(
             "thread {k}: gaps >0.1 ms {}, >0.5 ms {}, >1 ms {}, >5 ms {}; longest {:.2} ms; lost {:.2} %",
             t.over_100us,
@@ -88,7 +103,48 @@ pub fn run(args: HiccupsArgs) -> Result<(), String> {
             t.lost_percent()
         );
     }
+    let sleep = Duration::from_micros(args.sleep_us);
+    println!(
+        "{threads} threads sleeping {} µs at a time for {} s (how late they wake)",
+        args.sleep_us, args.duration_s
+    );
+    for (k, late) in sleep_late(duration, threads, sleep).iter().enumerate() {
+        let ms = |q: f64| late.value_at_quantile(q) as f64 / 1e3;
+        println!(
+            "thread {k}: {} sleeps, late p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3} ms",
+            late.len(),
+            ms(0.5),
+            ms(0.9),
+            ms(0.99),
+            ms(0.999),
+            late.max() as f64 / 1e3
+        );
+    }
     Ok(())
+}
+
+/// Keeps `threads` threads sleeping `sleep` at a time for `duration`; per
+/// thread, how late each sleep ended, in microseconds.
+pub fn sleep_late(duration: Duration, threads: usize, sleep: Duration) -> Vec<Histogram<u64>> {
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                super::loadtest_clock::precise_timer_slack();
+                let mut late = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
+                let end = Instant::now() + duration;
+                loop {
+                    let asked = Instant::now();
+                    if asked >= end {
+                        return late;
+                    }
+                    std::thread::sleep(sleep);
+                    let over = asked.elapsed().saturating_sub(sleep);
+                    late.saturating_record(u64::try_from(over.as_micros()).unwrap_or(u64::MAX).max(1));
+                }
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().expect("a sleeping thread only sleeps")).collect()
 }
 
 /// Keeps `threads` threads reading the clock for `duration` each (from
@@ -138,6 +194,20 @@ mod tests {
         for t in tallies {
             assert!(t.watched >= Duration::from_millis(50), "{t:?}");
             assert!(t.lost <= t.watched && t.over_5ms <= t.over_1ms && t.over_1ms <= t.over_100us, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn sleepers_sleep_the_whole_time() {
+        let sleep = Duration::from_millis(1);
+        let started = Instant::now();
+        let late = sleep_late(Duration::from_millis(50), 2, sleep);
+        let took = started.elapsed();
+        assert_eq!(late.len(), 2);
+        for h in late {
+            // Each sleep lasts at least 1 ms: at most ~50 fit, and some did.
+            assert!((1..=51).contains(&h.len()), "{} sleeps", h.len());
+            assert!(took >= sleep * h.len() as u32, "{took:?} for {} sleeps", h.len());
         }
     }
 }

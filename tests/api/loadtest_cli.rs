@@ -91,8 +91,8 @@ async fn lean_creations_are_real_and_carry_the_actor() {
     h.stop().await;
 }
 
-/// `downline hiccups` watches the asked number of threads, and refuses a
-/// run of zero seconds before starting any.
+/// `downline hiccups` watches the asked number of busy, then sleeping,
+/// threads, and refuses a run of zero seconds before starting any.
 #[test]
 fn hiccups_reports_every_thread() {
     let run = |args: &[&str]| {
@@ -105,7 +105,8 @@ fn hiccups_reports_every_thread() {
     let out = run(&["--duration-s", "1", "--threads", "2"]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.lines().filter(|l| l.starts_with("thread ")).count(), 2, "{text}");
+    let lines = |word: &str| text.lines().filter(|l| l.starts_with("thread ") && l.contains(word)).count();
+    assert_eq!((lines("gaps"), lines("sleeps")), (2, 2), "{text}");
     let refused = run(&["--duration-s", "0"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--duration-s must be 1 to 600"), "{refused:?}");
