@@ -170,13 +170,13 @@ pub fn measure(args: LoadtestArgs) -> Result<Stats, String> {
     runtime.block_on(async move {
         let ids = Arc::new(load_ids(&args).await?);
         let channels = connect(&args, &ids[0], if lean { 1 } else { connection_count(&args) }).await?;
+        let bearer = Bearer::new(args.token.as_deref())?;
         let mut lean_channels = Vec::new();
         if lean {
             for _ in 0..connection_count(&args) {
-                lean_channels.push(LeanChannel::connect(&args.target, args.token.as_deref(), args.rpc).await?);
+                lean_channels.push(LeanChannel::connect(&args.target, &bearer, args.rpc).await?);
             }
         }
-        let bearer = Bearer::new(args.token.as_deref())?;
         if args.rpc == Rpc::RecordTrainingCompletion {
             super::loadtest_team::prepare_modules(channels[0].clone(), &bearer, args.modules).await?;
         }

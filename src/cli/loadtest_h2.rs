@@ -15,8 +15,10 @@
 
 use super::loadtest::Rpc;
 use super::loadtest_stats::Outcome;
+use super::Bearer;
 use bytes::{BufMut, Bytes, BytesMut};
 use h2::client::SendRequest;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, TE};
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 
 /// The header a gRPC answer's status travels in.
@@ -64,7 +66,7 @@ pub fn frame<M: prost::Message>(message: &M) -> Bytes {
 
 impl LeanChannel {
     /// Opens a connection to `target` (`http://host:port`) for calls of `rpc`.
-    pub async fn connect(target: &str, token: Option<&str>, rpc: Rpc) -> Result<LeanChannel, String> {
+    pub async fn connect(target: &str, bearer: &Bearer, rpc: Rpc) -> Result<LeanChannel, String> {
         let uri: Uri = target.parse().map_err(|e| format!("--target {target}: {e}"))?;
         if uri.scheme_str() != Some("http") {
             return Err(format!("--client h2 speaks plaintext HTTP/2 only; use --client tonic for {target}"));
@@ -81,10 +83,7 @@ impl LeanChannel {
                 tracing::debug!(error = %e, "load test connection ended");
             }
         });
-        let authorization = token
-            .map(|t| HeaderValue::from_str(&format!("Bearer {t}")))
-            .transpose()
-            .map_err(|_| "--token must be printable ASCII".to_owned())?;
+        let authorization = bearer.header_value();
         let uri = format!("http://{authority}{}", path(rpc)).parse().map_err(|e| format!("--target {target}: {e}"))?;
         Ok(LeanChannel { send, uri, authorization })
     }
@@ -96,13 +95,13 @@ impl LeanChannel {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(self.uri.clone())
-            .header("content-type", "application/grpc")
-            .header("te", "trailers");
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/grpc"))
+            .header(TE, HeaderValue::from_static("trailers"));
         if let Some(value) = &self.authorization {
-            request = request.header("authorization", value.clone());
+            request = request.header(AUTHORIZATION, value.clone());
         }
         if let Some(actor) = actor {
-            request = request.header(crate::service::ACTOR_HEADER, actor);
+            request = request.header(crate::service::ACTOR_HEADER, HeaderValue::from_static(actor));
         }
         let request = request.body(()).map_err(|e| Outcome::Transport(e.to_string()))?;
         let mut send = self.send.clone().ready().await.map_err(transport)?;

@@ -47,6 +47,13 @@ impl Bearer {
             .transpose()?;
         Ok(Bearer(value))
     }
+
+    /// The `authorization` header's value, for clients that write HTTP/2
+    /// headers themselves.
+    pub fn header_value(&self) -> Option<http::HeaderValue> {
+        let value = self.0.as_ref()?;
+        Some(http::HeaderValue::from_bytes(value.as_bytes()).expect("an ASCII metadata value is a valid header value"))
+    }
 }
 
 impl tonic::service::Interceptor for Bearer {

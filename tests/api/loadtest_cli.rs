@@ -3,9 +3,12 @@
 //! its status code, and the lean client's writes carry the actor. And the
 //! `hiccups` command.
 
-use crate::common::{downline_ids, events_all, example_orders, example_tree, volume_client, Harness};
+use crate::auth_support::{authed, Secured};
+use crate::common::{downline_ids, events_all, example_orders, example_tree, row, volume_client, Harness};
 use downline::cli::loadtest::{measure, Client, LoadtestArgs, Rpc};
 use downline::cli::loadtest_stats::Stats;
+use downline::proto::v1::genealogy_service_client::GenealogyServiceClient;
+use downline::service::limits::Limits;
 use std::collections::BTreeMap;
 
 const P: &str = "2026-11";
@@ -110,4 +113,21 @@ fn hiccups_reports_every_thread() {
     let refused = run(&["--duration-s", "0"]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--duration-s must be 1 to 600"), "{refused:?}");
+}
+
+/// With `--token`, both clients send it: against a server that demands
+/// credentials every request is answered (none is UNAUTHENTICATED).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_clients_send_the_token() {
+    let s = Secured::start(Limits::default()).await;
+    let mut c = GenealogyServiceClient::new(s.channel().await);
+    c.create_partner(authed(row("A", ""), &s.backend)).await.expect("A is created");
+    c.create_partner(authed(row("B", "A"), &s.backend)).await.expect("B is created");
+    for client in [Client::H2, Client::Tonic] {
+        let mut load = args(s.addr, Rpc::GetPartner, client, P);
+        load.token = Some(s.backend.clone());
+        let stats = run(load).await;
+        assert_eq!((stats.ok(), stats.errors().len()), (200, 0), "{client:?}: {:?}", stats.errors());
+    }
+    s.stop().await;
 }
