@@ -367,7 +367,8 @@ impl Plan {
     async fn send(&self, n: u64, partner_id: String, sponsor_id: String) -> Result<(), Outcome> {
         let call = self.settings.call(self.rpc, n, partner_id, sponsor_id, &self.ids);
         let answered = async {
-            match call.frame().filter(|_| !self.lean.is_empty()) {
+            // Encoded only when the lean client sends it.
+            match (!self.lean.is_empty()).then(|| call.frame()).flatten() {
                 Some((body, actor)) => self.lean[n as usize % self.lean.len()].unary(body, actor).await,
                 None => {
                     let channel = self.channels[n as usize % self.channels.len()].clone();
