@@ -8,7 +8,8 @@
 //! typed decoding) cost ~95 µs of CPU a request here; this one encodes the
 //! request once with prost, sends it on a stream, drains the answer and
 //! checks `grpc-status`, for about half of that (BENCHMARKS.md). The
-//! answer's body is not decoded: the load test measures the server.
+//! answer is checked to be one whole gRPC message but not decoded: the load
+//! test measures the server (its answers' contents are the API tests' job).
 //!
 //! It speaks plaintext HTTP/2 only; TLS targets and the streaming
 //! `record-orders` use the tonic client.
@@ -116,15 +117,46 @@ impl LeanChannel {
             return code;
         }
         let mut body = answer.into_body();
+        let mut frame = FrameCheck::default();
         while let Some(chunk) = body.data().await {
             let chunk = chunk.map_err(transport)?;
+            frame.add(&chunk);
             let _ = body.flow_control().release_capacity(chunk.len());
         }
         let trailers = body.trailers().await.map_err(transport)?;
-        trailers
+        let status = trailers
             .as_ref()
             .and_then(grpc_status)
-            .unwrap_or_else(|| Err(Outcome::Transport("the answer has no grpc-status".into())))
+            .unwrap_or_else(|| Err(Outcome::Transport("the answer has no grpc-status".into())));
+        match status {
+            Ok(()) if !frame.is_one_message() => Err(Outcome::Transport("the answer is not one gRPC message".into())),
+            other => other,
+        }
+    }
+}
+
+/// Checks, without decoding it, that an answer's body is exactly one
+/// uncompressed gRPC message: a 5-byte prefix whose length is the rest.
+#[derive(Default)]
+pub struct FrameCheck {
+    prefix: [u8; 5],
+    prefix_len: usize,
+    total_len: usize,
+}
+
+impl FrameCheck {
+    /// Takes the next piece of the body.
+    pub fn add(&mut self, chunk: &[u8]) {
+        let take = chunk.len().min(5 - self.prefix_len);
+        self.prefix[self.prefix_len..self.prefix_len + take].copy_from_slice(&chunk[..take]);
+        self.prefix_len += take;
+        self.total_len += chunk.len();
+    }
+
+    /// Whether the body seen so far is one whole uncompressed message.
+    pub fn is_one_message(&self) -> bool {
+        let declared = u32::from_be_bytes([self.prefix[1], self.prefix[2], self.prefix[3], self.prefix[4]]);
+        self.prefix_len == 5 && self.prefix[0] == 0 && declared as usize == self.total_len - 5
     }
 }
 
@@ -137,4 +169,32 @@ fn grpc_status(headers: &HeaderMap) -> Option<Result<(), Outcome>> {
         Some(code) => Err(Outcome::Status(tonic::Code::from(code))),
         None => Err(Outcome::Transport(format!("unreadable grpc-status {value:?}"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameCheck;
+
+    fn check(pieces: &[&[u8]]) -> bool {
+        let mut frame = FrameCheck::default();
+        pieces.iter().for_each(|p| frame.add(p));
+        frame.is_one_message()
+    }
+
+    #[test]
+    fn one_whole_message_in_any_pieces() {
+        let whole: &[u8] = &[0, 0, 0, 0, 3, 10, 1, 65];
+        assert!(check(&[whole]));
+        assert!(check(&[&whole[..2], &whole[2..6], &whole[6..]]));
+        assert!(check(&[&[0, 0, 0, 0, 0]]), "an empty message is one message");
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        assert!(!check(&[]), "no body");
+        assert!(!check(&[&[0, 0, 0]]), "a cut prefix");
+        assert!(!check(&[&[0, 0, 0, 0, 3, 10, 1]]), "a cut message");
+        assert!(!check(&[&[0, 0, 0, 0, 1, 10, 1]]), "bytes after the message");
+        assert!(!check(&[&[1, 0, 0, 0, 1, 10]]), "a compressed message");
+    }
 }
