@@ -64,7 +64,7 @@ impl Caller {
     pub fn of<T>(request: &Request<T>) -> Result<Caller, Status> {
         request.extensions().get::<Caller>().cloned().ok_or_else(|| {
             tracing::error!("a request reached a handler without a caller: is the guard layer installed?");
-            Status::permission_denied("this request was not admitted by the access guard")
+            super::status::not_admitted()
         })
     }
 

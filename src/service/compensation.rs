@@ -5,6 +5,7 @@ use super::caller::Caller;
 use super::compensation_convert::{compliance_ratio, plan_from_proto, plan_to_proto};
 use super::compensation_runs::{run_commission, RunRef};
 use super::page_token::ExplainToken;
+use super::status;
 use super::status::{from_join, from_store, invalid};
 use super::{page_size, App};
 use crate::engine::commission::{format_cents, format_scaled};
@@ -89,18 +90,19 @@ impl CompensationService for CompensationApi {
         // The cheap checks answer at once; the snapshot is taken on the worker.
         self.app.read(|net| {
             if net.is_closed(period) {
-                return Err(Status::failed_precondition(format!(
-                    "period: period {period} is closed: runs are made on open periods only"
-                )));
+                return Err(status::failed_precondition(
+                    "period",
+                    format!("period {period} is closed: runs are made on open periods only"),
+                ));
             }
             net.period(period)?;
             Ok(())
         })?;
         let entry = self.app.runs.start(period, r.dry_run).ok_or_else(|| {
-            Status::resource_exhausted(format!(
-                "period: {} commission runs are computing; wait for one to finish",
-                super::runs::MAX_RUNNING
-            ))
+            status::exhausted(
+                "period",
+                format!("{} commission runs are computing; wait for one to finish", super::runs::MAX_RUNNING),
+            )
         })?;
         let (app, run) = (Arc::clone(&self.app), Arc::clone(&entry));
         rayon::spawn(move || run_commission(&app, &run));
@@ -219,7 +221,7 @@ impl CompensationService for CompensationApi {
         let period = Period::parse("period", &request.into_inner().period)?;
         let kinds = self.app.read(|net| {
             if !net.periods().iter().any(|&(p, _, _)| p == period) {
-                return Err(Status::not_found(format!("period: period with orders '{period}' not found")));
+                return Err(status::not_found("period", format!("period with orders '{period}' not found")));
             }
             Ok(net.kind_totals(period))
         })?;

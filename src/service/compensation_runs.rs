@@ -5,6 +5,7 @@
 use super::compensation_convert::{fill_totals, phase_to_proto, rank_name, statement_to_proto};
 use super::page_token::StatementsToken;
 use super::runs::{Outcome, RunEntry};
+use super::status;
 use super::status::{from_store, invalid};
 use super::App;
 use crate::engine::commission::format_cents;
@@ -41,9 +42,10 @@ impl RunRef {
         }
         let official = app.read(|net| Ok(net.official_by_id(run_id).map(|(p, o)| (p, Arc::clone(o)))))?;
         official.map(|(p, o)| RunRef::Official(p, o)).ok_or_else(|| {
-            Status::not_found(format!(
-                "run_id: commission run '{run_id}' not found (runs of open periods are forgotten on restart)"
-            ))
+            status::not_found(
+                "run_id",
+                format!("commission run '{run_id}' not found (runs of open periods are forgotten on restart)"),
+            )
         })
     }
 
@@ -55,12 +57,12 @@ impl RunRef {
             app.read(|net| Ok((net.is_closed(period), net.official_run(period).map(Arc::clone))))?;
         if closed {
             return official.map(|o| RunRef::Official(period, o)).ok_or_else(|| {
-                Status::not_found(format!("period: {period} closed without a commission run: it has no statements"))
+                status::not_found("period", format!("{period} closed without a commission run: it has no statements"))
             });
         }
         let finished = |dry: bool| app.runs.latest(period, |r| r.dry_run == dry && r.result().is_some());
         finished(false).or_else(|| finished(true)).map(RunRef::Live).ok_or_else(|| {
-            Status::not_found(format!("period: no finished commission run of {period}; start one first"))
+            status::not_found("period", format!("no finished commission run of {period}; start one first"))
         })
     }
 
@@ -101,8 +103,8 @@ impl RunRef {
 
 fn not_finished(e: &RunEntry) -> Status {
     match e.failure() {
-        Some(reason) => Status::failed_precondition(format!("run_id: run '{}' failed: {reason}", e.id)),
-        None => Status::failed_precondition(format!("run_id: run '{}' is still running", e.id)),
+        Some(reason) => status::failed_precondition("run_id", format!("run '{}' failed: {reason}", e.id)),
+        None => status::failed_precondition("run_id", format!("run '{}' is still running", e.id)),
     }
 }
 
@@ -181,10 +183,10 @@ pub fn run_to_proto(app: &App, run: &RunRef) -> Result<pb::CommissionRun, Status
 /// A partner's statement in a run.
 pub fn statement(app: &App, run: &RunRef, x: u32, partner_id: &str) -> Result<pb::Statement, Status> {
     let not_in_run = || {
-        Status::not_found(format!(
-            "partner_id: partner '{partner_id}' is not in run '{}' (it was not live at its snapshot)",
-            run.id()
-        ))
+        status::not_found(
+            "partner_id",
+            format!("partner '{partner_id}' is not in run '{}' (it was not live at its snapshot)", run.id()),
+        )
     };
     match run {
         RunRef::Live(e) => {

@@ -73,7 +73,7 @@ impl App {
     /// Refuses every request once the store failed (fail-stop).
     pub fn check_healthy(&self) -> Result<(), Status> {
         if self.store.has_failed() {
-            return Err(Status::unavailable("the store failed to write to disk; this server serves nothing more"));
+            return Err(status::unavailable("the store failed to write to disk; this server serves nothing more"));
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! concurrent map of shared states, so neither ever waits for the other.
 
 use super::now_unix_ms;
+use super::status;
 use super::status::invalid;
 use crate::proto::v1 as pb;
 use dashmap::DashMap;
@@ -153,7 +154,7 @@ impl OperationsService for OperationsApi {
             return Err(invalid("name", "must be an operation name such as operations/recalculate-1"));
         }
         let op = self.operations.get(&name).ok_or_else(|| {
-            Status::not_found(format!("name: operation '{name}' not found (operations are forgotten on restart)"))
+            status::not_found("name", format!("operation '{name}' not found (operations are forgotten on restart)"))
         })?;
         Ok(Response::new(op.to_proto()))
     }

@@ -79,15 +79,15 @@ fn invalid_plan(violations: &[crate::engine::FieldViolation], message: String) -
 pub fn from_store(err: StoreError) -> Status {
     tracing::error!(error = %err, "store error");
     match err {
-        StoreError::Corrupt(_) => Status::data_loss(err.to_string()),
-        StoreError::Sled(_) | StoreError::Failed(_) => Status::unavailable(err.to_string()),
+        StoreError::Corrupt(_) => status(Code::DataLoss, err.to_string()),
+        StoreError::Sled(_) | StoreError::Failed(_) => status(Code::Unavailable, err.to_string()),
     }
 }
 
 /// A blocking task that did not finish (it panicked or was cancelled).
 pub fn from_join(err: tokio::task::JoinError) -> Status {
     tracing::error!(error = %err, "blocking task failed");
-    Status::internal("the request's task failed; it changed nothing that was acknowledged")
+    status(Code::Internal, "the request's task failed; it changed nothing that was acknowledged".into())
 }
 
 impl From<EngineError> for Status {
@@ -105,6 +105,36 @@ pub fn denied(field: &str, message: impl std::fmt::Display) -> Status {
 /// An error of the service layer itself (request shape, page tokens).
 pub fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
     status(Code::InvalidArgument, format!("{field}: {message}"))
+}
+
+/// An id the request names that does not exist (NOT_FOUND), e.g. an
+/// operation or a commission run forgotten on restart.
+pub fn not_found(field: &str, message: impl std::fmt::Display) -> Status {
+    status(Code::NotFound, format!("{field}: {message}"))
+}
+
+/// A request the state of the server refuses (FAILED_PRECONDITION), e.g. a
+/// run of a closed period.
+pub fn failed_precondition(field: &str, message: impl std::fmt::Display) -> Status {
+    status(Code::FailedPrecondition, format!("{field}: {message}"))
+}
+
+/// A request over a limit of work in progress (RESOURCE_EXHAUSTED): retry
+/// later.
+pub fn exhausted(field: &str, message: impl std::fmt::Display) -> Status {
+    status(Code::ResourceExhausted, format!("{field}: {message}"))
+}
+
+/// The server cannot serve any more (UNAVAILABLE): it failed to write to
+/// disk, or it is shutting down. No field: it is no fault of the request.
+pub fn unavailable(message: &str) -> Status {
+    status(Code::Unavailable, message.to_owned())
+}
+
+/// A request that reached a handler without passing the access guard
+/// (PERMISSION_DENIED): deny by default.
+pub fn not_admitted() -> Status {
+    status(Code::PermissionDenied, "this request was not admitted by the access guard".to_owned())
 }
 
 /// Maps a refusal of the access guard: no valid credential is

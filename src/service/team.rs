@@ -3,6 +3,7 @@
 
 use super::caller::Caller;
 use super::genealogy::{audit, DEFAULT_PAGE_SIZE};
+use super::status;
 use super::status::{from_join, invalid};
 use super::team_convert::{
     mentorship_to_proto, module_to_proto, module_update, progress_to_proto, MenteesToken, ModulesToken,
@@ -258,7 +259,7 @@ impl TeamService for TeamApi {
         };
         let progress = if large {
             let turn = Arc::clone(&self.large_passes).acquire_owned().await;
-            let turn = turn.map_err(|_| Status::unavailable("the server is shutting down"))?;
+            let turn = turn.map_err(|_| status::unavailable("the server is shutting down"))?;
             let app = Arc::clone(&self.app);
             let pass = move || {
                 let _turn = turn;

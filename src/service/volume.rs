@@ -3,6 +3,7 @@
 
 use super::caller::Caller;
 use super::convert::{kind_from_proto, order_to_proto, volumes_to_proto};
+use super::status;
 use super::status::from_engine;
 use super::App;
 use crate::engine::commission_run::RunResult;
@@ -166,9 +167,10 @@ impl VolumeService for VolumeApi {
             .operations
             .start_limited("recalculate", &period.to_string(), MAX_RUNNING_RECALCULATIONS)
             .ok_or_else(|| {
-                Status::resource_exhausted(format!(
-                    "period: {MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"
-                ))
+                status::exhausted(
+                    "period",
+                    format!("{MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"),
+                )
             })?;
         let (app, state) = (Arc::clone(&self.app), Arc::clone(&op));
         rayon::spawn(move || run_recalculation(&app, &state, period));
@@ -180,10 +182,10 @@ impl VolumeService for VolumeApi {
 /// not a dry run. FAILED_PRECONDITION while such a run still computes.
 fn official_candidate(app: &App, period: Period) -> Result<Option<(String, Arc<RunResult>)>, Status> {
     if let Some(running) = app.runs.latest(period, |r| !r.dry_run && r.is_running()) {
-        return Err(Status::failed_precondition(format!(
-            "period: commission run '{}' of {period} is still running; close when it is done",
-            running.id
-        )));
+        return Err(status::failed_precondition(
+            "period",
+            format!("commission run '{}' of {period} is still running; close when it is done", running.id),
+        ));
     }
     let latest = app.runs.latest(period, |r| !r.dry_run && r.result().is_some());
     Ok(latest.and_then(|r| r.result().map(|result| (r.id.clone(), result))))
