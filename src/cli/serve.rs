@@ -7,7 +7,7 @@ use crate::auth::jwt::{JwtConfig, JwtKeySource, JwtVerifier};
 use crate::auth::keys::ApiKeys;
 use crate::auth::Credentials;
 use crate::server::{self, Security, ServerConfig, TlsFiles};
-use crate::service::limits::Limits;
+use crate::service::limits::{self, Limits};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,28 +67,28 @@ pub struct AccessArgs {
 #[derive(clap::Args, Debug)]
 pub struct LimitArgs {
     /// The largest request message, in bytes.
-    #[arg(long, env = "DOWNLINE_MAX_MESSAGE_BYTES", default_value_t = 4 << 20,
+    #[arg(long, env = "DOWNLINE_MAX_MESSAGE_BYTES", default_value_t = limits::DEFAULT_MAX_MESSAGE_BYTES,
           value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
     pub max_message_bytes: u64,
     /// The largest page of any list; bigger page sizes are coerced to it.
-    #[arg(long, env = "DOWNLINE_MAX_PAGE_SIZE", default_value_t = 1000,
+    #[arg(long, env = "DOWNLINE_MAX_PAGE_SIZE", default_value_t = limits::DEFAULT_MAX_PAGE_SIZE,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_page_size: u64,
     /// The deepest level ListDownline lists.
-    #[arg(long, env = "DOWNLINE_MAX_DOWNLINE_DEPTH", default_value_t = 10_000,
+    #[arg(long, env = "DOWNLINE_MAX_DOWNLINE_DEPTH", default_value_t = limits::DEFAULT_MAX_DOWNLINE_DEPTH,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_downline_depth: u32,
     /// Requests in progress at once; more are shed with RESOURCE_EXHAUSTED.
-    #[arg(long, env = "DOWNLINE_MAX_CONCURRENT_REQUESTS", default_value_t = 256,
+    #[arg(long, env = "DOWNLINE_MAX_CONCURRENT_REQUESTS", default_value_t = limits::DEFAULT_MAX_CONCURRENT_REQUESTS,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_concurrent_requests: u64,
     /// The longest a unary request may take, in milliseconds.
-    #[arg(long, env = "DOWNLINE_REQUEST_TIMEOUT_MS", default_value_t = 30_000,
+    #[arg(long, env = "DOWNLINE_REQUEST_TIMEOUT_MS", default_value_t = limits::DEFAULT_REQUEST_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
     /// The longest a streaming import (ImportPartners, RecordOrders) may
     /// take, in milliseconds.
-    #[arg(long, env = "DOWNLINE_STREAM_TIMEOUT_MS", default_value_t = 600_000,
+    #[arg(long, env = "DOWNLINE_STREAM_TIMEOUT_MS", default_value_t = limits::DEFAULT_STREAM_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub stream_timeout_ms: u64,
 }

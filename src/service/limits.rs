@@ -5,6 +5,19 @@ use super::status::invalid;
 use std::time::Duration;
 use tonic::Status;
 
+/// The default largest request message, in bytes (4 MiB).
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 4 << 20;
+/// The default largest page of a list.
+pub const DEFAULT_MAX_PAGE_SIZE: u64 = 1000;
+/// The default deepest level ListDownline lists.
+pub const DEFAULT_MAX_DOWNLINE_DEPTH: u32 = 10_000;
+/// The default number of requests in progress at once.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u64 = 256;
+/// The default longest unary request, in milliseconds.
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// The default longest client-streaming request, in milliseconds.
+pub const DEFAULT_STREAM_TIMEOUT_MS: u64 = 600_000;
+
 /// Request size, page size, listing depth, concurrency and time limits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -32,12 +45,12 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_message_bytes: 4 << 20,
-            max_page_size: 1000,
-            max_downline_depth: 10_000,
-            max_concurrent_requests: 256,
-            request_timeout: Duration::from_secs(30),
-            stream_timeout: Duration::from_secs(600),
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES as usize,
+            max_page_size: DEFAULT_MAX_PAGE_SIZE as usize,
+            max_downline_depth: DEFAULT_MAX_DOWNLINE_DEPTH,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS as usize,
+            request_timeout: Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS),
+            stream_timeout: Duration::from_millis(DEFAULT_STREAM_TIMEOUT_MS),
         }
     }
 }
