@@ -119,28 +119,10 @@ fn setup() -> &'static Setup {
 }
 
 /// The CPU time this thread has used: unlike wall time, it leaves out the
-/// time the thread waited for a core (the machine is shared).
-#[cfg(target_os = "linux")]
+/// time the thread waited for a core (the machine is shared). Zero where
+/// the platform cannot tell (the wall times still stand).
 fn thread_cpu_time() -> Duration {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    extern "C" {
-        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec (two 64-bit fields on
-    // x86_64 and aarch64 Linux) into the pointer it is given, nothing else.
-    let _ = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn thread_cpu_time() -> Duration {
-    Duration::ZERO
+    cpu_time::ThreadTime::try_now().map_or(Duration::ZERO, |t| t.as_duration())
 }
 
 /// p50 / p99 / max of `runs` calls, each after `before`: wall time, then

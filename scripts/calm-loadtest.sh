@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Runs `downline loadtest` only in the machine's calm minutes, the way the
+# Runs `downline-tools loadtest` only in the machine's calm minutes, the way the
 # calm-window figures of BENCHMARKS.md were taken. Before each run,
-# `downline hiccups --duration-s 2` must find at most MAX_GAPS pauses over
+# `downline-tools hiccups --duration-s 2` must find at most MAX_GAPS pauses over
 # 1 ms (all cores together) and every core's 1 ms sleeps must wake at most
 # MAX_LATE_MS late at p99; otherwise it waits and looks again.
 #
-# usage: scripts/calm-loadtest.sh RUNS [downline loadtest flags...]
+# usage: scripts/calm-loadtest.sh RUNS [downline-tools loadtest flags...]
 #   e.g. scripts/calm-loadtest.sh 6 --rpc get-volumes --rate 10000 --period 2026-11
-# env:   DOWNLINE (default target/release/downline), MAX_GAPS (8),
+# env:   DOWNLINE_TOOLS (default target/release/downline-tools), MAX_GAPS (8),
 #        MAX_LATE_MS (0.15), GIVE_UP_S (1200: stop looking after that long)
 set -euo pipefail
 runs=${1:?usage: $0 RUNS [loadtest flags...]}
 shift
-bin=${DOWNLINE:-target/release/downline}
+bin=${DOWNLINE_TOOLS:-target/release/downline-tools}
 max_gaps=${MAX_GAPS:-8}
 max_late_ms=${MAX_LATE_MS:-0.15}
 give_up=$(( $(date +%s) + ${GIVE_UP_S:-1200} ))

@@ -1,4 +1,5 @@
-//! The `downline` command: `serve`, `import`, `loadtest`, `hiccups` and `keys`.
+//! The `downline` command: `serve`, `import` and `keys` (the measuring tools are
+//! the `downline-tools` binary of `tools/`).
 
 use clap::{Parser, Subcommand};
 use downline::cli;
@@ -15,13 +16,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the gRPC server until SIGINT or SIGTERM.
-    Serve(cli::serve::ServeArgs),
+    Serve(Box<cli::serve::ServeArgs>),
     /// Loads partners from CSV into a data directory no server holds.
     Import(cli::import::ImportArgs),
-    /// Sends a bounded load of requests to a running server and reports latencies.
-    Loadtest(cli::loadtest::LoadtestArgs),
-    /// Measures how often this machine stops running a busy thread (run it alone).
-    Hiccups(cli::hiccups::HiccupsArgs),
     /// Makes API keys and their keys-file lines.
     #[command(subcommand)]
     Keys(cli::keys::KeysCommand),
@@ -30,10 +27,8 @@ enum Command {
 fn main() -> ExitCode {
     cli::init_tracing();
     let result = match Cli::parse().command {
-        Command::Serve(args) => cli::serve::run(args),
+        Command::Serve(args) => cli::serve::run(*args),
         Command::Import(args) => cli::import::run(args),
-        Command::Loadtest(args) => cli::loadtest::run(args),
-        Command::Hiccups(args) => cli::hiccups::run(args),
         Command::Keys(command) => cli::keys::run(command),
     };
     match result {

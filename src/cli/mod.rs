@@ -3,16 +3,9 @@
 //! returns a message on failure.
 
 pub mod csv_rows;
-pub mod hiccups;
 pub mod import;
 pub mod import_orders;
 pub mod keys;
-pub mod loadtest;
-pub mod loadtest_calls;
-pub mod loadtest_clock;
-pub mod loadtest_h2;
-pub mod loadtest_stats;
-pub mod loadtest_team;
 pub mod serve;
 
 /// Logs to stderr through tracing; the level comes from `RUST_LOG`
@@ -31,36 +24,4 @@ pub fn init_tracing() {
 /// A multi-threaded tokio runtime for a subcommand.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start tokio: {e}"))
-}
-
-/// A client interceptor that sends `authorization: Bearer <token>` (an API
-/// key or a JWT) with every request, or nothing without a token.
-#[derive(Clone)]
-pub struct Bearer(Option<tonic::metadata::AsciiMetadataValue>);
-
-impl Bearer {
-    /// The interceptor of an optional token; refuses a token that is not
-    /// printable ASCII.
-    pub fn new(token: Option<&str>) -> Result<Bearer, String> {
-        let value = token
-            .map(|t| format!("Bearer {t}").parse().map_err(|_| "--token must be printable ASCII".to_owned()))
-            .transpose()?;
-        Ok(Bearer(value))
-    }
-
-    /// The `authorization` header's value, for clients that write HTTP/2
-    /// headers themselves.
-    pub fn header_value(&self) -> Option<http::HeaderValue> {
-        let value = self.0.as_ref()?;
-        Some(http::HeaderValue::from_bytes(value.as_bytes()).expect("an ASCII metadata value is a valid header value"))
-    }
-}
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request.metadata_mut().insert(crate::auth::AUTHORIZATION_HEADER, value.clone());
-        }
-        Ok(request)
-    }
 }

@@ -5,7 +5,7 @@
 //! refuse HS256 tokens signed with the public key.
 
 use crate::auth_support::*;
-use crate::common::JOINED;
+use crate::genealogy_support::JOINED;
 use base64::Engine as _;
 use downline::auth::keys::new_key;
 use downline::proto::v1 as pb;

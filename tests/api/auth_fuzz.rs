@@ -161,7 +161,7 @@ async fn hostile_messages_to_every_method_neither_panic_nor_stop_the_server() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let (admin, backend) = (new_key(), new_key());
     let (mut server, addr) = start(dir.path(), &admin, &backend);
-    let channel = crate::common::channel(addr).await;
+    let channel = crate::harness::channel(addr).await;
     seed_network(&channel, &admin).await;
     let methods: Vec<Method> = access::methods(&access::served_descriptor_sets())
         .expect("descriptors")

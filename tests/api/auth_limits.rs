@@ -7,7 +7,7 @@
 //! After each, the server answers normally.
 
 use crate::auth_support::*;
-use crate::common::JOINED;
+use crate::genealogy_support::JOINED;
 use downline::proto::v1 as pb;
 use downline::service::limits::Limits;
 use prost::Message as _;

@@ -12,7 +12,9 @@
 //! under the key's name.
 
 use crate::auth_support::*;
-use crate::common::{connect, volume_client, JOINED};
+use crate::genealogy_support::JOINED;
+use crate::harness::connect;
+use crate::volume_support::volume_client;
 use downline::auth::keys::new_key;
 use downline::auth::Role;
 use downline::proto::v1 as pb;

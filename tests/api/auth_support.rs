@@ -3,7 +3,6 @@
 //! tokens made at test time; certificates made at test time with rcgen (no
 //! fixture ever expires); and a raw-bytes gRPC client that can call any
 //! method path with any payload.
-#![allow(dead_code)]
 
 use downline::auth::jwt::{JwtConfig, JwtKeySource, JwtVerifier};
 use downline::auth::keys::{line, new_key, ApiKeys};
@@ -115,8 +114,10 @@ pub enum JwtSetup {
 
 /// A running server with credentials.
 pub struct Secured {
-    /// Holds the data directory, keys file and certificates.
-    pub dir: TempDir,
+    /// Holds the data directory, keys file and certificates: never read,
+    /// kept so they live as long as the server.
+    #[allow(dead_code)]
+    dir: TempDir,
     /// Where it listens.
     pub addr: SocketAddr,
     /// An admin key.
@@ -162,7 +163,7 @@ impl Secured {
 
     /// A plaintext channel.
     pub async fn channel(&self) -> Channel {
-        crate::common::channel(self.addr).await
+        crate::harness::channel(self.addr).await
     }
 
     /// Shuts the server down cleanly.

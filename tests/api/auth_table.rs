@@ -7,7 +7,7 @@
 
 use crate::auth_matrix::PARTNER_READS;
 use crate::auth_support::*;
-use crate::common::Harness;
+use crate::harness::Harness;
 use downline::auth::Role;
 use downline::service::access::{self, ACCESS};
 use downline::service::limits::Limits;
@@ -48,7 +48,7 @@ const NOT_IN_TABLE: &str = "/downline.v1.GenealogyService/DropEverything";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_method_not_in_the_table_is_denied_to_everyone() {
     let open = Harness::new().await;
-    let channel = crate::common::channel(open.addr).await;
+    let channel = crate::harness::channel(open.addr).await;
     let answer = raw_call(&channel, NOT_IN_TABLE, vec![vec![]], false, None).await;
     assert_eq!(answer.expect_err("denied").code(), Code::PermissionDenied, "open mode is an admin, and still denied");
     open.stop().await;

@@ -5,7 +5,9 @@
 //! the compliance report, and a close that freezes the official run across
 //! a restart.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use pb::compensation_service_client::CompensationServiceClient;
 use std::net::SocketAddr;

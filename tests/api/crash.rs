@@ -27,7 +27,10 @@
 //! The seed is printed; `DOWNLINE_CRASH_SEED=N` replays a workload (the kill
 //! moment still depends on timing).
 
-use crate::crash_support::{diff, Model, Op, Server, View, CREATED, ENROLLED, SUSPENDED, TERMINATED};
+use crate::crash_support::{
+    diff, kill_and_restart, rounds_and_seed, task_seed, Model, Op, Server, View, CREATED, ENROLLED, SUSPENDED,
+    TERMINATED,
+};
 use downline::proto::v1 as pb;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use rand::rngs::StdRng;
@@ -46,8 +49,6 @@ const TASKS: usize = 6;
 /// Bounds of one writer: it stops at the first error (the kill) or here.
 const MAX_OPS_PER_TASK: usize = 5_000;
 const TASK_TIME_LIMIT: Duration = Duration::from_secs(20);
-/// The kill comes this long after the load starts.
-const KILL_AFTER_MS: std::ops::RangeInclusive<u64> = 20..=700;
 /// Every RPC of the test times out after this.
 const RPC_TIMEOUT: Duration = Duration::from_secs(15);
 /// The most pages one listing may take.
@@ -387,11 +388,7 @@ async fn check_tree(client: &mut Client, t: usize, m: &Model, rng: &mut StdRng) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_sigkill() {
-    let rounds = crate::crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
-    let seed = crate::crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
-    });
-    eprintln!("crash test: {rounds} rounds, seed {seed} (replay with DOWNLINE_CRASH_SEED={seed})");
+    let (rounds, seed) = rounds_and_seed("crash test");
     let started = Instant::now();
     let dir = tempfile::TempDir::new().expect("temp dir");
     let mut rng = StdRng::seed_from_u64(seed);
@@ -403,24 +400,12 @@ async fn acknowledged_writes_survive_sigkill() {
         let mut handles = Vec::new();
         for task in 0..TASKS {
             let client = connect(&server.url).await;
-            let task_seed = seed ^ ((round as u64) << 32) ^ (task as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let prefix = format!("r{round}.t{task}");
-            handles.push(tokio::spawn(run_task(client, prefix, StdRng::seed_from_u64(task_seed), until)));
+            let rng = StdRng::seed_from_u64(task_seed(seed, round, task));
+            handles.push(tokio::spawn(run_task(client, prefix, rng, until)));
         }
-        let delay = rng.gen_range(KILL_AFTER_MS);
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        let killed_at = Instant::now();
-        server.kill();
-        let mut runs = Vec::new();
-        for handle in handles {
-            runs.push(
-                tokio::time::timeout(2 * RPC_TIMEOUT, handle)
-                    .await
-                    .expect("a writer is stuck")
-                    .expect("a writer panicked"),
-            );
-        }
-        server = Server::start(dir.path());
+        let killed = kill_and_restart(&mut server, dir.path(), &mut rng, handles, RPC_TIMEOUT).await;
+        let (delay, killed_at, runs) = (killed.delay_ms, killed.at, killed.runs);
         let mut client = connect(&server.url).await;
         let mut problems = Vec::new();
         let mut models = Vec::new();

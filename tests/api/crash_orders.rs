@@ -29,7 +29,7 @@
 //! -- --nocapture`. The seed is printed; `DOWNLINE_CRASH_SEED=N` replays a
 //! workload (the kill moment still depends on timing).
 
-use crate::crash_support::Server;
+use crate::crash_support::{kill_and_restart, rounds_and_seed, task_seed, Server};
 use downline::proto::v1 as pb;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use pb::operations_service_client::OperationsServiceClient;
@@ -57,8 +57,6 @@ const TASKS: usize = 6;
 /// Bounds of one writer: it stops at the first error (the kill) or here.
 const MAX_CALLS_PER_TASK: usize = 20_000;
 const TASK_TIME_LIMIT: Duration = Duration::from_secs(20);
-/// The kill comes this long after the load starts.
-const KILL_AFTER_MS: std::ops::RangeInclusive<u64> = 20..=700;
 /// Every RPC of the test times out after this.
 const RPC_TIMEOUT: Duration = Duration::from_secs(15);
 /// Acknowledged orders re-sent per stream after a restart: a lost order is
@@ -400,11 +398,7 @@ async fn recalculate(channel: &Channel, period: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_orders_survive_sigkill_and_count_once() {
-    let rounds = crate::crash_support::env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
-    let seed = crate::crash_support::env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
-    });
-    eprintln!("orders crash test: {rounds} rounds, seed {seed} (replay with DOWNLINE_CRASH_SEED={seed})");
+    let (rounds, seed) = rounds_and_seed("orders crash test");
     let started = Instant::now();
     let dir = tempfile::TempDir::new().expect("temp dir");
     let mut rng = StdRng::seed_from_u64(seed);
@@ -419,20 +413,12 @@ async fn acknowledged_orders_survive_sigkill_and_count_once() {
         let mut handles = Vec::new();
         for task in 0..TASKS {
             let client = Volumes::new(connect(&server.url).await);
-            let task_seed = seed ^ ((round as u64) << 32) ^ (task as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             let (prefix, pool) = (format!("r{round}.t{task}"), Arc::clone(&pool));
-            handles.push(tokio::spawn(run_task(client, prefix, StdRng::seed_from_u64(task_seed), pool, until)));
+            let rng = StdRng::seed_from_u64(task_seed(seed, round, task));
+            handles.push(tokio::spawn(run_task(client, prefix, rng, pool, until)));
         }
-        let delay = rng.gen_range(KILL_AFTER_MS);
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-        let killed_at = Instant::now();
-        server.kill();
-        let mut runs = Vec::new();
-        for handle in handles {
-            let run = tokio::time::timeout(2 * RPC_TIMEOUT, handle).await.expect("a writer is stuck");
-            runs.push(run.expect("a writer panicked"));
-        }
-        server = Server::start(dir.path());
+        let killed = kill_and_restart(&mut server, dir.path(), &mut rng, handles, RPC_TIMEOUT).await;
+        let (delay, killed_at, mut runs) = (killed.delay_ms, killed.at, killed.runs);
         let channel = connect(&server.url).await;
         let mut client = Volumes::new(channel.clone());
         let mut problems = Vec::new();

@@ -3,12 +3,15 @@
 //! define), from which every partner's expected view is recomputed naively.
 
 use downline::proto::v1 as pb;
+use rand::rngs::StdRng;
+use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
 
 pub const ENROLLED: i32 = pb::PartnerStatus::Enrolled as i32;
 pub const SUSPENDED: i32 = pb::PartnerStatus::Suspended as i32;
@@ -17,6 +20,9 @@ pub const CREATED: i32 = pb::GenealogyEventKind::Created as i32;
 const MOVED: i32 = pb::GenealogyEventKind::Moved as i32;
 const STATUS_CHANGED: i32 = pb::GenealogyEventKind::StatusChanged as i32;
 const SPONSOR_TERMINATED: i32 = pb::GenealogyEventKind::SponsorTerminated as i32;
+
+/// The kill comes this long after the load starts.
+const KILL_AFTER_MS: std::ops::RangeInclusive<u64> = 20..=700;
 
 /// How long a server may take to print its address.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -288,4 +294,54 @@ pub async fn connect_channel(url: &str, rpc_timeout: std::time::Duration) -> ton
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("cannot connect to {url}: {last:?}");
+}
+
+/// The rounds (`DOWNLINE_CRASH_ROUNDS`, 3 by default) and the seed
+/// (`DOWNLINE_CRASH_SEED`, else the clock) of the crash test `name`,
+/// printed with how to replay the workload.
+pub fn rounds_and_seed(name: &str) -> (usize, u64) {
+    let rounds = env_u64("DOWNLINE_CRASH_ROUNDS").unwrap_or(3) as usize;
+    let seed = env_u64("DOWNLINE_CRASH_SEED").unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos() as u64
+    });
+    eprintln!("{name}: {rounds} rounds, seed {seed} (replay with DOWNLINE_CRASH_SEED={seed})");
+    (rounds, seed)
+}
+
+/// The seed of writer `task` in `round`: distinct for every pair.
+pub fn task_seed(seed: u64, round: usize, task: usize) -> u64 {
+    seed ^ ((round as u64) << 32) ^ (task as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// What one kill left behind.
+pub struct Killed<T> {
+    /// How long the load ran before the kill, in milliseconds.
+    pub delay_ms: u64,
+    /// The moment of the kill: a call that failed before it is a bug.
+    pub at: Instant,
+    /// Each writer's run, in the order of the handles.
+    pub runs: Vec<T>,
+}
+
+/// Lets the writers load the server for a random moment, SIGKILLs it,
+/// collects every writer (each must end within `2 × rpc_timeout`) and
+/// starts the server again on `dir`.
+pub async fn kill_and_restart<T>(
+    server: &mut Server,
+    dir: &Path,
+    rng: &mut StdRng,
+    handles: Vec<JoinHandle<T>>,
+    rpc_timeout: Duration,
+) -> Killed<T> {
+    let delay_ms = rng.gen_range(KILL_AFTER_MS);
+    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    let at = Instant::now();
+    server.kill();
+    let mut runs = Vec::new();
+    for handle in handles {
+        let run = tokio::time::timeout(2 * rpc_timeout, handle).await.expect("a writer is stuck");
+        runs.push(run.expect("a writer panicked"));
+    }
+    *server = Server::start(dir);
+    Killed { delay_ms, at, runs }
 }

@@ -11,7 +11,8 @@
 //! anything above 1000 is coerced to 1000 (ListGenealogyEvents too);
 //! GetUpline is nearest first and honours max_levels.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::Enrolled;
 use tonic::Code;

@@ -11,7 +11,8 @@
 //! partners; and a restart recovers exactly that. The phases' times are
 //! printed (run with --nocapture to see them).
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::Enrolled;
 use std::time::Instant;

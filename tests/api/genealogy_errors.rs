@@ -12,7 +12,8 @@
 //! names the row number, and imports nothing; and after every refused
 //! write the genealogy and the audit trail are exactly as before.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::Suspended;
 use tonic::Code;

@@ -8,7 +8,8 @@
 //! the sequence; page tokens issued before a restart still work after it
 //! when no move happened, and are stale when one did.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::{Suspended, Terminated};
 use tonic::Code;

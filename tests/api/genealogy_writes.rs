@@ -13,7 +13,8 @@
 //! streams chunks with sponsors after recruits, counts created and
 //! unchanged rows, and a retried import changes nothing.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use downline::proto::v1 as pb;
 use pb::GenealogyEventKind::{Created, Moved, SponsorTerminated, StatusChanged};
 use pb::PartnerStatus::{Enrolled, Suspended, Terminated, Unspecified};

@@ -3,7 +3,9 @@
 //! started on it serves them, a bad row imports nothing, and running the
 //! same import again changes nothing.
 
-use crate::common::{connect, get, start_server, volume_client, volumes_ok};
+use crate::genealogy_support::get;
+use crate::harness::{connect, start_server};
+use crate::volume_support::{volume_client, volumes_ok};
 use std::path::Path;
 use std::process::{Command, Output};
 

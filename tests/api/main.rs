@@ -7,10 +7,12 @@
 //! time of a CI run.
 
 mod auth_support;
-mod common;
 mod compensation_api;
 mod crash_support;
+mod genealogy_support;
+mod harness;
 mod team_support;
+mod volume_support;
 
 mod auth_cli;
 mod auth_credentials;
@@ -29,7 +31,6 @@ mod genealogy_errors;
 mod genealogy_restart;
 mod genealogy_writes;
 mod import_cli;
-mod loadtest_cli;
 mod reflection_health;
 mod serve_cli;
 mod team_api;

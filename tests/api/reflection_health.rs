@@ -8,7 +8,7 @@
 //! the genealogy.proto file with its eight RPCs, so grpcurl and buf curl
 //! work without the proto files.
 
-use crate::common::*;
+use crate::harness::*;
 use prost::Message;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;

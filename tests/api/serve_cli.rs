@@ -2,7 +2,8 @@
 //! SIGTERM or SIGINT stop it gracefully (exit 0, everything flushed), after
 //! which a new process on the same directory serves the same partners.
 
-use crate::common::{connect, create, get};
+use crate::genealogy_support::{create, get};
+use crate::harness::connect;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;

@@ -12,8 +12,10 @@
 //! shallower max_level, a small team) and follows a new order at once; and
 //! health and reflection serve TeamService (with field_mask.proto).
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use crate::team_support::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use pb::MentorSource::{Assigned, None as NoMentor, Sponsor};
 use prost::Message;

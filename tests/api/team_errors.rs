@@ -9,8 +9,10 @@
 //! with the offending field, and after all of it every mentor, mentee list,
 //! module, completion and team progress is exactly as before.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use crate::team_support::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use tonic::{Code, Status};
 

@@ -12,8 +12,9 @@
 //! layout without any of those changes pending) answers the same for every
 //! partner and both periods.
 
-use crate::common::*;
+use crate::genealogy_support::*;
 use crate::team_support::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use pb::PartnerStatus::{Suspended, Terminated};
 

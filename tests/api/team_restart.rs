@@ -10,7 +10,8 @@
 //! module, completion and team progress exactly as before, also after
 //! further writes and a second restart.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
 use crate::team_support::*;
 use downline::proto::v1 as pb;
 use pb::MentorSource::{Assigned, Sponsor};

@@ -2,9 +2,10 @@
 //! calls that fail loudly, and the hand-worked network of the team-progress
 //! tests (example.md's tree with joining days, orders of 2026-09, three
 //! modules and their completions).
-#![allow(dead_code)]
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use std::net::SocketAddr;
 use tonic::transport::Channel;

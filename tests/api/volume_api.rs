@@ -8,29 +8,14 @@
 //! the active flag and the frontline counts), worked out by hand from
 //! domain.md.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use pb::OrderKind::{Fee, Retail, Self_};
 use tonic::Code;
 
 const P: &str = EXAMPLE_PERIOD;
-
-/// A server holding the example network, no orders yet.
-async fn example_network() -> (Harness, VolumeClient) {
-    let mut h = Harness::new().await;
-    example_tree(&mut h.client).await;
-    let v = volume_client(h.addr).await;
-    (h, v)
-}
-
-/// A server holding the example network and its 15 orders.
-async fn example_with_orders() -> (Harness, VolumeClient) {
-    let (h, mut v) = example_network().await;
-    for o in example_orders(P) {
-        record_ok(&mut v, o).await;
-    }
-    (h, v)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worked_example_order_by_order() {

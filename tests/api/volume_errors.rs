@@ -9,7 +9,8 @@
 //! offending field, and changes nothing: ListPeriods and every partner's
 //! GetVolumes are compared before and after.
 
-use crate::common::*;
+use crate::harness::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use pb::OrderKind::{Fee, Retail, Self_};
 use tonic::Code;
@@ -99,9 +100,7 @@ async fn malformed_orders_are_refused_and_record_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_refuses_bad_orders_alone_with_their_positions() {
-    let mut h = Harness::new().await;
-    example_tree(&mut h.client).await;
-    let mut v = volume_client(h.addr).await;
+    let (_h, mut v) = example_network().await;
     let chunks = vec![
         vec![order("s1", "A", P, "10", Retail), order("s2", "A", P, "abc", Retail), order("s3", "ZZ", P, "1", Retail)],
         vec![],
@@ -152,9 +151,7 @@ async fn a_stream_refuses_bad_orders_alone_with_their_positions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn periods_are_listed_oldest_first_and_closed_periods_refuse_orders() {
-    let mut h = Harness::new().await;
-    example_tree(&mut h.client).await;
-    let mut v = volume_client(h.addr).await;
+    let (_h, mut v) = example_network().await;
     record_ok(&mut v, order("dec", "A", "2026-12", "10", Retail)).await;
     record_ok(&mut v, order("dec-fee", "B", "2026-12", "25", Fee)).await;
     record_ok(&mut v, order("old", "B", "2025-12", "60", Self_)).await;

@@ -5,7 +5,9 @@
 //! while orders keep arriving), and a restart over the same directory that
 //! must show every volume, period and closed state exactly as before.
 
-use crate::common::*;
+use crate::genealogy_support::*;
+use crate::harness::*;
+use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use pb::OrderKind::{Fee, Retail, Self_};
 use pb::PartnerStatus::{Enrolled, Suspended, Terminated};

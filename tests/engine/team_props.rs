@@ -182,6 +182,7 @@ impl Model {
 
 /// Applies one op to the engine and the model; the engine must answer what
 /// the model predicts.
+#[allow(clippy::too_many_lines)] // one arm per op of the model, each short: splitting it would scatter the model
 fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     let n = m.ps.len();
     let pick = |i: &Index| i.index(n.max(1));

@@ -1,5 +1,5 @@
 //! What a load test measured: counts and three latency histograms, printed
-//! at the end of `downline loadtest`.
+//! at the end of `downline-tools loadtest`.
 
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;

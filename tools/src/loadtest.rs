@@ -1,4 +1,4 @@
-//! `downline loadtest`: a bounded, open-loop load generator for a running
+//! `downline-tools loadtest`: a bounded, open-loop load generator for a running
 //! server.
 //!
 //! Open loop: request `i` is scheduled at `start + i / rate`, whatever
@@ -6,12 +6,12 @@
 //! scheduled time. A slow answer therefore delays nobody's clock: requests
 //! that wait for a free in-flight slot (or for the generator itself) count
 //! that wait in their latency (no coordinated omission). The schedule is
-//! kept to a few microseconds by [`Clock`](super::loadtest_clock::Clock).
+//! kept to a few microseconds by [`Clock`](crate::loadtest_clock::Clock).
 //!
 //! Two clients: `--client h2` (the default) writes unary calls straight
 //! onto HTTP/2 streams on one thread, so the generator takes as little as
 //! possible from the server it shares a machine with
-//! ([`loadtest_h2`](super::loadtest_h2)); `--client tonic` sends them
+//! ([`loadtest_h2`](crate::loadtest_h2)); `--client tonic` sends them
 //! through tonic's typed clients on a multi-threaded runtime, as an
 //! application would (and is used for TLS targets and `record-orders`).
 //!
@@ -24,12 +24,12 @@
 //! network) and `send lag` (scheduled to sent: the generator's own delay,
 //! including waiting for a free slot).
 
-use super::loadtest_calls::CallSettings;
-use super::loadtest_clock::Clock;
-use super::loadtest_h2::{self as lean, LeanChannel};
-use super::loadtest_stats::{Outcome, Stats};
-use super::Bearer;
-use crate::proto::v1 as pb;
+use crate::bearer::Bearer;
+use crate::loadtest_calls::CallSettings;
+use crate::loadtest_clock::Clock;
+use crate::loadtest_h2::{self as lean, LeanChannel};
+use crate::loadtest_stats::{Outcome, Stats};
+use downline::proto::v1 as pb;
 use parking_lot::Mutex;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use rand::rngs::StdRng;
@@ -87,7 +87,7 @@ pub enum Client {
     Tonic,
 }
 
-/// Flags of `downline loadtest`.
+/// Flags of `downline-tools loadtest`.
 #[derive(clap::Args, Debug)]
 pub struct LoadtestArgs {
     /// The server to load; the only address this command talks to.
@@ -165,7 +165,7 @@ pub fn measure(args: LoadtestArgs) -> Result<Stats, String> {
             .build()
             .map_err(|e| format!("cannot start tokio: {e}"))?
     } else {
-        super::runtime()?
+        downline::cli::runtime()?
     };
     runtime.block_on(async move {
         let ids = Arc::new(load_ids(&args).await?);
@@ -178,7 +178,7 @@ pub fn measure(args: LoadtestArgs) -> Result<Stats, String> {
             }
         }
         if args.rpc == Rpc::RecordTrainingCompletion {
-            super::loadtest_team::prepare_modules(channels[0].clone(), &bearer, args.modules).await?;
+            crate::loadtest_team::prepare_modules(channels[0].clone(), &bearer, args.modules).await?;
         }
         let plan = Arc::new(Plan::new(&args, ids, channels, lean_channels, bearer));
         println!("{}", plan.describe(&args));
@@ -324,7 +324,7 @@ impl Plan {
             batch: args.batch,
             modules: args.modules,
             completed_on: args.completed_on.clone(),
-            run_tag: format!("{:x}{:x}", crate::service::now_unix_ms(), args.seed),
+            run_tag: format!("{:x}{:x}", downline::service::now_unix_ms(), args.seed),
         };
         let timeout = Duration::from_millis(args.timeout_ms);
         Plan { rpc: args.rpc, channels, lean, ids, settings, timeout, bearer }

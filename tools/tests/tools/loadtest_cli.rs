@@ -1,17 +1,15 @@
-//! `downline loadtest` against a real server, with both clients: every
-//! request it reports as answered was answered, a refusal is counted under
-//! its status code, and the lean client's writes carry the actor. And the
-//! `hiccups` command.
+//! `downline-tools loadtest` against a real server, with both clients:
+//! every request it reports as answered was answered, a refusal is counted
+//! under its status code, and the lean client's writes carry the actor.
 
 use crate::auth_support::{authed, Secured};
-use crate::common::{downline_ids, events_all, example_orders, example_tree, row, volume_client, Harness};
-use downline::cli::loadtest::{measure, Client, LoadtestArgs, Rpc};
-use downline::cli::loadtest_stats::Stats;
+use crate::genealogy_support::{downline_ids, events_all, row};
+use crate::volume_support::{example_with_orders, EXAMPLE_PERIOD as P};
 use downline::proto::v1::genealogy_service_client::GenealogyServiceClient;
 use downline::service::limits::Limits;
+use downline_tools::loadtest::{measure, Client, LoadtestArgs, Rpc};
+use downline_tools::loadtest_stats::Stats;
 use std::collections::BTreeMap;
-
-const P: &str = "2026-11";
 
 /// One second at 200/s of `rpc` against `addr`, ids from A's downline.
 fn args(addr: std::net::SocketAddr, rpc: Rpc, client: Client, period: &str) -> LoadtestArgs {
@@ -41,19 +39,9 @@ async fn run(args: LoadtestArgs) -> Stats {
     tokio::task::spawn_blocking(move || measure(args)).await.expect("no panic").expect("the load test runs")
 }
 
-async fn with_orders() -> Harness {
-    let mut h = Harness::new().await;
-    example_tree(&mut h.client).await;
-    let mut v = volume_client(h.addr).await;
-    for o in example_orders(P) {
-        v.record_order(downline::proto::v1::RecordOrderRequest { order: Some(o) }).await.expect("order");
-    }
-    h
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_clients_get_every_answer() {
-    let h = with_orders().await;
+    let (h, _) = example_with_orders().await;
     for client in [Client::H2, Client::Tonic] {
         for rpc in [Rpc::GetVolumes, Rpc::GetPartner, Rpc::GetUpline, Rpc::GetTeamProgress] {
             let stats = run(args(h.addr, rpc, client, P)).await;
@@ -65,7 +53,7 @@ async fn both_clients_get_every_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_counted_under_their_code() {
-    let h = with_orders().await;
+    let (h, _) = example_with_orders().await;
     for client in [Client::H2, Client::Tonic] {
         // No order was ever recorded in 2026-10: NOT_FOUND, as a
         // headers-only answer (the lean client reads it from the headers).
@@ -81,7 +69,7 @@ async fn refusals_are_counted_under_their_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lean_creations_are_real_and_carry_the_actor() {
-    let mut h = with_orders().await;
+    let (mut h, _) = example_with_orders().await;
     let before = downline_ids(&mut h.client, "A", 0, 1000).await.len();
     let stats = run(args(h.addr, Rpc::CreatePartner, Client::H2, P)).await;
     assert_eq!((stats.ok(), stats.errors().len()), (200, 0), "{:?}", stats.errors());
@@ -92,27 +80,6 @@ async fn lean_creations_are_real_and_carry_the_actor() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor, "downline-loadtest");
     h.stop().await;
-}
-
-/// `downline hiccups` watches the asked number of busy, then sleeping,
-/// threads, and refuses a run of zero seconds before starting any.
-#[test]
-fn hiccups_reports_every_thread() {
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_downline"))
-            .arg("hiccups")
-            .args(args)
-            .output()
-            .expect("the binary runs")
-    };
-    let out = run(&["--duration-s", "1", "--threads", "2"]);
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines = |word: &str| text.lines().filter(|l| l.starts_with("thread ") && l.contains(word)).count();
-    assert_eq!((lines("gaps"), lines("sleeps")), (2, 2), "{text}");
-    let refused = run(&["--duration-s", "0"]);
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--duration-s must be 1 to 600"), "{refused:?}");
 }
 
 /// With `--token`, both clients send it: against a server that demands

@@ -1,4 +1,4 @@
-//! `downline hiccups`: how often, and for how long, this machine stops
+//! `downline-tools hiccups`: how often, and for how long, this machine stops
 //! running a thread that never sleeps.
 //!
 //! One busy thread per core reads the clock in a tight loop; any gap
@@ -24,7 +24,7 @@ pub const MAX_DURATION_S: u64 = 600;
 /// The most threads.
 pub const MAX_THREADS: usize = 1024;
 
-/// Flags of `downline hiccups`.
+/// Flags of `downline-tools hiccups`.
 #[derive(clap::Args, Debug)]
 pub struct HiccupsArgs {
     /// How long to watch, in seconds (at most 600).
@@ -129,7 +129,7 @@ pub fn sleep_late(duration: Duration, threads: usize, sleep: Duration) -> Vec<Hi
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             std::thread::spawn(move || {
-                super::loadtest_clock::precise_timer_slack();
+                crate::loadtest_clock::precise_timer_slack();
                 let mut late = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
                 let end = Instant::now() + duration;
                 loop {

@@ -1,4 +1,4 @@
-//! The open-loop clock of `downline loadtest`: waits until a request's
+//! The open-loop clock of `downline-tools loadtest`: waits until a request's
 //! scheduled instant, to within a few microseconds, inside the async
 //! runtime.
 //!

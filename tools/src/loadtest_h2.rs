@@ -1,4 +1,4 @@
-//! The lean client of `downline loadtest` (`--client h2`, the default):
+//! The lean client of `downline-tools loadtest` (`--client h2`, the default):
 //! unary gRPC calls written straight onto HTTP/2 streams with the `h2`
 //! crate, the same frames a gRPC client sends.
 //!
@@ -14,9 +14,9 @@
 //! It speaks plaintext HTTP/2 only; TLS targets and the streaming
 //! `record-orders` use the tonic client.
 
-use super::loadtest::Rpc;
-use super::loadtest_stats::Outcome;
-use super::Bearer;
+use crate::bearer::Bearer;
+use crate::loadtest::Rpc;
+use crate::loadtest_stats::Outcome;
 use bytes::{BufMut, Bytes, BytesMut};
 use h2::client::SendRequest;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, TE};
@@ -102,7 +102,7 @@ impl LeanChannel {
             request = request.header(AUTHORIZATION, value.clone());
         }
         if let Some(actor) = actor {
-            request = request.header(crate::service::ACTOR_HEADER, HeaderValue::from_static(actor));
+            request = request.header(downline::service::ACTOR_HEADER, HeaderValue::from_static(actor));
         }
         let request = request.body(()).map_err(|e| Outcome::Transport(e.to_string()))?;
         let mut send = self.send.clone().ready().await.map_err(transport)?;

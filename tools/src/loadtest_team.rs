@@ -1,8 +1,8 @@
-//! The training RPCs of `downline loadtest`: the modules a completion
+//! The training RPCs of `downline-tools loadtest`: the modules a completion
 //! load needs, and the completion request itself.
 
-use super::Bearer;
-use crate::proto::v1 as pb;
+use crate::bearer::Bearer;
+use downline::proto::v1 as pb;
 use pb::team_service_client::TeamServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;

@@ -1,12 +1,12 @@
-//! The requests of `downline loadtest`: what request `n` asks for, built
+//! The requests of `downline-tools loadtest`: what request `n` asks for, built
 //! once and sent by either client (tonic's typed stubs, or the lean h2
 //! client as gRPC frames).
 
-use super::loadtest::Rpc;
-use super::loadtest_h2::frame;
-use super::Bearer;
-use crate::proto::v1 as pb;
+use crate::bearer::Bearer;
+use crate::loadtest::Rpc;
+use crate::loadtest_h2::frame;
 use bytes::Bytes;
+use downline::proto::v1 as pb;
 use pb::compensation_service_client::CompensationServiceClient;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use pb::team_service_client::TeamServiceClient;
@@ -97,7 +97,7 @@ impl CallSettings {
                 Call::GetTeamProgress(pb::GetTeamProgressRequest { partner_id, period, max_level: 0 })
             }
             Rpc::GetRankProgress => Call::GetRankProgress(pb::GetRankProgressRequest { partner_id, period }),
-            Rpc::RecordTrainingCompletion => Call::RecordTrainingCompletion(super::loadtest_team::completion_request(
+            Rpc::RecordTrainingCompletion => Call::RecordTrainingCompletion(crate::loadtest_team::completion_request(
                 partner_id,
                 n,
                 self.modules,
@@ -147,7 +147,7 @@ impl Call {
             }
             Call::CreatePartner(m) => {
                 let mut request = tonic::Request::new(m);
-                request.metadata_mut().insert(crate::service::ACTOR_HEADER, ACTOR.parse().expect("ascii"));
+                request.metadata_mut().insert(downline::service::ACTOR_HEADER, ACTOR.parse().expect("ascii"));
                 GenealogyServiceClient::with_interceptor(channel, b).create_partner(request).await.map(drop)
             }
             Call::GetVolumes(m) => VolumeServiceClient::with_interceptor(channel, b).get_volumes(m).await.map(drop),

@@ -1,0 +1,36 @@
+//! The `downline-tools` command: `loadtest` and `hiccups`.
+
+use clap::{Parser, Subcommand};
+use downline_tools::{hiccups, loadtest};
+use std::process::ExitCode;
+
+/// Tools that measure a `downline` server and the machine it runs on.
+#[derive(Parser)]
+#[command(name = "downline-tools", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sends a bounded load of requests to a running server and reports latencies.
+    Loadtest(loadtest::LoadtestArgs),
+    /// Measures how often this machine stops running a busy thread (run it alone).
+    Hiccups(hiccups::HiccupsArgs),
+}
+
+fn main() -> ExitCode {
+    downline::cli::init_tracing();
+    let result = match Cli::parse().command {
+        Command::Loadtest(args) => loadtest::run(args),
+        Command::Hiccups(args) => hiccups::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
