@@ -56,6 +56,7 @@ impl Clock {
 }
 
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // the system calls of the clock: each block has its SAFETY comment
 mod linux {
     use std::ffi::{c_int, c_long, c_ulong};
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
