@@ -2,7 +2,7 @@
 //! (they fail loudly with the status when they do not), whole listings
 //! page after page, and the sample tree.
 
-use crate::harness::Client;
+use crate::harness::{as_actor, Client};
 use downline::proto::v1 as pb;
 use tonic::{Request, Status};
 
@@ -130,10 +130,10 @@ pub async fn import_as(
     actor: Option<&str>,
 ) -> Result<pb::ImportPartnersResponse, Status> {
     let stream = tokio_stream::iter(chunks.into_iter().map(|partners| pb::ImportPartnersRequest { partners }));
-    let mut request = Request::new(stream);
-    if let Some(actor) = actor {
-        request.metadata_mut().insert("x-downline-actor", actor.parse().expect("ascii actor"));
-    }
+    let request = match actor {
+        Some(actor) => as_actor(stream, actor),
+        None => Request::new(stream),
+    };
     c.import_partners(request).await.map(tonic::Response::into_inner)
 }
 
