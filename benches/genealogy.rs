@@ -8,7 +8,7 @@
 //! to compare with the Python generator's summary line.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use downline::engine::downline_cursor::DownlineCursor;
+use downline::engine::DownlineCursor;
 use downline::engine::{Audit, Date, Genealogy, NewPartner};
 use downline::store::Store;
 use rand::rngs::StdRng;

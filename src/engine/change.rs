@@ -3,7 +3,7 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
-use super::status::Status;
+use crate::engine::genealogy::partner_status::Status;
 use std::ops::Range;
 
 /// The durable state of one partner. Recovery rebuilds the whole genealogy

@@ -2,21 +2,21 @@
 //! period, changed together. Every genealogy write goes through here so the
 //! open periods' volumes follow it at once.
 
-use super::bulk::ImportOutcome;
 use super::change::Audit;
-use super::closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun};
-use super::commission_run::RunResult;
 use super::error::{EngineError, EngineResult};
-use super::genealogy::{Genealogy, NONE};
-use super::genealogy_write::{NewPartner, WriteOutcome};
-use super::orders::OrderBook;
 use super::period::Period;
-use super::period_volumes::PeriodVolumes;
-use super::plan::Plan;
-use super::status::Status;
-use super::team::Team;
-use super::team_layout::TeamLayout;
-use super::volume_plan::VolumePlan;
+use crate::engine::compensation::commission_run::RunResult;
+use crate::engine::compensation::plan::Plan;
+use crate::engine::genealogy::bulk::ImportOutcome;
+use crate::engine::genealogy::forest::{Genealogy, NONE};
+use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::write::{NewPartner, WriteOutcome};
+use crate::engine::team::layout::TeamLayout;
+use crate::engine::team::network_team::Team;
+use crate::engine::volumes::closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun};
+use crate::engine::volumes::orders::OrderBook;
+use crate::engine::volumes::period_volumes::PeriodVolumes;
+use crate::engine::volumes::volume_plan::VolumePlan;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -21,9 +21,9 @@
 //! the engine's rayon tasks, is identical on 1 and on 4 threads.
 
 use crate::commission_world::{random_world, World, PERIOD};
-use downline::engine::commission::LineKind;
-use downline::engine::commission_run::{RunProgress, RunResult, MAX_LISTED_PARTNERS};
+use downline::engine::LineKind;
 use downline::engine::*;
+use downline::engine::{RunProgress, RunResult, MAX_LISTED_PARTNERS};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;

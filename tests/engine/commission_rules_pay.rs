@@ -9,8 +9,8 @@
 //! stay in the volume by kind).
 
 use crate::commission_rules::{network, paid, plan, run, Paid, U};
-use downline::engine::commission::{format_cents, format_scaled, LineKind};
 use downline::engine::*;
+use downline::engine::{format_cents, format_scaled, LineKind};
 
 /// (kind, amount) lines.
 fn lines(list: &[(LineKind, &str)]) -> Vec<(LineKind, String)> {

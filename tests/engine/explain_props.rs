@@ -5,8 +5,8 @@
 //! compression skipped, in depth-first order, and the members' PV adds up
 //! to LV_k.
 
-use downline::engine::explain_level::{LevelCursor, LevelRole};
 use downline::engine::{Audit, Network, NewPartner, OrderKind, OrderRequest, PlanDraft, Status, NONE};
+use downline::engine::{LevelCursor, LevelRole};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -12,7 +12,7 @@
 //! - a chain of 1,000,000 partners imported deepest first has the right depths
 //!   and counts, pages in linear time, and survives a move and a termination.
 
-use downline::engine::downline_cursor::DownlineCursor;
+use downline::engine::DownlineCursor;
 use downline::engine::{
     Audit, Date, EngineError, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerRecord, PartnerView, Status,
     WriteOutcome,

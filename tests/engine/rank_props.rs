@@ -16,9 +16,9 @@
 //!   recalculation finds no difference; errors are the volumes' errors.
 
 use crate::volume_props::{self as vp, example_network, kind_of, Model, Op, FP, PERIODS};
-use downline::engine::ranks::rank_bfs;
-use downline::engine::rollup::{personal_volumes, RollupInput};
+use downline::engine::rank_bfs;
 use downline::engine::*;
+use downline::engine::{personal_volumes, RollupInput};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::sync::atomic::AtomicU64;

@@ -20,8 +20,8 @@
 
 use crate::support::{expected_status_change, plan, U};
 pub(crate) use crate::support::{kind_of, FP};
-use downline::engine::rollup::{personal_volumes, RollupInput};
 use downline::engine::*;
+use downline::engine::{personal_volumes, RollupInput};
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::Index;
