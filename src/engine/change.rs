@@ -3,7 +3,7 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use std::ops::Range;
 
 /// The durable state of one partner. Recovery rebuilds the whole genealogy
@@ -19,7 +19,7 @@ pub struct PartnerRecord {
     /// keeps the sponsor it had when it was terminated.
     pub sponsor_seq: u32,
     /// The current status.
-    pub status: Status,
+    pub status: PartnerStatus,
     /// The joining day.
     pub joined_on: Date,
     /// The display name; may be empty.
@@ -64,9 +64,9 @@ pub struct GenealogyEvent {
     /// The sponsor after (empty for a root).
     pub new_sponsor_id: String,
     /// The status before; `None` for a creation.
-    pub old_status: Option<Status>,
+    pub old_status: Option<PartnerStatus>,
     /// The status after.
-    pub new_status: Status,
+    pub new_status: PartnerStatus,
     /// Who, when and why.
     pub audit: Audit,
 }

@@ -24,7 +24,8 @@ pub use compensation::{
 pub use date::Date;
 pub use error::{EngineError, EngineResult};
 pub use genealogy::{
-    DownlineCursor, Genealogy, GenealogyLoader, ImportOutcome, NewPartner, PartnerView, Status, WriteOutcome, NONE,
+    DownlineCursor, Genealogy, GenealogyLoader, ImportOutcome, NewPartner, PartnerStatus, PartnerView, WriteOutcome,
+    NONE,
 };
 pub use network::Network;
 pub use period::Period;

@@ -9,7 +9,7 @@ use crate::engine::compensation::commission_run::RunResult;
 use crate::engine::compensation::plan::Plan;
 use crate::engine::genealogy::bulk::ImportOutcome;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::genealogy::write::{NewPartner, WriteOutcome};
 use crate::engine::team::layout::TeamLayout;
 use crate::engine::team::network_team::Team;
@@ -160,7 +160,7 @@ impl Network {
     /// activity re-levels its downline for its upline; a termination takes
     /// its own volume out of the open periods and hands its recruits, with
     /// their volume, to its sponsor.
-    pub fn set_status(&mut self, partner_id: &str, status: Status, audit: Audit) -> EngineResult<WriteOutcome> {
+    pub fn set_status(&mut self, partner_id: &str, status: PartnerStatus, audit: Audit) -> EngineResult<WriteOutcome> {
         let before = self.genealogy.find(partner_id).map(|x| {
             let was_active: Vec<bool> =
                 self.periods.values().map(|v| v.is_active(&self.genealogy, &self.plan, x)).collect();
@@ -173,16 +173,16 @@ impl Network {
         };
         self.changes += 1;
         let x = outcome.partner;
-        let relinked = if status == Status::Terminated { vec![sponsor, x] } else { Vec::new() };
+        let relinked = if status == PartnerStatus::Terminated { vec![sponsor, x] } else { Vec::new() };
         self.team_layout_heard(&relinked, &[x]);
         let recruits: Vec<u32> = change.touched.iter().copied().filter(|&t| t != x).collect();
         let (g, plan) = (&self.genealogy, &self.plan);
         for (volumes, was) in self.periods.values_mut().zip(was_active) {
-            if sponsor == NONE && status != Status::Terminated {
+            if sponsor == NONE && status != PartnerStatus::Terminated {
                 volumes.rerank(g, plan, x);
                 continue;
             }
-            if status == Status::Terminated {
+            if status == PartnerStatus::Terminated {
                 if sponsor != NONE {
                     volumes.apply_subtree(g, plan, x, sponsor, was, -1);
                     for &c in &recruits {

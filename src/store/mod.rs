@@ -233,7 +233,7 @@ fn creation_block(g: &Genealogy, created: Range<u32>, audit: &Audit) -> StoredEv
         kind: CREATED,
         partner_id: g.id(created.start).to_owned(),
         partner_seq: created.start,
-        new_status: u32::from(crate::engine::Status::Enrolled.code()),
+        new_status: u32::from(crate::engine::PartnerStatus::Enrolled.code()),
         actor: audit.actor.clone(),
         reason: audit.reason.clone(),
         at_unix_ms: audit.at_unix_ms,

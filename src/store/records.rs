@@ -2,7 +2,7 @@
 //! can be added later without a migration (unknown fields are skipped,
 //! missing ones read as defaults).
 
-use crate::engine::{Audit, Date, EventKind, GenealogyEvent, PartnerRecord, Status, NONE};
+use crate::engine::{Audit, Date, EventKind, GenealogyEvent, PartnerRecord, PartnerStatus, NONE};
 
 /// The partners of one chunk, stored under `p` + chunk number: partner
 /// `seq` is at position `seq % CHUNK_PARTNERS` of chunk `seq / CHUNK_PARTNERS`.
@@ -53,8 +53,8 @@ impl StoredPartner {
     }
 
     /// The status, if the code is known.
-    pub fn status(&self) -> Option<Status> {
-        u8::try_from(self.status).ok().and_then(Status::from_code)
+    pub fn status(&self) -> Option<PartnerStatus> {
+        u8::try_from(self.status).ok().and_then(PartnerStatus::from_code)
     }
 
     /// The joining day.
@@ -150,7 +150,7 @@ impl StoredEvent {
 
     /// The engine event, or `None` when a code is unknown (corrupt data).
     pub fn to_event(&self) -> Option<GenealogyEvent> {
-        let status = |code: u32| u8::try_from(code).ok().and_then(Status::from_code);
+        let status = |code: u32| u8::try_from(code).ok().and_then(PartnerStatus::from_code);
         Some(GenealogyEvent {
             kind: kind_from_code(self.kind)?,
             partner_id: self.partner_id.clone(),

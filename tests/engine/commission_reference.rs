@@ -128,7 +128,7 @@ fn facts(w: &World, plan: &Plan) -> Facts {
         }
     }
     let active: Vec<bool> =
-        (0..n).map(|i| w.status[i] == Status::Enrolled && pv[i] >= plan.volume.min_active_pv_units).collect();
+        (0..n).map(|i| w.status[i] == PartnerStatus::Enrolled && pv[i] >= plan.volume.min_active_pv_units).collect();
     let mut gv = pv.clone();
     let mut levels = vec![vec![0i64; big_l]; n];
     let mut depth = vec![0usize; n];

@@ -14,8 +14,8 @@
 
 use downline::engine::DownlineCursor;
 use downline::engine::{
-    Audit, Date, EngineError, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerRecord, PartnerView, Status,
-    WriteOutcome,
+    Audit, Date, EngineError, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerRecord, PartnerStatus,
+    PartnerView, WriteOutcome,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -44,7 +44,7 @@ fn row_field(row: usize, field: &str) -> String {
 struct MPartner {
     row: NewPartner,
     sponsor: Option<usize>,
-    status: Status,
+    status: PartnerStatus,
 }
 
 /// The plain model: partner `i` is the `i`-th created.
@@ -56,7 +56,7 @@ struct Model {
 
 impl Model {
     fn live(&self, i: usize) -> bool {
-        self.ps[i].status != Status::Terminated
+        self.ps[i].status != PartnerStatus::Terminated
     }
 
     fn find(&self, id: &str) -> Option<usize> {
@@ -142,7 +142,7 @@ impl Model {
     }
 
     fn push(&mut self, new: &NewPartner, sponsor: Option<usize>) -> usize {
-        self.ps.push(MPartner { row: new.clone(), sponsor, status: Status::Enrolled });
+        self.ps.push(MPartner { row: new.clone(), sponsor, status: PartnerStatus::Enrolled });
         self.ps.len() - 1
     }
 
@@ -166,7 +166,7 @@ impl Model {
         Ok((i, changed))
     }
 
-    fn set_status(&mut self, who: &str, status: Status) -> MResult<(usize, bool)> {
+    fn set_status(&mut self, who: &str, status: PartnerStatus) -> MResult<(usize, bool)> {
         let i = self.lookup("partner_id", who)?;
         let precondition = Err(("FailedPrecondition", "partner_id".into()));
         if !self.live(i) {
@@ -175,7 +175,7 @@ impl Model {
         if self.ps[i].status == status {
             return Ok((i, false));
         }
-        if status == Status::Terminated {
+        if status == PartnerStatus::Terminated {
             let recruits = self.children(i);
             if self.ps[i].sponsor.is_none() && !recruits.is_empty() {
                 return precondition;
@@ -258,7 +258,7 @@ enum RowSpec {
 enum Op {
     Create { sponsor: Target, retry: Option<(usize, bool)> },
     Move { who: Option<usize>, to: Target },
-    SetStatus { who: Option<usize>, status: Status },
+    SetStatus { who: Option<usize>, status: PartnerStatus },
     Import { rows: Vec<RowSpec>, perm: Vec<usize> },
 }
 
@@ -282,7 +282,8 @@ fn row_spec() -> impl Strategy<Value = RowSpec> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let status = prop_oneof![Just(Status::Enrolled), Just(Status::Suspended), Just(Status::Terminated)];
+    let status =
+        prop_oneof![Just(PartnerStatus::Enrolled), Just(PartnerStatus::Suspended), Just(PartnerStatus::Terminated)];
     let who = prop::option::weighted(0.95, any::<usize>());
     let rows = prop::collection::vec(row_spec(), 1..=6).prop_flat_map(|rows| {
         let perm: Vec<usize> = (0..rows.len()).collect();
@@ -413,7 +414,7 @@ fn step(g: &mut Genealogy, m: &mut Model, op: &Op) {
         Op::SetStatus { who, status } => {
             let partner_id = who_id(who);
             let got = written(g.set_status(&partner_id, *status, Audit::default()), g, &records);
-            (got, one(m.set_status(&partner_id, *status)), *status == Status::Terminated)
+            (got, one(m.set_status(&partner_id, *status)), *status == PartnerStatus::Terminated)
         }
         Op::Import { rows, perm } => {
             let rows = import_rows(m, rows, perm);
@@ -542,7 +543,7 @@ fn million_partner_chain() {
     g.move_partner(&format!("c{mid}"), "c0", Audit::default()).unwrap();
     assert_eq!((g.depth_of(mid), g.depth_of(N - 1)), (1, N - 1 - mid + 1));
     assert_eq!((g.view(0).frontline_count, g.downline_count_of(0), g.downline_count_of(mid - 1)), (2, N - 1, 0));
-    g.set_status(&format!("c{quarter}"), Status::Terminated, Audit::default()).unwrap();
+    g.set_status(&format!("c{quarter}"), PartnerStatus::Terminated, Audit::default()).unwrap();
     assert_eq!(g.sponsor_of(quarter + 1), quarter - 1);
     assert_eq!((g.depth_of(quarter + 1), g.depth_of(mid - 1)), (quarter, mid - 2));
     assert_eq!((g.downline_count_of(0), g.downline_count_of(quarter - 1)), (N - 2, mid - quarter - 1));

@@ -4,7 +4,7 @@
 //! millions is as cheap as a bush.
 
 use super::forest::{Genealogy, NONE};
-use super::partner_status::Status;
+use super::partner_status::PartnerStatus;
 use super::write::NewPartner;
 use crate::engine::change::{Audit, ChangeSet};
 use crate::engine::date::Date;
@@ -202,7 +202,7 @@ impl GenealogyLoader {
         seq: u32,
         id: &str,
         sponsor_seq: u32,
-        status: Status,
+        status: PartnerStatus,
         joined_on: Date,
         name: &str,
     ) -> Result<(), String> {
@@ -226,12 +226,12 @@ impl GenealogyLoader {
             if sponsor != NONE && sponsor >= n {
                 return Err(format!("partner '{}' has an unknown sponsor seq {sponsor}", g.id(ix)));
             }
-            if g.status_of(ix) == Status::Terminated {
+            if g.status_of(ix) == PartnerStatus::Terminated {
                 continue;
             }
             if sponsor == NONE {
                 roots.push(ix);
-            } else if g.status_of(sponsor) == Status::Terminated {
+            } else if g.status_of(sponsor) == PartnerStatus::Terminated {
                 return Err(format!("partner '{}' is sponsored by terminated '{}'", g.id(ix), g.id(sponsor)));
             } else {
                 g.link_child(sponsor, ix);
@@ -251,7 +251,7 @@ impl GenealogyLoader {
                 child = g.next_sibling_of(child);
             }
         }
-        let live = g.status.iter().filter(|&&s| s != Status::Terminated).count();
+        let live = g.status.iter().filter(|&&s| s != PartnerStatus::Terminated).count();
         if order.len() != live {
             return Err(format!(
                 "{} partners are not below any root: the stored sponsors form a cycle",

@@ -9,7 +9,7 @@
 //! this level that has one.
 
 use super::forest::{Genealogy, NONE};
-use super::partner_status::Status;
+use super::partner_status::PartnerStatus;
 
 /// Where a downline listing stands: the level being listed, its first and
 /// last partner, and the next partner to return (`NONE` once the level is
@@ -72,8 +72,9 @@ impl Genealogy {
     pub fn cursor_is_valid(&self, root: u32, cursor: &DownlineCursor) -> bool {
         let n = self.len() as u32;
         let depth = u64::from(self.depth_of(root)) + u64::from(cursor.level);
-        let at_level =
-            |ix: u32| ix < n && self.status_of(ix) != Status::Terminated && u64::from(self.depth_of(ix)) == depth;
+        let at_level = |ix: u32| {
+            ix < n && self.status_of(ix) != PartnerStatus::Terminated && u64::from(self.depth_of(ix)) == depth
+        };
         cursor.level >= 1
             && at_level(cursor.first)
             && at_level(cursor.last)

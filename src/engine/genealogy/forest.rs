@@ -15,7 +15,7 @@
 //! - a terminated partner has no children, depth 0 and counts 0, and is in no
 //!   child list. Nothing here recurses: every walk is a loop.
 
-use super::partner_status::Status;
+use super::partner_status::PartnerStatus;
 use crate::engine::date::Date;
 use crate::engine::id_index::IdIndex;
 use std::collections::HashMap;
@@ -31,7 +31,7 @@ pub struct PartnerView {
     /// The sponsor's id; empty for a root.
     pub sponsor_id: String,
     /// The status.
-    pub status: Status,
+    pub status: PartnerStatus,
     /// Steps below its root (0 for roots and terminated partners).
     pub depth: u32,
     /// The joining day.
@@ -59,7 +59,7 @@ pub struct Genealogy {
     /// O(log depth) steps (see [`Genealogy::ancestor_at_depth`]). A root
     /// and a terminated partner point to themselves.
     pub(in crate::engine) jump: Vec<u32>,
-    pub(in crate::engine) status: Vec<Status>,
+    pub(in crate::engine) status: Vec<PartnerStatus>,
     pub(in crate::engine) joined_on: Vec<Date>,
     pub(in crate::engine) frontline: Vec<u32>,
     pub(in crate::engine) downline: Vec<u32>,
@@ -107,7 +107,7 @@ impl Genealogy {
     }
 
     /// The status of a partner.
-    pub fn status_of(&self, ix: u32) -> Status {
+    pub fn status_of(&self, ix: u32) -> PartnerStatus {
         self.status[ix as usize]
     }
 
@@ -195,7 +195,7 @@ impl Genealogy {
     /// both live. O(log depth) through the jump pointers, whatever the depth:
     /// this is the object-level access check of every partner request.
     pub fn is_in_downline_of(&self, ancestor: u32, ix: u32) -> bool {
-        let live = |x: u32| (x as usize) < self.len() && self.status_of(x) != Status::Terminated;
+        let live = |x: u32| (x as usize) < self.len() && self.status_of(x) != PartnerStatus::Terminated;
         if !live(ancestor) || !live(ix) {
             return false;
         }
@@ -236,7 +236,7 @@ impl Genealogy {
     pub fn upline(&self, ix: u32, max_levels: usize) -> Vec<u32> {
         let mut out = Vec::with_capacity(max_levels.min(self.depth_of(ix) as usize));
         let mut node = self.sponsor_of(ix);
-        if self.status_of(ix) == Status::Terminated {
+        if self.status_of(ix) == PartnerStatus::Terminated {
             return out;
         }
         while node != NONE && out.len() < max_levels {
@@ -290,7 +290,8 @@ impl Genealogy {
     pub fn lay_out_breadth_first(&self, order: &mut Vec<u32>, child_start: &mut Vec<u32>, depth_start: &mut Vec<u32>) {
         order.clear();
         child_start.clear();
-        let live_root = |&x: &u32| self.sponsor[x as usize] == NONE && self.status[x as usize] != Status::Terminated;
+        let live_root =
+            |&x: &u32| self.sponsor[x as usize] == NONE && self.status[x as usize] != PartnerStatus::Terminated;
         order.extend((0..self.len() as u32).filter(live_root));
         let mut depth_end = order.len();
         let mut head = 0;
@@ -313,7 +314,7 @@ impl Genealogy {
 
     /// Approximate heap bytes held, for capacity planning and BENCHMARKS.md.
     pub fn heap_bytes(&self) -> usize {
-        let per_partner = 4 * 9 + 4 + std::mem::size_of::<Status>();
+        let per_partner = 4 * 9 + 4 + std::mem::size_of::<PartnerStatus>();
         self.ids.heap_bytes() + self.sponsor.capacity() * per_partner + self.names.capacity() * 40
     }
 

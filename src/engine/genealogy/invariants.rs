@@ -2,7 +2,7 @@
 //! after every step and by recovery after a load.
 
 use super::forest::{Genealogy, NONE};
-use super::partner_status::Status;
+use super::partner_status::PartnerStatus;
 
 /// Returns the first violated invariant, described.
 pub fn check(g: &Genealogy) -> Result<(), String> {
@@ -30,7 +30,7 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
         let mut prev = NONE;
         let mut child = g.first_child_of(p);
         while child != NONE {
-            if g.sponsor_of(child) != p || g.status_of(child) == Status::Terminated {
+            if g.sponsor_of(child) != p || g.status_of(child) == PartnerStatus::Terminated {
                 return Err(format!("{} is in the child list of {} but its sponsor is another", g.id(child), g.id(p)));
             }
             if g.prev_sibling_of(child) != prev || (prev != NONE && prev >= child) {
@@ -47,7 +47,7 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
     // Depths and subtree sizes, breadth-first from the roots: O(n), no recursion.
     let mut order: Vec<u32> = Vec::with_capacity(n);
     for p in 0..n as u32 {
-        let live = g.status_of(p) != Status::Terminated;
+        let live = g.status_of(p) != PartnerStatus::Terminated;
         if !live
             && (g.first_child_of(p) != NONE
                 || g.depth_of(p) != 0
@@ -79,7 +79,7 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
             child = g.next_sibling_of(child);
         }
     }
-    let live = g.status.iter().filter(|&&s| s != Status::Terminated).count();
+    let live = g.status.iter().filter(|&&s| s != PartnerStatus::Terminated).count();
     if order.len() != live {
         return Err(format!(
             "{} live partners, {} reachable from the roots: a cycle or a lost child",
@@ -94,7 +94,7 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
         }
     }
     for p in 0..n {
-        if g.status[p] == Status::Terminated {
+        if g.status[p] == PartnerStatus::Terminated {
             continue;
         }
         if frontline[p] != g.frontline[p] || subtree[p] - 1 != u64::from(g.downline[p]) {

@@ -3,7 +3,7 @@
 //! keeping depths and downline counts right.
 
 use super::forest::{Genealogy, NONE};
-use super::partner_status::Status;
+use super::partner_status::PartnerStatus;
 use crate::engine::date::Date;
 use crate::engine::error::EngineResult;
 
@@ -32,7 +32,7 @@ impl Genealogy {
         self.depth.push(depth);
         let jump = self.jump_target(sponsor, ix);
         self.jump.push(jump);
-        self.status.push(Status::Enrolled);
+        self.status.push(PartnerStatus::Enrolled);
         self.joined_on.push(joined_on);
         self.frontline.push(0);
         self.downline.push(0);

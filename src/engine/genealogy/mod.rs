@@ -11,5 +11,5 @@ pub mod write;
 pub use bulk::{GenealogyLoader, ImportOutcome};
 pub use downline_cursor::{DownlineCursor, DownlinePage};
 pub use forest::{Genealogy, PartnerView, NONE};
-pub use partner_status::Status;
+pub use partner_status::PartnerStatus;
 pub use write::{NewPartner, WriteOutcome};

@@ -1,9 +1,9 @@
-//! The status of a partner.
+//! The status of a partner (`PartnerStatus`).
 
 /// The status of a partner (see the spec: partners and the genealogy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
-pub enum Status {
+pub enum PartnerStatus {
     /// A normal partner.
     Enrolled = 1,
     /// In the tree, its volume counts for its upline, but it earns nothing.
@@ -12,13 +12,13 @@ pub enum Status {
     Terminated = 3,
 }
 
-impl Status {
+impl PartnerStatus {
     /// The status from its stored code.
-    pub fn from_code(code: u8) -> Option<Status> {
+    pub fn from_code(code: u8) -> Option<PartnerStatus> {
         match code {
-            1 => Some(Status::Enrolled),
-            2 => Some(Status::Suspended),
-            3 => Some(Status::Terminated),
+            1 => Some(PartnerStatus::Enrolled),
+            2 => Some(PartnerStatus::Suspended),
+            3 => Some(PartnerStatus::Terminated),
             _ => None,
         }
     }
@@ -31,9 +31,9 @@ impl Status {
     /// The name used in messages.
     pub fn name(self) -> &'static str {
         match self {
-            Status::Enrolled => "ENROLLED",
-            Status::Suspended => "SUSPENDED",
-            Status::Terminated => "TERMINATED",
+            PartnerStatus::Enrolled => "ENROLLED",
+            PartnerStatus::Suspended => "SUSPENDED",
+            PartnerStatus::Terminated => "TERMINATED",
         }
     }
 }

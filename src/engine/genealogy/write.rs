@@ -4,7 +4,7 @@
 //! [`ChangeSet`] the store must persist.
 
 use super::forest::{Genealogy, NONE};
-use super::partner_status::Status;
+use super::partner_status::PartnerStatus;
 use crate::engine::change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord};
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
@@ -85,7 +85,7 @@ impl Genealogy {
     /// Like [`Genealogy::lookup`], but refuses a terminated partner.
     pub fn lookup_live(&self, field: &str, partner_id: &str) -> EngineResult<u32> {
         let ix = self.lookup(field, partner_id)?;
-        if self.status_of(ix) == Status::Terminated {
+        if self.status_of(ix) == PartnerStatus::Terminated {
             return Err(EngineError::precondition(field, format!("partner '{partner_id}' is terminated")));
         }
         Ok(ix)
@@ -105,7 +105,7 @@ impl Genealogy {
 
     /// Whether an existing partner has exactly the content of `new`.
     pub(in crate::engine) fn same_as(&self, ix: u32, new: &NewPartner) -> bool {
-        self.status_of(ix) != Status::Terminated
+        self.status_of(ix) != PartnerStatus::Terminated
             && self.sponsor_id_of(ix) == new.sponsor_id
             && self.joined_on_of(ix) == new.joined_on
             && self.name_of(ix) == new.display_name
@@ -113,7 +113,7 @@ impl Genealogy {
 
     /// The error for an id that is taken by other content.
     pub(in crate::engine) fn taken(&self, field: &str, ix: u32) -> EngineError {
-        let detail = if self.status_of(ix) == Status::Terminated {
+        let detail = if self.status_of(ix) == PartnerStatus::Terminated {
             " (terminated; ids are never reused)".to_owned()
         } else {
             format!(" with other content (sponsor '{}', joined_on {})", self.sponsor_id_of(ix), self.joined_on_of(ix))
@@ -188,11 +188,11 @@ impl Genealogy {
 
     /// Sets a partner's status. Setting the current status changes nothing;
     /// a terminated partner can change no more.
-    pub fn set_status(&mut self, partner_id: &str, status: Status, audit: Audit) -> EngineResult<WriteOutcome> {
+    pub fn set_status(&mut self, partner_id: &str, status: PartnerStatus, audit: Audit) -> EngineResult<WriteOutcome> {
         let ix = self.lookup("partner_id", partner_id)?;
         check_text_len("reason", &audit.reason, MAX_REASON_BYTES)?;
         let old = self.status_of(ix);
-        if old == Status::Terminated {
+        if old == PartnerStatus::Terminated {
             return Err(EngineError::precondition(
                 "partner_id",
                 format!("partner '{partner_id}' is terminated; termination is final"),
@@ -202,7 +202,7 @@ impl Genealogy {
             return Ok(WriteOutcome { partner: ix, change: None });
         }
         let sponsor = self.sponsor_of(ix);
-        if status == Status::Terminated && sponsor == NONE && self.frontline[ix as usize] > 0 {
+        if status == PartnerStatus::Terminated && sponsor == NONE && self.frontline[ix as usize] > 0 {
             return Err(EngineError::precondition(
                 "partner_id",
                 format!(
@@ -221,7 +221,7 @@ impl Genealogy {
             new_status: status,
             audit,
         };
-        if status != Status::Terminated {
+        if status != PartnerStatus::Terminated {
             self.status[ix as usize] = status;
             return Ok(self.outcome(ix, vec![ix], vec![event]));
         }
@@ -274,7 +274,7 @@ impl Genealogy {
         self.downline[i] = 0;
         self.depth[i] = 0;
         self.jump[i] = ix;
-        self.status[i] = Status::Terminated;
+        self.status[i] = PartnerStatus::Terminated;
         self.structure_version += 1;
         recruits
     }

@@ -32,7 +32,7 @@
 use super::training::{CompletionSummary, Training};
 use crate::engine::date::Date;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 
 /// Changes (relinked or loose partners) that make a rebuild due: at least
 /// this many, and at least one per [`STALE_SHARE`] laid-out partners.
@@ -73,8 +73,8 @@ pub struct TeamLayout {
     relinked: Vec<bool>,
     /// Relinked positions.
     relinked_count: usize,
-    /// Status at each position.
-    status: Vec<Status>,
+    /// The partner status at each position.
+    status: Vec<PartnerStatus>,
     /// Joining day at each position.
     joined_on: Vec<Date>,
     /// Completion summary at each position.
@@ -233,7 +233,7 @@ impl TeamLayout {
     }
 
     /// The statuses of a range of positions.
-    pub(in crate::engine) fn status(&self, lo: u32, hi: u32) -> &[Status] {
+    pub(in crate::engine) fn status(&self, lo: u32, hi: u32) -> &[PartnerStatus] {
         &self.status[lo as usize..hi as usize]
     }
 
@@ -249,7 +249,8 @@ impl TeamLayout {
 
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        let per_position = 4 + 4 + 1 + std::mem::size_of::<Status>() + 4 + std::mem::size_of::<CompletionSummary>();
+        let per_position =
+            4 + 4 + 1 + std::mem::size_of::<PartnerStatus>() + 4 + std::mem::size_of::<CompletionSummary>();
         self.order.capacity() * per_position + self.position.capacity() * 4
     }
 }

@@ -14,7 +14,7 @@
 
 use crate::engine::change::Audit;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use std::collections::{BTreeSet, HashMap};
 
 /// Recruits of a mentor that ListMentees may skip (because they have
@@ -123,8 +123,8 @@ impl Mentors {
     /// mentor strictly above the mentee and not its sponsor.
     pub fn is_valid(g: &Genealogy, mentee: u32, mentor: u32) -> bool {
         let sponsor = g.sponsor_of(mentee);
-        g.status_of(mentee) != Status::Terminated
-            && g.status_of(mentor) != Status::Terminated
+        g.status_of(mentee) != PartnerStatus::Terminated
+            && g.status_of(mentor) != PartnerStatus::Terminated
             && sponsor != NONE
             && sponsor != mentor
             && is_at_or_below(g, mentor, sponsor)
@@ -220,8 +220,10 @@ impl Mentors {
     /// unlisted recruit before it (the usual case: O(1)); otherwise walking
     /// back from the last recruit over the recruits not listed yet.
     fn first_child_from(g: &Genealogy, mentor: u32, lower: u32, hint: u32) -> u32 {
-        let hint_ok =
-            hint != NONE && hint >= lower && g.sponsor_of(hint) == mentor && g.status_of(hint) != Status::Terminated;
+        let hint_ok = hint != NONE
+            && hint >= lower
+            && g.sponsor_of(hint) == mentor
+            && g.status_of(hint) != PartnerStatus::Terminated;
         let mut c = if hint_ok { hint } else { g.last_child_of(mentor) };
         if c == NONE || c < lower {
             return NONE;

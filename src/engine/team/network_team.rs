@@ -9,7 +9,7 @@ use crate::engine::change::{Audit, ChangeSet, EventKind, TeamChange};
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::{Genealogy, NONE};
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::genealogy::write::{check_text_len, WriteOutcome, MAX_REASON_BYTES};
 use crate::engine::id_index::{truncate, validate_id};
 use crate::engine::network::Network;
@@ -47,7 +47,10 @@ impl Team {
         let x = outcome.partner;
         let cleared = if change.events.iter().any(|e| e.kind == EventKind::Moved) {
             self.mentors.after_move(g, x)
-        } else if change.events.iter().any(|e| e.kind == EventKind::StatusChanged && e.new_status == Status::Terminated)
+        } else if change
+            .events
+            .iter()
+            .any(|e| e.kind == EventKind::StatusChanged && e.new_status == PartnerStatus::Terminated)
         {
             let recruits: Vec<u32> = change
                 .events
@@ -188,7 +191,7 @@ impl Network {
             }
             None => {}
         }
-        if g.status_of(x) == Status::Terminated {
+        if g.status_of(x) == PartnerStatus::Terminated {
             let message = format!("partner '{partner_id}' is terminated and records no more training");
             return Err(EngineError::precondition("partner_id", message));
         }

@@ -17,7 +17,7 @@ use super::layout::{LevelSet, TeamLayout};
 use super::training::{CompletionSummary, Training, SUMMARY_MODULES};
 use crate::engine::date::Date;
 use crate::engine::genealogy::forest::Genealogy;
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 
 /// What counting a level reads, fixed for one GetTeamProgress call.
 pub(in crate::engine) struct TallyInput<'a> {
@@ -136,7 +136,7 @@ fn count_loose(input: &TallyInput, xs: &[u32], counts: &mut LevelTally, masks: &
         return;
     }
     let g = input.genealogy;
-    let status: Vec<Status> = xs.iter().map(|&x| g.status_of(x)).collect();
+    let status: Vec<PartnerStatus> = xs.iter().map(|&x| g.status_of(x)).collect();
     let joined_on: Vec<Date> = xs.iter().map(|&x| g.joined_on_of(x)).collect();
     let summaries: Vec<CompletionSummary> = xs.iter().map(|&x| input.training.summary_of(x)).collect();
     count_columns(input, &Columns { xs, status: &status, joined_on: &joined_on, summaries: &summaries }, counts, masks);
@@ -146,7 +146,7 @@ fn count_loose(input: &TallyInput, xs: &[u32], counts: &mut LevelTally, masks: &
 struct Columns<'a> {
     /// Arena indexes (for the PV of the period and the completion lists).
     xs: &'a [u32],
-    status: &'a [Status],
+    status: &'a [PartnerStatus],
     joined_on: &'a [Date],
     summaries: &'a [CompletionSummary],
 }
@@ -161,7 +161,7 @@ fn count_columns(input: &TallyInput, columns: &Columns, counts: &mut LevelTally,
         for (&status, &x) in columns.status.iter().zip(columns.xs) {
             // `&`, not `&&`: no branch on a status that varies from one partner to the next.
             let units = pv.get(x as usize).copied().unwrap_or(i64::MIN);
-            active += u32::from((status == Status::Enrolled) & (units >= min));
+            active += u32::from((status == PartnerStatus::Enrolled) & (units >= min));
         }
         counts.active += active;
     }

@@ -8,7 +8,7 @@ use super::period_volumes::{PeriodVolumes, VolumeView};
 use super::rollup::{personal_volumes, Rollup, RollupInput};
 use crate::engine::compensation::live_ranks::LiveRanks;
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::network::Network;
 use crate::engine::period::Period;
 use std::sync::atomic::AtomicU64;
@@ -73,7 +73,7 @@ impl Network {
                 });
             }
         }
-        if self.genealogy.status_of(partner) == Status::Terminated {
+        if self.genealogy.status_of(partner) == PartnerStatus::Terminated {
             return Err(EngineError::precondition(
                 "partner_id",
                 format!("partner '{}' is terminated and takes no new orders", request.partner_id),

@@ -22,7 +22,7 @@ use super::volume_plan::{VolumePlan, MAX_LEVELS};
 use crate::engine::compensation::live_ranks::{LegChange, LiveRanks};
 use crate::engine::compensation::plan::Plan;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::period::Period;
 use std::sync::Arc;
 
@@ -145,7 +145,7 @@ impl PeriodVolumes {
 
     /// Whether `x` is active: enrolled with PV at least the plan's minimum.
     pub fn is_active(&self, g: &Genealogy, plan: &VolumePlan, x: u32) -> bool {
-        g.status_of(x) == Status::Enrolled && self.pv_of(x) >= plan.min_active_pv_units
+        g.status_of(x) == PartnerStatus::Enrolled && self.pv_of(x) >= plan.min_active_pv_units
     }
 
     /// The PV of a partner (0 for one created after the period closed).
@@ -281,7 +281,7 @@ impl PeriodVolumes {
         let xi = x as usize;
         let sponsor = g.sponsor_of(x);
         let was = self.is_active(g, plan, x);
-        let now = g.status_of(x) == Status::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
+        let now = g.status_of(x) == PartnerStatus::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
         self.rv[xi] += rv_units;
         if was != now && sponsor != NONE {
             self.apply_subtree(g, plan, x, sponsor, was, -1);

@@ -15,7 +15,7 @@ use crate::engine::compensation::live_ranks::LegSlot;
 use crate::engine::compensation::plan::Plan;
 use crate::engine::compensation::ranks::{rank_bfs, BfsRanks};
 use crate::engine::error::EngineResult;
-use crate::engine::genealogy::partner_status::Status;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::network::Network;
 use crate::engine::period::Period;
 use parking_lot::Mutex;
@@ -91,7 +91,7 @@ impl Network {
         let input = RollupInput::capture_in(&self.genealogy, &self.plan, &pv, &rv, &mut input);
         let live = gather_live(volumes, input.order(), volumes.levels, live);
         let terminated_differences = (0..volumes.pv.len() as u32)
-            .filter(|&x| self.genealogy.status_of(x) == Status::Terminated)
+            .filter(|&x| self.genealogy.status_of(x) == PartnerStatus::Terminated)
             .filter(|&x| {
                 let i = x as usize;
                 let ranked = volumes.ranks.codes()[i] != [0, 0];
