@@ -3,6 +3,7 @@
 pub mod bulk;
 pub mod downline_cursor;
 pub mod forest;
+mod network_genealogy;
 mod invariants;
 mod links;
 pub mod partner_status;

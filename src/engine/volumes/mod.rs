@@ -2,6 +2,7 @@
 //! recalculations and closed periods.
 
 pub mod closed_period;
+mod network_closing;
 pub mod network_volumes;
 pub mod orders;
 pub mod period_volumes;
@@ -11,6 +12,7 @@ pub mod snapshot_memory;
 pub mod volume_plan;
 
 pub use closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun, VolumeAnswer};
+pub use network_closing::Closing;
 pub use network_volumes::{not_in_closed, OrderRequest};
 pub use orders::{Order, OrderKind, Recorded};
 pub use period_volumes::{LevelTotals, VolumeView};
