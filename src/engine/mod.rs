@@ -1,6 +1,31 @@
 //! The engine: the genealogy and everything computed from it. Plain Rust:
 //! no tonic, prost or sled here (architecture invariant), so it can be
 //! tested, benchmarked and reasoned about alone.
+//!
+//! It is built of four rooms, one per domain, each a folder with its own
+//! `impl Network` part and a narrow public surface:
+//!
+//! - [`genealogy`]: the sponsor forest, its writes, imports and reads;
+//! - [`volumes`]: orders, the live volumes of open periods, rollups,
+//!   recalculations and closed periods;
+//! - [`compensation`]: the plan, ranks, rank progress, commissions,
+//!   commission runs and ExplainLevel;
+//! - [`team`]: mentors, training and GetTeamProgress.
+//!
+//! The shared types stay at this top level rather than in a room of their
+//! own, because every room uses them: [`PartnerIx`] (`partner_ix.rs`),
+//! [`ChangeSet`] and the audit (`change.rs`), [`EngineError`] (`error.rs`),
+//! money (`money.rs`), [`Period`], [`Date`], ids (`id_index.rs`), and
+//! [`Network`] itself (`network.rs`: the struct and what no room owns). Each
+//! room's `//!` docs describe its algorithms and invariants in detail.
+//!
+//! Everything outside the engine (store, service, tests, benches) uses the
+//! names re-exported here, not the rooms' inner modules.
+//!
+//! **Architecture invariant:** nothing recurses. Every walk over the tree is a
+//! loop over the link columns (a chain of 1,000,000 partners is a test case),
+//! and every per-request loop is bounded (page sizes, upline levels, import
+//! rows).
 
 pub mod change;
 pub mod compensation;

@@ -81,10 +81,6 @@ pub enum RequirementKind {
     },
 }
 
-/// Formats a scaled qualifying GV exactly (one implementation with the
-/// commission amounts, which use the same 10⁻¹⁰ scale).
-pub use super::commission::format_scaled;
-
 impl Network {
     /// A partner's paid-as rank and its progress towards the next rank in
     /// an open period, from the live ranks: O(ranks). Errors as
@@ -147,7 +143,7 @@ fn progress(volumes: &PeriodVolumes, g: &Genealogy, volume_plan: &VolumePlan, x:
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::engine::compensation::commission::format_scaled;
 
     #[test]
     fn formats_scaled_volumes_exactly() {

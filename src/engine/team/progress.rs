@@ -9,7 +9,7 @@
 //! plus the partners the layout does not hold yet (read live). No
 //! recursion; O(partners within `max_level` levels + their completions);
 //! the allocations are two level sets and, per level, its counts and its
-//! partners' completion masks (`team_tally.rs`). Nothing is cached: the
+//! partners' completion masks (`tally.rs`). Nothing is cached: the
 //! answer reflects every write acknowledged before it.
 //!
 //! This file also keeps the layout in step: every genealogy write and
