@@ -3,6 +3,7 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
+use super::partner_ix::PartnerIx;
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use std::ops::Range;
 
@@ -10,14 +11,14 @@ use std::ops::Range;
 /// from these records alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnerRecord {
-    /// The arena index: the partner's position in creation order. Dense and
+    /// The partner's index: its position in creation order. Dense and
     /// never reused, so recovery can place every record at its index.
-    pub seq: u32,
+    pub ix: PartnerIx,
     /// The external id.
     pub partner_id: String,
-    /// The sponsor's `seq`, or `NONE` for a root. A terminated partner
-    /// keeps the sponsor it had when it was terminated.
-    pub sponsor_seq: u32,
+    /// The sponsor's index, or [`PartnerIx::NONE`] for a root. A terminated
+    /// partner keeps the sponsor it had when it was terminated.
+    pub sponsor_ix: PartnerIx,
     /// The current status.
     pub status: PartnerStatus,
     /// The joining day.
@@ -57,8 +58,8 @@ pub struct GenealogyEvent {
     pub kind: EventKind,
     /// The partner it happened to.
     pub partner_id: String,
-    /// That partner's index (its record's `seq`).
-    pub partner_seq: u32,
+    /// That partner's index (its record's `ix`).
+    pub partner_ix: PartnerIx,
     /// The sponsor before (empty for a creation or a root).
     pub old_sponsor_id: String,
     /// The sponsor after (empty for a root).
@@ -78,10 +79,11 @@ pub struct GenealogyEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeSet {
     /// Existing partners whose state changed.
-    pub touched: Vec<u32>,
+    pub touched: Vec<PartnerIx>,
     /// Partners this write created: a contiguous range at the end of the
     /// arena. Their creation events are implied (one per partner, with
-    /// `audit`), which keeps an import of millions compact on disk.
+    /// `audit`), which keeps an import of millions compact on disk. Raw
+    /// indexes, because a range of them is iterated.
     pub created: Range<u32>,
     /// Who created `created`, when and why.
     pub audit: Audit,
@@ -99,11 +101,11 @@ pub struct ChangeSet {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TeamChange {
     /// Partners whose mentor assignment was made, replaced or cleared.
-    pub mentors: Vec<u32>,
+    pub mentors: Vec<PartnerIx>,
     /// Training modules created or updated, by ordinal.
     pub modules: Vec<u32>,
     /// Partners whose training completions changed.
-    pub completions: Vec<u32>,
+    pub completions: Vec<PartnerIx>,
 }
 
 impl TeamChange {

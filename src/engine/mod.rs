@@ -35,6 +35,7 @@ pub mod genealogy;
 pub mod id_index;
 pub mod money;
 pub mod network;
+mod partner_ix;
 pub mod period;
 pub mod team;
 pub mod volumes;
@@ -53,6 +54,7 @@ pub use genealogy::{
     NONE,
 };
 pub use network::Network;
+pub use partner_ix::PartnerIx;
 pub use period::Period;
 pub use team::{
     Assignment, Completion, CompletionOutcome, LevelProgress, MenteeCursor, MenteePage, MentorSource, MentorView,

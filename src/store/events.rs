@@ -4,7 +4,7 @@
 use super::keys;
 use super::records::{StoredEvent, CREATED};
 use super::{Store, StoreError};
-use crate::engine::{Audit, EventKind, Genealogy, GenealogyEvent, PartnerStatus, NONE};
+use crate::engine::{Audit, EventKind, Genealogy, GenealogyEvent, PartnerIx, PartnerStatus, NONE};
 use prost::Message;
 
 /// A page of events and whether more follow.
@@ -150,7 +150,7 @@ fn created_event(g: &Genealogy, block: &StoredEvent, i: u32) -> Result<Genealogy
     Ok(GenealogyEvent {
         kind: EventKind::Created,
         partner_id: g.id(partner).to_owned(),
-        partner_seq: partner,
+        partner_ix: PartnerIx::new(partner),
         old_sponsor_id: String::new(),
         new_sponsor_id,
         old_status: None,

@@ -14,7 +14,7 @@ use prost::Message;
 impl Store {
     /// Adds the current state of the team data `change` names to a batch.
     pub(super) fn add_team(&self, batch: &mut sled::Batch, change: &TeamChange, net: &Network) {
-        for &mentee in &change.mentors {
+        for mentee in change.mentors.iter().map(|ix| ix.get()) {
             match net.team.mentors.get(mentee) {
                 Some(a) => batch.insert(&keys::mentor(mentee), encode_mentor(a)),
                 None => batch.remove(&keys::mentor(mentee)),
@@ -30,7 +30,7 @@ impl Store {
             };
             batch.insert(&keys::training_module(ordinal), stored.encode_to_vec());
         }
-        let mut chunks: Vec<u32> = change.completions.iter().map(|&p| p / CHUNK_PARTNERS).collect();
+        let mut chunks: Vec<u32> = change.completions.iter().map(|ix| ix.get() / CHUNK_PARTNERS).collect();
         chunks.sort_unstable();
         chunks.dedup();
         for number in chunks {

@@ -105,7 +105,7 @@ fn reload(g: &Genealogy) -> Genealogy {
     let mut loader = GenealogyLoader::with_capacity(g.len());
     for ix in 0..g.len() as u32 {
         let r = g.record(ix);
-        loader.push(r.seq, &r.partner_id, r.sponsor_seq, r.status, r.joined_on, &r.display_name).expect("a record");
+        loader.push(r.ix, &r.partner_id, r.sponsor_ix, r.status, r.joined_on, &r.display_name).expect("a record");
     }
     loader.finish(g.structure_version()).expect("a forest")
 }

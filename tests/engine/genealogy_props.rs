@@ -14,8 +14,8 @@
 
 use downline::engine::DownlineCursor;
 use downline::engine::{
-    Audit, Date, EngineError, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerRecord, PartnerStatus,
-    PartnerView, WriteOutcome,
+    Audit, Date, EngineError, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerIx, PartnerRecord,
+    PartnerStatus, PartnerView, WriteOutcome,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -373,11 +373,11 @@ fn written(res: EngineResult<WriteOutcome>, g: &Genealogy, before: &[PartnerReco
         Some(change) => {
             assert!(change.created.clone().eq(n..len), "created {:?}, new partners {n}..{len}", change.created);
             assert!(
-                changed.iter().all(|ix| change.touched.contains(ix)),
+                changed.iter().all(|&ix| change.touched.contains(&PartnerIx::new(ix))),
                 "touched {:?}, changed {changed:?}",
                 change.touched
             );
-            assert!(change.events.iter().all(|e| g.id(e.partner_seq) == e.partner_id), "{:?}", change.events);
+            assert!(change.events.iter().all(|e| g.id(e.partner_ix.get()) == e.partner_id), "{:?}", change.events);
         }
     }
     Ok((out.partner, 0, u64::from(out.change.is_some())))
@@ -490,7 +490,7 @@ proptest! {
         let mut loader = GenealogyLoader::with_capacity(g.len());
         for ix in 0..g.len() as u32 {
             let r = g.record(ix);
-            loader.push(r.seq, &r.partner_id, r.sponsor_seq, r.status, r.joined_on, &r.display_name).unwrap();
+            loader.push(r.ix, &r.partner_id, r.sponsor_ix, r.status, r.joined_on, &r.display_name).unwrap();
         }
         let loaded = loader.finish(g.structure_version()).unwrap();
         loaded.check_invariants().unwrap();

@@ -9,6 +9,7 @@ use super::write::NewPartner;
 use crate::engine::change::{Audit, ChangeSet};
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::partner_ix::PartnerIx;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -195,23 +196,23 @@ impl GenealogyLoader {
         GenealogyLoader { g }
     }
 
-    /// Adds the next record. `seq` must be the number of records pushed so
-    /// far; the sponsor may be any seq, linked in `finish`.
+    /// Adds the next record. `ix` must be the number of records pushed so
+    /// far; the sponsor may be any index, linked in `finish`.
     pub fn push(
         &mut self,
-        seq: u32,
+        ix: PartnerIx,
         id: &str,
-        sponsor_seq: u32,
+        sponsor_ix: PartnerIx,
         status: PartnerStatus,
         joined_on: Date,
         name: &str,
     ) -> Result<(), String> {
-        if seq as usize != self.g.len() {
-            return Err(format!("record '{id}' has seq {seq}, expected {}", self.g.len()));
+        if ix.as_usize() != self.g.len() {
+            return Err(format!("record '{id}' has seq {ix}, expected {}", self.g.len()));
         }
         self.g.push_partner_unique(id, joined_on, name)?;
-        self.g.sponsor[seq as usize] = sponsor_seq;
-        self.g.status[seq as usize] = status;
+        self.g.sponsor[ix.as_usize()] = sponsor_ix.get();
+        self.g.status[ix.as_usize()] = status;
         Ok(())
     }
 

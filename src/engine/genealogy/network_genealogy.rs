@@ -80,7 +80,7 @@ impl Network {
         let x = outcome.partner;
         let relinked = if status == PartnerStatus::Terminated { vec![sponsor, x] } else { Vec::new() };
         self.team_layout_heard(&relinked, &[x]);
-        let recruits: Vec<u32> = change.touched.iter().copied().filter(|&t| t != x).collect();
+        let recruits: Vec<u32> = change.touched.iter().map(|t| t.get()).filter(|&t| t != x).collect();
         let (g, plan) = (&self.genealogy, &self.plan);
         for (volumes, was) in self.periods.values_mut().zip(was_active) {
             if sponsor == NONE && status != PartnerStatus::Terminated {

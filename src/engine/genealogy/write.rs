@@ -9,6 +9,7 @@ use crate::engine::change::{Audit, ChangeSet, EventKind, GenealogyEvent, Partner
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::id_index::validate_id;
+use crate::engine::partner_ix::PartnerIx;
 
 /// The longest display name, in bytes.
 pub const MAX_DISPLAY_NAME_BYTES: usize = 200;
@@ -94,9 +95,9 @@ impl Genealogy {
     /// The durable record of a partner.
     pub fn record(&self, ix: u32) -> PartnerRecord {
         PartnerRecord {
-            seq: ix,
+            ix: PartnerIx::new(ix),
             partner_id: self.id(ix).to_owned(),
-            sponsor_seq: self.sponsor_of(ix),
+            sponsor_ix: PartnerIx::new(self.sponsor_of(ix)),
             status: self.status_of(ix),
             joined_on: self.joined_on_of(ix),
             display_name: self.name_of(ix).to_owned(),
@@ -176,7 +177,7 @@ impl Genealogy {
         let event = GenealogyEvent {
             kind: EventKind::Moved,
             partner_id: partner_id.to_owned(),
-            partner_seq: ix,
+            partner_ix: PartnerIx::new(ix),
             old_sponsor_id,
             new_sponsor_id: new_sponsor_id.to_owned(),
             old_status: Some(self.status_of(ix)),
@@ -214,7 +215,7 @@ impl Genealogy {
         let event = GenealogyEvent {
             kind: EventKind::StatusChanged,
             partner_id: partner_id.to_owned(),
-            partner_seq: ix,
+            partner_ix: PartnerIx::new(ix),
             old_sponsor_id: self.sponsor_id_of(ix).to_owned(),
             new_sponsor_id: self.sponsor_id_of(ix).to_owned(),
             old_status: Some(old),
@@ -233,7 +234,7 @@ impl Genealogy {
             events.push(GenealogyEvent {
                 kind: EventKind::SponsorTerminated,
                 partner_id: self.id(child).to_owned(),
-                partner_seq: child,
+                partner_ix: PartnerIx::new(child),
                 old_sponsor_id: partner_id.to_owned(),
                 new_sponsor_id: event.old_sponsor_id.clone(),
                 old_status: Some(self.status_of(child)),
@@ -281,6 +282,7 @@ impl Genealogy {
 
     fn outcome(&self, ix: u32, touched: Vec<u32>, events: Vec<GenealogyEvent>) -> WriteOutcome {
         let audit = events.first().map(|e| e.audit.clone()).unwrap_or_default();
+        let touched = touched.into_iter().map(PartnerIx::new).collect();
         let change = ChangeSet { touched, created: ix..ix, audit, events, ..ChangeSet::default() };
         WriteOutcome { partner: ix, change: Some(change) }
     }

@@ -13,6 +13,7 @@ use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::genealogy::write::{check_text_len, WriteOutcome, MAX_REASON_BYTES};
 use crate::engine::id_index::{truncate, validate_id};
 use crate::engine::network::Network;
+use crate::engine::partner_ix::PartnerIx;
 
 /// The team data of a network.
 #[derive(Default)]
@@ -56,13 +57,13 @@ impl Team {
                 .events
                 .iter()
                 .filter(|e| e.kind == EventKind::SponsorTerminated)
-                .map(|e| e.partner_seq)
+                .map(|e| e.partner_ix.get())
                 .collect();
             self.mentors.after_termination(g, x, &recruits)
         } else {
             return;
         };
-        change.team.mentors.extend(cleared);
+        change.team.mentors.extend(cleared.into_iter().map(PartnerIx::new));
     }
 
     /// Checks the invariants of the mentor assignments.
@@ -104,7 +105,7 @@ impl Network {
             return Ok((self.team.mentors.view(g, x), None));
         }
         self.team.mentors.set(x, wanted.map(|mentor| Assignment { mentor, audit }));
-        let change = team_change(TeamChange { mentors: vec![x], ..TeamChange::default() });
+        let change = team_change(TeamChange { mentors: vec![PartnerIx::new(x)], ..TeamChange::default() });
         Ok((self.team.mentors.view(&self.genealogy, x), Some(change)))
     }
 
@@ -201,7 +202,7 @@ impl Network {
         }
         self.team.training.add_completion(x, completion);
         self.team_layout_heard(&[], &[x]);
-        let change = team_change(TeamChange { completions: vec![x], ..TeamChange::default() });
+        let change = team_change(TeamChange { completions: vec![PartnerIx::new(x)], ..TeamChange::default() });
         Ok((completion, CompletionOutcome::New, Some(change)))
     }
 }
