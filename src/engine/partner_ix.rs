@@ -2,12 +2,17 @@
 //!
 //! A partner's index is its place in creation order: the row of every
 //! genealogy column, the key of its state on disk, never reused. Where an
-//! index crosses a module boundary (the change set a write returns, the
-//! records and events the store reads and writes) it is a `PartnerIx`, so
-//! it cannot be mixed up with a depth, a count, an order or a module
-//! ordinal. The hot loops over columns (rollup, team tally, commission run,
-//! the link edits) keep raw `u32`/`usize` inside: there an index is also a
-//! position in a `Vec`, and the loops stay the same machine code.
+//! index crosses from the engine to the store it is a `PartnerIx`, so it
+//! cannot be mixed up with a depth, a count, an order or a module ordinal:
+//! the change set a write returns (`touched`, the team's `mentors` and
+//! `completions`), the partner records and audit events, a write's
+//! outcome, the loader and the team data the store reads back at start-up,
+//! and the mentor of a mentee page. The genealogy's column reads
+//! (`Genealogy::id`, `sponsor_of`, ...) and the hot loops over columns
+//! (rollup, team tally, commission run, the link edits) still take raw
+//! `u32`/`usize`: there an index is also a position in a `Vec`, and the
+//! loops stay the same machine code. `ChangeSet::created` stays a range of
+//! raw indexes, because a range of them is iterated.
 
 use std::fmt;
 

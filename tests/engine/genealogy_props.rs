@@ -380,7 +380,7 @@ fn written(res: EngineResult<WriteOutcome>, g: &Genealogy, before: &[PartnerReco
             assert!(change.events.iter().all(|e| g.id(e.partner_ix.get()) == e.partner_id), "{:?}", change.events);
         }
     }
-    Ok((out.partner, 0, u64::from(out.change.is_some())))
+    Ok((out.ix.get(), 0, u64::from(out.change.is_some())))
 }
 
 const MAX_PARTNERS: usize = 40;

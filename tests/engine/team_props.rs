@@ -386,7 +386,7 @@ fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
             (0..m.ps.len()).filter(|&y| m.live(y) && m.mentor_of(y) == Some(p)).map(|y| y as u32).collect();
         let (mut listed, mut cursor) = (Vec::new(), None);
         loop {
-            let page = net.mentees(p as u32, cursor, 2);
+            let page = net.mentees(PartnerIx::new(p as u32), cursor, 2);
             prop_assert!(page.mentees.len() <= 2);
             listed.extend(page.mentees);
             match page.next {

@@ -21,7 +21,8 @@
 //!
 //! # The columns
 //!
-//! A partner is an index `x`. Its sponsor, first/last child, next/previous
+//! A partner is an index (`PartnerIx` where it leaves the engine, a raw
+//! `u32` inside the columns). Its sponsor, first/last child, next/previous
 //! sibling, depth, jump pointer, status, joining day, frontline and downline
 //! counts are one `Vec` each (about 64 bytes per partner with its id). Display names live in a
 //! side map because bulk data rarely has them.

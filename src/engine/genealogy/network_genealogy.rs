@@ -15,7 +15,7 @@ impl Network {
     pub fn create_partner(&mut self, new: &NewPartner, audit: Audit) -> EngineResult<WriteOutcome> {
         let outcome = self.genealogy.create_partner(new, audit)?;
         if outcome.change.is_some() {
-            self.attach_new(outcome.partner..outcome.partner + 1);
+            self.attach_new(outcome.ix.get()..outcome.ix.get() + 1);
         }
         Ok(outcome)
     }
@@ -49,7 +49,7 @@ impl Network {
         self.team.after_genealogy_write(&self.genealogy, &mut outcome);
         if let (Some(_), Some(old)) = (&outcome.change, old_sponsor) {
             self.changes += 1;
-            let x = outcome.partner;
+            let x = outcome.ix.get();
             self.team_layout_heard(&[old, self.genealogy.sponsor_of(x)], &[]);
             let (g, plan) = (&self.genealogy, &self.plan);
             for volumes in self.periods.values_mut() {
@@ -77,7 +77,7 @@ impl Network {
             return Ok(outcome);
         };
         self.changes += 1;
-        let x = outcome.partner;
+        let x = outcome.ix.get();
         let relinked = if status == PartnerStatus::Terminated { vec![sponsor, x] } else { Vec::new() };
         self.team_layout_heard(&relinked, &[x]);
         let recruits: Vec<u32> = change.touched.iter().map(|t| t.get()).filter(|&t| t != x).collect();

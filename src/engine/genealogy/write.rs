@@ -71,7 +71,7 @@ pub fn check_text_len(field: &str, text: &str, max_bytes: usize) -> EngineResult
 #[derive(Debug)]
 pub struct WriteOutcome {
     /// The partner's index.
-    pub partner: u32,
+    pub ix: PartnerIx,
     /// What to persist, if anything changed.
     pub change: Option<ChangeSet>,
 }
@@ -127,7 +127,7 @@ impl Genealogy {
     pub fn create_partner(&mut self, new: &NewPartner, audit: Audit) -> EngineResult<WriteOutcome> {
         if let Some(ix) = self.find(&new.partner_id) {
             return if self.same_as(ix, new) {
-                Ok(WriteOutcome { partner: ix, change: None })
+                Ok(WriteOutcome { ix: PartnerIx::new(ix), change: None })
             } else {
                 Err(self.taken("partner_id", ix))
             };
@@ -143,7 +143,7 @@ impl Genealogy {
         }
         let change =
             ChangeSet { touched: Vec::new(), created: ix..ix + 1, audit, events: Vec::new(), ..ChangeSet::default() };
-        Ok(WriteOutcome { partner: ix, change: Some(change) })
+        Ok(WriteOutcome { ix: PartnerIx::new(ix), change: Some(change) })
     }
 
     /// Gives `partner_id` (with its whole downline) the sponsor `new_sponsor_id`.
@@ -160,7 +160,7 @@ impl Genealogy {
         }
         let old_sponsor = self.sponsor_of(ix);
         if old_sponsor == new_sponsor {
-            return Ok(WriteOutcome { partner: ix, change: None });
+            return Ok(WriteOutcome { ix: PartnerIx::new(ix), change: None });
         }
         let old_sponsor_id = self.sponsor_id_of(ix).to_owned();
         let moved = i64::from(self.downline_count_of(ix)) + 1;
@@ -200,7 +200,7 @@ impl Genealogy {
             ));
         }
         if old == status {
-            return Ok(WriteOutcome { partner: ix, change: None });
+            return Ok(WriteOutcome { ix: PartnerIx::new(ix), change: None });
         }
         let sponsor = self.sponsor_of(ix);
         if status == PartnerStatus::Terminated && sponsor == NONE && self.frontline[ix as usize] > 0 {
@@ -284,6 +284,6 @@ impl Genealogy {
         let audit = events.first().map(|e| e.audit.clone()).unwrap_or_default();
         let touched = touched.into_iter().map(PartnerIx::new).collect();
         let change = ChangeSet { touched, created: ix..ix, audit, events, ..ChangeSet::default() };
-        WriteOutcome { partner: ix, change: Some(change) }
+        WriteOutcome { ix: PartnerIx::new(ix), change: Some(change) }
     }
 }

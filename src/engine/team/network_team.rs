@@ -45,7 +45,7 @@ impl Team {
         let Some(change) = outcome.change.as_mut() else {
             return;
         };
-        let x = outcome.partner;
+        let x = outcome.ix.get();
         let cleared = if change.events.iter().any(|e| e.kind == EventKind::Moved) {
             self.mentors.after_move(g, x)
         } else if change
@@ -116,8 +116,8 @@ impl Network {
     }
 
     /// A page of the mentees of a live partner (see [`Mentors::mentees_page`]).
-    pub fn mentees(&self, mentor: u32, cursor: Option<MenteeCursor>, size: usize) -> MenteePage {
-        self.team.mentors.mentees_page(&self.genealogy, mentor, cursor, size)
+    pub fn mentees(&self, mentor: PartnerIx, cursor: Option<MenteeCursor>, size: usize) -> MenteePage {
+        self.team.mentors.mentees_page(&self.genealogy, mentor.get(), cursor, size)
     }
 
     /// Creates a training module. The same module again answers it; the
@@ -210,7 +210,8 @@ impl Network {
 /// Start-up: the store hands back what it persisted, checked on the way in.
 impl Team {
     /// Restores a mentor assignment; refuses one the genealogy makes invalid.
-    pub fn load_assignment(&mut self, g: &Genealogy, mentee: u32, assignment: Assignment) -> Result<(), String> {
+    pub fn load_assignment(&mut self, g: &Genealogy, mentee: PartnerIx, assignment: Assignment) -> Result<(), String> {
+        let mentee = mentee.get();
         let known = (mentee as usize) < g.len() && (assignment.mentor as usize) < g.len();
         if !known || !Mentors::is_valid(g, mentee, assignment.mentor) || self.mentors.get(mentee).is_some() {
             return Err(format!("mentor assignment of partner #{mentee} to #{} is not valid", assignment.mentor));
@@ -229,7 +230,8 @@ impl Team {
     }
 
     /// Restores a completion of a known partner and module.
-    pub fn load_completion(&mut self, g: &Genealogy, partner: u32, completion: Completion) -> Result<(), String> {
+    pub fn load_completion(&mut self, g: &Genealogy, ix: PartnerIx, completion: Completion) -> Result<(), String> {
+        let partner = ix.get();
         let known = (partner as usize) < g.len() && (completion.module as usize) < self.training.modules().len();
         if !known || self.training.completion(partner, completion.module).is_some() {
             return Err(format!("completion of module #{} by partner #{partner} is damaged", completion.module));
