@@ -20,7 +20,10 @@
 //! room's `//!` docs describe its algorithms and invariants in detail.
 //!
 //! Everything outside the engine (store, service, tests, benches) uses the
-//! names re-exported here, not the rooms' inner modules.
+//! names re-exported here, or a room's own re-exports for the few names
+//! only that room's signatures carry (`volumes::PeriodVolumes`,
+//! `compensation::statement`, ...); the rooms' inner modules are
+//! `pub(crate)` at most.
 //!
 //! **Architecture invariant:** nothing recurses. Every walk over the tree is a
 //! loop over the link columns (a chain of 1,000,000 partners is a test case),
