@@ -7,7 +7,7 @@
 //! for the 10M figures (needs ~10 GiB and a few minutes of set-up).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use downline::engine::commission_run::RunProgress;
+use downline::engine::RunProgress;
 use downline::engine::{Network, VolumePlan};
 use downline::synth;
 use std::time::{Duration, Instant};

@@ -8,7 +8,7 @@
 //! to compare with the Python generator's summary line.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use downline::engine::downline_cursor::DownlineCursor;
+use downline::engine::DownlineCursor;
 use downline::engine::{Audit, Date, Genealogy, NewPartner};
 use downline::store::Store;
 use rand::rngs::StdRng;
@@ -234,7 +234,7 @@ fn bench_writes(c: &mut Criterion) {
                 let started = Instant::now();
                 let outcome = g.move_partner(&partner, &sponsor, audit);
                 spent += started.elapsed();
-                let ix = outcome.expect("a valid move").partner;
+                let ix = outcome.expect("a valid move").ix.get();
                 moved_total += u64::from(g.downline_count_of(ix)) + 1;
                 moves += 1;
             }

@@ -20,7 +20,7 @@
 //! `cargo bench --bench team` (about a minute of set-up).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use downline::engine::team_layout::TeamLayout;
+use downline::engine::TeamLayout;
 use downline::engine::{Date, Network, NewPartner, TrainingModule, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;

@@ -10,7 +10,7 @@
 //! 10M figures (needs ~8 GiB and a few minutes of set-up).
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use downline::engine::rollup::personal_volumes;
+use downline::engine::personal_volumes;
 use downline::engine::{Network, OrderKind, OrderRequest, Period, PlanDraft, SnapshotMemory, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;

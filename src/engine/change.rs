@@ -3,23 +3,24 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
-use super::status::Status;
+use super::partner_ix::PartnerIx;
+use crate::engine::genealogy::partner_status::PartnerStatus;
 use std::ops::Range;
 
 /// The durable state of one partner. Recovery rebuilds the whole genealogy
 /// from these records alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnerRecord {
-    /// The arena index: the partner's position in creation order. Dense and
+    /// The partner's index: its position in creation order. Dense and
     /// never reused, so recovery can place every record at its index.
-    pub seq: u32,
+    pub ix: PartnerIx,
     /// The external id.
     pub partner_id: String,
-    /// The sponsor's `seq`, or `NONE` for a root. A terminated partner
-    /// keeps the sponsor it had when it was terminated.
-    pub sponsor_seq: u32,
+    /// The sponsor's index, or [`PartnerIx::NONE`] for a root. A terminated
+    /// partner keeps the sponsor it had when it was terminated.
+    pub sponsor_ix: PartnerIx,
     /// The current status.
-    pub status: Status,
+    pub status: PartnerStatus,
     /// The joining day.
     pub joined_on: Date,
     /// The display name; may be empty.
@@ -57,16 +58,16 @@ pub struct GenealogyEvent {
     pub kind: EventKind,
     /// The partner it happened to.
     pub partner_id: String,
-    /// That partner's index (its record's `seq`).
-    pub partner_seq: u32,
+    /// That partner's index (its record's `ix`).
+    pub partner_ix: PartnerIx,
     /// The sponsor before (empty for a creation or a root).
     pub old_sponsor_id: String,
     /// The sponsor after (empty for a root).
     pub new_sponsor_id: String,
     /// The status before; `None` for a creation.
-    pub old_status: Option<Status>,
+    pub old_status: Option<PartnerStatus>,
     /// The status after.
-    pub new_status: Status,
+    pub new_status: PartnerStatus,
     /// Who, when and why.
     pub audit: Audit,
 }
@@ -78,10 +79,11 @@ pub struct GenealogyEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChangeSet {
     /// Existing partners whose state changed.
-    pub touched: Vec<u32>,
+    pub touched: Vec<PartnerIx>,
     /// Partners this write created: a contiguous range at the end of the
     /// arena. Their creation events are implied (one per partner, with
-    /// `audit`), which keeps an import of millions compact on disk.
+    /// `audit`), which keeps an import of millions compact on disk. Raw
+    /// indexes, because a range of them is iterated.
     pub created: Range<u32>,
     /// Who created `created`, when and why.
     pub audit: Audit,
@@ -99,11 +101,11 @@ pub struct ChangeSet {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TeamChange {
     /// Partners whose mentor assignment was made, replaced or cleared.
-    pub mentors: Vec<u32>,
+    pub mentors: Vec<PartnerIx>,
     /// Training modules created or updated, by ordinal.
     pub modules: Vec<u32>,
     /// Partners whose training completions changed.
-    pub completions: Vec<u32>,
+    pub completions: Vec<PartnerIx>,
 }
 
 impl TeamChange {

@@ -1,7 +1,7 @@
 //! The one error type of the engine. The service maps each variant to a gRPC
 //! status in exactly one place (`service::status`).
 
-use super::plan::FieldViolation;
+use crate::engine::compensation::plan::FieldViolation;
 use thiserror::Error;
 
 /// Why the engine refused a request. Every variant names the offending field

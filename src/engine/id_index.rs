@@ -103,7 +103,7 @@ impl IdIndex {
             .map_err(|_| EngineError::ResourceExhausted("partner id storage is full (4 GiB of ids)".into()))?;
         let index = u32::try_from(self.ends.len())
             .ok()
-            .filter(|&ix| ix < super::genealogy::NONE)
+            .filter(|&ix| ix < crate::engine::genealogy::forest::NONE)
             .ok_or_else(|| EngineError::ResourceExhausted("too many partners".into()))?;
         let hash = self.hasher.hash_one(id.as_bytes());
         let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);

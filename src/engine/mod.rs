@@ -1,65 +1,70 @@
 //! The engine: the genealogy and everything computed from it. Plain Rust:
 //! no tonic, prost or sled here (architecture invariant), so it can be
 //! tested, benchmarked and reasoned about alone.
+//!
+//! It is built of four rooms, one per domain, each a folder with its own
+//! `impl Network` part and a narrow public surface:
+//!
+//! - [`genealogy`]: the sponsor forest, its writes, imports and reads;
+//! - [`volumes`]: orders, the live volumes of open periods, rollups,
+//!   recalculations and closed periods;
+//! - [`compensation`]: the plan, ranks, rank progress, commissions,
+//!   commission runs and ExplainLevel;
+//! - [`team`]: mentors, training and GetTeamProgress.
+//!
+//! The shared types stay at this top level rather than in a room of their
+//! own, because every room uses them: [`PartnerIx`] (`partner_ix.rs`),
+//! [`ChangeSet`] and the audit (`change.rs`), [`EngineError`] (`error.rs`),
+//! money (`money.rs`), [`Period`], [`Date`], ids (`id_index.rs`), and
+//! [`Network`] itself (`network.rs`: the struct and what no room owns). Each
+//! room's `//!` docs describe its algorithms and invariants in detail.
+//!
+//! Everything outside the engine (store, service, tests, benches) uses the
+//! names re-exported here, or a room's own re-exports for the few names
+//! only that room's signatures carry (`volumes::PeriodVolumes`,
+//! `compensation::statement`, ...); the rooms' inner modules are
+//! `pub(crate)` at most.
+//!
+//! **Architecture invariant:** nothing recurses. Every walk over the tree is a
+//! loop over the link columns (a chain of 1,000,000 partners is a test case),
+//! and every per-request loop is bounded (page sizes, upline levels, import
+//! rows).
 
-pub mod bulk;
 pub mod change;
-pub mod closed_period;
-pub mod commission;
-pub mod commission_run;
+pub mod compensation;
 pub mod date;
-pub mod downline_cursor;
 pub mod error;
-pub mod explain_level;
 pub mod genealogy;
-mod genealogy_links;
-pub mod genealogy_write;
 pub mod id_index;
-mod invariants;
-pub mod live_ranks;
-pub mod mentors;
 pub mod money;
 pub mod network;
-pub mod network_plan;
-pub mod network_volumes;
-pub mod orders;
+mod partner_ix;
 pub mod period;
-pub mod period_volumes;
-pub mod plan;
-pub mod rank_progress;
-pub mod ranks;
-pub mod recalc;
-pub mod rollup;
-pub mod snapshot_memory;
-pub mod status;
 pub mod team;
-pub mod team_layout;
-pub mod team_progress;
-mod team_tally;
-pub mod training;
-pub mod volume_plan;
+pub mod volumes;
 
-pub use bulk::{GenealogyLoader, ImportOutcome};
 pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord, TeamChange};
-pub use closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun, VolumeAnswer};
+pub use compensation::{
+    format_cents, format_rate, format_scaled, rank_bfs, FieldViolation, KindTotals, LegSlot, LevelCursor, LevelRole,
+    Line, LineKind, LiveRanks, PartnerFigures, PayoutFactor, Phase, Plan, PlanDraft, Rank, RankDraft, RankProgress,
+    RankTarget, Requirement, RequirementKind, RunProgress, RunResult, RunTotals, Statement, MAX_LISTED_PARTNERS,
+    SCALED_PER_CENT,
+};
 pub use date::Date;
 pub use error::{EngineError, EngineResult};
-pub use genealogy::{Genealogy, PartnerView, NONE};
-pub use genealogy_write::{NewPartner, WriteOutcome};
-pub use live_ranks::{LegSlot, LiveRanks};
-pub use mentors::{Assignment, MenteeCursor, MenteePage, MentorSource, MentorView};
+pub use genealogy::{
+    DownlineCursor, Genealogy, GenealogyLoader, ImportOutcome, NewPartner, PartnerStatus, PartnerView, WriteOutcome,
+    NONE,
+};
 pub use network::Network;
-pub use network_volumes::OrderRequest;
-pub use orders::{Order, OrderKind, Recorded};
+pub use partner_ix::PartnerIx;
 pub use period::Period;
-pub use period_volumes::{LevelTotals, VolumeView};
-pub use plan::{FieldViolation, Plan, PlanDraft, Rank, RankDraft};
-pub use rank_progress::{format_scaled, RankProgress, RankTarget, Requirement, RequirementKind};
-pub use recalc::{RecalcReport, RecalcSnapshot};
-pub use rollup::InputMemory;
-pub use snapshot_memory::SnapshotMemory;
-pub use status::Status;
-pub use team::{CompletionOutcome, Team};
-pub use team_progress::{LevelProgress, TeamProgress};
-pub use training::{Completion, ModuleUpdate, Training, TrainingModule};
-pub use volume_plan::VolumePlan;
+pub use team::{
+    Assignment, Completion, CompletionOutcome, LevelProgress, MenteeCursor, MenteePage, MentorSource, MentorView,
+    ModuleUpdate, Team, TeamLayout, TeamProgress, Training, TrainingModule,
+};
+pub use volumes::{
+    not_in_closed, personal_volumes, ClosedPeriod, FrozenPeriod, InputMemory, LevelTotals, OfficialRun, Order,
+    OrderKind, OrderRequest, RecalcReport, RecalcSnapshot, Recorded, RollupInput, SnapshotMemory, VolumeAnswer,
+    VolumePlan, VolumeView,
+};

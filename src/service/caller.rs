@@ -14,7 +14,7 @@
 //! checks as for an id that was never created.
 
 use crate::auth::Role;
-use crate::engine::{EngineError, Genealogy, Status as PartnerStatus};
+use crate::engine::{EngineError, Genealogy, PartnerStatus};
 use std::sync::Arc;
 use tonic::{Request, Status};
 

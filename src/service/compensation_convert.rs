@@ -1,11 +1,11 @@
 //! Conversions between the compensation protos and engine types.
 
-use crate::engine::commission::{format_cents, format_scaled, Line, LineKind, Statement};
-use crate::engine::commission_run::{Phase, RunTotals};
+use crate::engine::format_rate;
 use crate::engine::money::format_units;
-use crate::engine::plan::format_rate;
-use crate::engine::rank_progress::{RankProgress, Requirement, RequirementKind};
+use crate::engine::{format_cents, format_scaled, Line, LineKind, Statement};
+use crate::engine::{Phase, RunTotals};
 use crate::engine::{Plan, PlanDraft, RankDraft};
+use crate::engine::{RankProgress, Requirement, RequirementKind};
 use crate::proto::v1 as pb;
 use rust_decimal::{Decimal, RoundingStrategy};
 

@@ -2,8 +2,7 @@
 
 use crate::engine::money::format_units;
 use crate::engine::{
-    EventKind, Genealogy, GenealogyEvent, Order, OrderKind, PartnerView, Status as PartnerStatus, VolumePlan,
-    VolumeView,
+    EventKind, Genealogy, GenealogyEvent, Order, OrderKind, PartnerStatus, PartnerView, VolumePlan, VolumeView,
 };
 use crate::proto::v1 as pb;
 

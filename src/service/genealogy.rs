@@ -55,7 +55,7 @@ impl GenealogyService for GenealogyApi {
             .app
             .write(move |net| {
                 let outcome = net.create_partner(&new, audit)?;
-                Ok((net.genealogy.view(outcome.partner), outcome.change))
+                Ok((net.genealogy.view(outcome.ix.get()), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -147,7 +147,7 @@ impl GenealogyService for GenealogyApi {
             .app
             .write(move |net| {
                 let outcome = net.move_partner(&r.partner_id, &r.new_sponsor_id, audit)?;
-                Ok((net.genealogy.view(outcome.partner), outcome.change))
+                Ok((net.genealogy.view(outcome.ix.get()), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -166,7 +166,7 @@ impl GenealogyService for GenealogyApi {
             .app
             .write(move |net| {
                 let outcome = net.set_status(&r.partner_id, status, audit)?;
-                Ok((net.genealogy.view(outcome.partner), outcome.change))
+                Ok((net.genealogy.view(outcome.ix.get()), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))

@@ -23,7 +23,7 @@ use super::limits::Limits;
 use super::status::{from_guard, oversize_as_exhausted};
 use super::App;
 use crate::auth::{AuthError, Credentials, Principal, AUTHORIZATION_HEADER};
-use crate::engine::Status as PartnerStatus;
+use crate::engine::PartnerStatus;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;

@@ -3,7 +3,7 @@
 //! a client can neither forge one nor reuse one for another request.
 
 use super::status::invalid;
-use crate::engine::downline_cursor::DownlineCursor;
+use crate::engine::DownlineCursor;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use prost::Message;

@@ -6,8 +6,8 @@
 //! work is repeatable). The run a period closes with is kept on disk as
 //! its official run (see `store::compensation`).
 
-use crate::engine::commission_run::{RunProgress, RunResult};
 use crate::engine::Period;
+use crate::engine::{RunProgress, RunResult};
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};

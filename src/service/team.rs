@@ -9,7 +9,7 @@ use super::team_convert::{
     mentorship_to_proto, module_to_proto, module_update, progress_to_proto, MenteesToken, ModulesToken,
 };
 use super::{now_unix_ms, App};
-use crate::engine::{Date, MenteeCursor, Network, TrainingModule, NONE};
+use crate::engine::{Date, MenteeCursor, Network, PartnerIx, TrainingModule, NONE};
 use crate::proto::v1 as pb;
 use pb::team_service_server::TeamService;
 use std::sync::Arc;
@@ -109,7 +109,7 @@ impl TeamService for TeamApi {
                     Some(MenteeCursor { lower: t.lower, next_child: hint })
                 }
             };
-            let page = net.mentees(mentor, cursor, size);
+            let page = net.mentees(PartnerIx::new(mentor), cursor, size);
             let mentees = page
                 .mentees
                 .iter()

@@ -8,8 +8,8 @@
 use super::keys;
 use super::records::{OfficialRunRecord, PlanRecord, RankRecord};
 use super::{Store, StoreError};
-use crate::engine::commission::PayoutFactor;
-use crate::engine::commission_run::{KindTotals, RunTotals};
+use crate::engine::PayoutFactor;
+use crate::engine::{KindTotals, RunTotals};
 use crate::engine::{Network, OfficialRun, Plan, PlanDraft, RankDraft};
 use prost::Message;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 use super::keys;
 use super::records::{StoredEvent, CREATED};
 use super::{Store, StoreError};
-use crate::engine::{Audit, EventKind, Genealogy, GenealogyEvent, Status, NONE};
+use crate::engine::{Audit, EventKind, Genealogy, GenealogyEvent, PartnerIx, PartnerStatus, NONE};
 use prost::Message;
 
 /// A page of events and whether more follow.
@@ -150,11 +150,11 @@ fn created_event(g: &Genealogy, block: &StoredEvent, i: u32) -> Result<Genealogy
     Ok(GenealogyEvent {
         kind: EventKind::Created,
         partner_id: g.id(partner).to_owned(),
-        partner_seq: partner,
+        partner_ix: PartnerIx::new(partner),
         old_sponsor_id: String::new(),
         new_sponsor_id,
         old_status: None,
-        new_status: Status::Enrolled,
+        new_status: PartnerStatus::Enrolled,
         audit: Audit { actor: block.actor.clone(), reason: block.reason.clone(), at_unix_ms: block.at_unix_ms },
     })
 }

@@ -4,7 +4,7 @@
 use super::keys::{self, CHUNK_PARTNERS};
 use super::records::PartnerChunk;
 use super::StoreError;
-use crate::engine::{Genealogy, GenealogyLoader};
+use crate::engine::{Genealogy, GenealogyLoader, PartnerIx};
 use prost::Message;
 
 /// Accepts an empty directory (and marks it) or one of this format.
@@ -71,7 +71,14 @@ pub fn genealogy(db: &sled::Db) -> Result<Genealogy, StoreError> {
                 .status()
                 .ok_or_else(|| StoreError::Corrupt(format!("partner {seq}: bad status {}", stored.status)))?;
             loader
-                .push(seq, &stored.partner_id, stored.sponsor_seq(), status, stored.joined_on(), &stored.display_name)
+                .push(
+                    PartnerIx::new(seq),
+                    &stored.partner_id,
+                    stored.sponsor_ix(),
+                    status,
+                    stored.joined_on(),
+                    &stored.display_name,
+                )
                 .map_err(StoreError::Corrupt)?;
         }
     }

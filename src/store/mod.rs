@@ -188,7 +188,7 @@ impl Store {
     }
 
     fn add_change(&self, batch: &mut sled::Batch, change: &ChangeSet, g: &Genealogy) {
-        let mut chunks: Vec<u32> = change.touched.iter().map(|&seq| seq / CHUNK_PARTNERS).collect();
+        let mut chunks: Vec<u32> = change.touched.iter().map(|ix| ix.get() / CHUNK_PARTNERS).collect();
         if !change.created.is_empty() {
             chunks.extend(change.created.start / CHUNK_PARTNERS..=(change.created.end - 1) / CHUNK_PARTNERS);
         }
@@ -209,7 +209,7 @@ impl Store {
         for event in &change.events {
             let seq = self.next_event_seq.fetch_add(1, Ordering::AcqRel);
             batch.insert(&keys::event(seq), StoredEvent::from_event(event).encode_to_vec());
-            batch.insert(&keys::partner_event(event.partner_seq, seq), &[]);
+            batch.insert(&keys::partner_event(event.partner_ix.get(), seq), &[]);
         }
         batch.insert(keys::META_STRUCTURE_VERSION, &g.structure_version().to_be_bytes());
     }
@@ -233,7 +233,7 @@ fn creation_block(g: &Genealogy, created: Range<u32>, audit: &Audit) -> StoredEv
         kind: CREATED,
         partner_id: g.id(created.start).to_owned(),
         partner_seq: created.start,
-        new_status: u32::from(crate::engine::Status::Enrolled.code()),
+        new_status: u32::from(crate::engine::PartnerStatus::Enrolled.code()),
         actor: audit.actor.clone(),
         reason: audit.reason.clone(),
         at_unix_ms: audit.at_unix_ms,

@@ -2,7 +2,7 @@
 //! can be added later without a migration (unknown fields are skipped,
 //! missing ones read as defaults).
 
-use crate::engine::{Audit, Date, EventKind, GenealogyEvent, PartnerRecord, Status, NONE};
+use crate::engine::{Audit, Date, EventKind, GenealogyEvent, PartnerIx, PartnerRecord, PartnerStatus, NONE};
 
 /// The partners of one chunk, stored under `p` + chunk number: partner
 /// `seq` is at position `seq % CHUNK_PARTNERS` of chunk `seq / CHUNK_PARTNERS`.
@@ -40,21 +40,21 @@ impl StoredPartner {
     pub fn from_record(r: &PartnerRecord) -> StoredPartner {
         StoredPartner {
             partner_id: r.partner_id.clone(),
-            sponsor_seq_plus_one: if r.sponsor_seq == NONE { 0 } else { r.sponsor_seq + 1 },
+            sponsor_seq_plus_one: if r.sponsor_ix.is_none() { 0 } else { r.sponsor_ix.get() + 1 },
             status: u32::from(r.status.code()),
             joined_on_days: r.joined_on.days(),
             display_name: r.display_name.clone(),
         }
     }
 
-    /// The sponsor's seq, or `NONE`.
-    pub fn sponsor_seq(&self) -> u32 {
-        self.sponsor_seq_plus_one.checked_sub(1).unwrap_or(NONE)
+    /// The sponsor's index, or [`PartnerIx::NONE`].
+    pub fn sponsor_ix(&self) -> PartnerIx {
+        PartnerIx::new(self.sponsor_seq_plus_one.checked_sub(1).unwrap_or(NONE))
     }
 
     /// The status, if the code is known.
-    pub fn status(&self) -> Option<Status> {
-        u8::try_from(self.status).ok().and_then(Status::from_code)
+    pub fn status(&self) -> Option<PartnerStatus> {
+        u8::try_from(self.status).ok().and_then(PartnerStatus::from_code)
     }
 
     /// The joining day.
@@ -135,7 +135,7 @@ impl StoredEvent {
         StoredEvent {
             kind: kind_code(e.kind),
             partner_id: e.partner_id.clone(),
-            partner_seq: e.partner_seq,
+            partner_seq: e.partner_ix.get(),
             old_sponsor_id: e.old_sponsor_id.clone(),
             new_sponsor_id: e.new_sponsor_id.clone(),
             old_status: e.old_status.map_or(0, |s| u32::from(s.code())),
@@ -150,11 +150,11 @@ impl StoredEvent {
 
     /// The engine event, or `None` when a code is unknown (corrupt data).
     pub fn to_event(&self) -> Option<GenealogyEvent> {
-        let status = |code: u32| u8::try_from(code).ok().and_then(Status::from_code);
+        let status = |code: u32| u8::try_from(code).ok().and_then(PartnerStatus::from_code);
         Some(GenealogyEvent {
             kind: kind_from_code(self.kind)?,
             partner_id: self.partner_id.clone(),
-            partner_seq: self.partner_seq,
+            partner_ix: PartnerIx::new(self.partner_seq),
             old_sponsor_id: self.old_sponsor_id.clone(),
             new_sponsor_id: self.new_sponsor_id.clone(),
             old_status: if self.old_status == 0 { None } else { Some(status(self.old_status)?) },

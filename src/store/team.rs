@@ -8,13 +8,13 @@
 use super::keys::{self, CHUNK_PARTNERS};
 use super::records::{CompletionChunk, StoredCompletion, StoredMentor, StoredModule};
 use super::{Store, StoreError};
-use crate::engine::{Assignment, Audit, Completion, Date, Network, TeamChange, TrainingModule};
+use crate::engine::{Assignment, Audit, Completion, Date, Network, PartnerIx, TeamChange, TrainingModule};
 use prost::Message;
 
 impl Store {
     /// Adds the current state of the team data `change` names to a batch.
     pub(super) fn add_team(&self, batch: &mut sled::Batch, change: &TeamChange, net: &Network) {
-        for &mentee in &change.mentors {
+        for mentee in change.mentors.iter().map(|ix| ix.get()) {
             match net.team.mentors.get(mentee) {
                 Some(a) => batch.insert(&keys::mentor(mentee), encode_mentor(a)),
                 None => batch.remove(&keys::mentor(mentee)),
@@ -30,7 +30,7 @@ impl Store {
             };
             batch.insert(&keys::training_module(ordinal), stored.encode_to_vec());
         }
-        let mut chunks: Vec<u32> = change.completions.iter().map(|&p| p / CHUNK_PARTNERS).collect();
+        let mut chunks: Vec<u32> = change.completions.iter().map(|ix| ix.get() / CHUNK_PARTNERS).collect();
         chunks.sort_unstable();
         chunks.dedup();
         for number in chunks {
@@ -89,7 +89,9 @@ pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
                 return Err(StoreError::Corrupt(format!("completion chunk {number} holds partner {}", c.partner_seq)));
             }
             let completion = Completion { module: c.module, completed_on: Date::from_days(c.completed_on_days) };
-            net.team.load_completion(&net.genealogy, c.partner_seq, completion).map_err(StoreError::Corrupt)?;
+            net.team
+                .load_completion(&net.genealogy, PartnerIx::new(c.partner_seq), completion)
+                .map_err(StoreError::Corrupt)?;
         }
     }
     for entry in db.scan_prefix([keys::MENTOR]) {
@@ -99,7 +101,7 @@ pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
             .map_err(|e| StoreError::Corrupt(format!("mentor of partner {mentee}: {e}")))?;
         let audit = Audit { actor: m.actor, reason: m.reason, at_unix_ms: m.at_unix_ms };
         let assignment = Assignment { mentor: m.mentor_seq, audit };
-        net.team.load_assignment(&net.genealogy, mentee, assignment).map_err(StoreError::Corrupt)?;
+        net.team.load_assignment(&net.genealogy, PartnerIx::new(mentee), assignment).map_err(StoreError::Corrupt)?;
     }
     Ok(())
 }

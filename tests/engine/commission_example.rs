@@ -4,9 +4,9 @@
 //! statements whatever the number of threads.
 
 use crate::volume_props::example_network;
-use downline::engine::commission::{format_cents, format_scaled, LineKind};
-use downline::engine::commission_run::{RunProgress, RunResult};
+use downline::engine::{format_cents, format_scaled, LineKind};
 use downline::engine::{Network, PlanDraft, VolumePlan};
+use downline::engine::{RunProgress, RunResult};
 use std::sync::Arc;
 
 const IDS: [&str; 12] = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L"];

@@ -18,9 +18,9 @@
 
 use crate::commission_reference::{compare, engine_run, reference};
 use crate::commission_world::{random_world, World};
-use downline::engine::commission::{LineKind, SCALED_PER_CENT};
-use downline::engine::commission_run::{PartnerFigures, RunProgress, RunResult};
 use downline::engine::*;
+use downline::engine::{LineKind, SCALED_PER_CENT};
+use downline::engine::{PartnerFigures, RunProgress, RunResult};
 use proptest::prelude::*;
 use proptest::sample::Index;
 

@@ -21,9 +21,9 @@
 //! the engine's rayon tasks, is identical on 1 and on 4 threads.
 
 use crate::commission_world::{random_world, World, PERIOD};
-use downline::engine::commission::LineKind;
-use downline::engine::commission_run::{RunProgress, RunResult, MAX_LISTED_PARTNERS};
+use downline::engine::LineKind;
 use downline::engine::*;
+use downline::engine::{RunProgress, RunResult, MAX_LISTED_PARTNERS};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
@@ -128,7 +128,7 @@ fn facts(w: &World, plan: &Plan) -> Facts {
         }
     }
     let active: Vec<bool> =
-        (0..n).map(|i| w.status[i] == Status::Enrolled && pv[i] >= plan.volume.min_active_pv_units).collect();
+        (0..n).map(|i| w.status[i] == PartnerStatus::Enrolled && pv[i] >= plan.volume.min_active_pv_units).collect();
     let mut gv = pv.clone();
     let mut levels = vec![vec![0i64; big_l]; n];
     let mut depth = vec![0usize; n];

@@ -11,9 +11,9 @@
 //! rule (withholding at 99.99, paying at 100.00, and 0 switching it off
 //! even for a negative RV). `commission_rules_pay` has the money rules.
 
-use downline::engine::commission::{format_cents, format_scaled, LineKind};
-use downline::engine::commission_run::{RunProgress, RunResult};
 use downline::engine::*;
+use downline::engine::{format_cents, format_scaled, LineKind};
+use downline::engine::{RunProgress, RunResult};
 use std::sync::Arc;
 
 const PERIOD: &str = "2026-05";

@@ -9,8 +9,8 @@
 //! stay in the volume by kind).
 
 use crate::commission_rules::{network, paid, plan, run, Paid, U};
-use downline::engine::commission::{format_cents, format_scaled, LineKind};
 use downline::engine::*;
+use downline::engine::{format_cents, format_scaled, LineKind};
 
 /// (kind, amount) lines.
 fn lines(list: &[(LineKind, &str)]) -> Vec<(LineKind, String)> {
@@ -125,7 +125,7 @@ fn breakage_is_what_the_rates_would_pay_minus_the_payable_total() {
 fn a_suspended_partner_counts_for_its_upline_but_is_never_active() {
     // A (100) ── B (500 retail, SUSPENDED) ── C (100)
     let mut net = network("A|B<A|C<B", "A 100 S|B 500 R|C 100 S");
-    net.set_status("B", Status::Suspended, Audit::default()).unwrap();
+    net.set_status("B", PartnerStatus::Suspended, Audit::default()).unwrap();
     let result = run(&net);
     // B keeps its PV 500 but is not active: no rank, nothing paid (enrolled
     // it would be Bronze with 50 + 5 = 55.00).
@@ -146,7 +146,7 @@ fn a_suspended_partner_counts_for_its_upline_but_is_never_active() {
 fn a_terminated_partner_leaves_with_its_volume_and_its_recruits_move_up() {
     // A (100) ── B (200 self, 30 fee; TERMINATED) ── C (100)
     let mut net = network("A|B<A|C<B", "A 100 S|B 200 S|B 30 F|C 100 S");
-    net.set_status("B", Status::Terminated, Audit::default()).unwrap();
+    net.set_status("B", PartnerStatus::Terminated, Audit::default()).unwrap();
     let result = run(&net);
     assert_eq!(result.position_of(net.genealogy.find("B").unwrap()), None, "B is not in the run");
     // C is A's recruit now; B's 200 left: A's GV 200, LV1 100: 5.00.

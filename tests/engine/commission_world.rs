@@ -35,7 +35,7 @@ pub(crate) struct World {
     /// The sponsor of each partner as the spec defines it (terminations
     /// hand recruits to the terminated partner's sponsor).
     pub sponsor: Vec<Option<usize>>,
-    pub status: Vec<Status>,
+    pub status: Vec<PartnerStatus>,
     /// Every order ever recorded, terminated partners' included.
     pub orders: Vec<MOrder>,
 }
@@ -49,7 +49,7 @@ pub(crate) fn units_text(units: i64) -> String {
 impl World {
     /// Whether partner `i` is still in the tree.
     pub fn live(&self, i: usize) -> bool {
-        self.status[i] != Status::Terminated
+        self.status[i] != PartnerStatus::Terminated
     }
 
     /// The engine's arena index of partner `i`.
@@ -83,7 +83,7 @@ impl World {
         for (k, &s) in sponsors.iter().enumerate() {
             self.ids.push(format!("p{}", first + k));
             self.sponsor.push(s);
-            self.status.push(Status::Enrolled);
+            self.status.push(PartnerStatus::Enrolled);
         }
     }
 
@@ -103,9 +103,9 @@ impl World {
 
     /// Sets a live partner's status; a termination hands its recruits to its
     /// sponsor (the caller never terminates a root that has recruits).
-    pub fn set_status(&mut self, i: usize, status: Status) {
+    pub fn set_status(&mut self, i: usize, status: PartnerStatus) {
         self.net.set_status(&self.ids[i].clone(), status, Audit::default()).expect("a valid status change");
-        if status == Status::Terminated {
+        if status == PartnerStatus::Terminated {
             for c in 0..self.ids.len() {
                 if self.live(c) && self.sponsor[c] == Some(i) {
                     self.sponsor[c] = self.sponsor[i];
@@ -208,9 +208,9 @@ pub(crate) fn random_world(seed: u64, n: usize) -> World {
             continue;
         }
         match rng.gen_range(0..10) {
-            0..=2 if w.status[i] == Status::Enrolled => w.set_status(i, Status::Suspended),
-            3 if w.status[i] == Status::Suspended => w.set_status(i, Status::Enrolled),
-            4..=5 if w.sponsor[i].is_some() => w.set_status(i, Status::Terminated),
+            0..=2 if w.status[i] == PartnerStatus::Enrolled => w.set_status(i, PartnerStatus::Suspended),
+            3 if w.status[i] == PartnerStatus::Suspended => w.set_status(i, PartnerStatus::Enrolled),
+            4..=5 if w.sponsor[i].is_some() => w.set_status(i, PartnerStatus::Terminated),
             // The deep leg stays one line (others may move into it).
             _ if deep.contains(&i) => {}
             _ => {

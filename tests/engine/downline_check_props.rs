@@ -6,7 +6,7 @@
 //! `GenealogyLoader`. A chain of 200,000 partners checks the deep case
 //! (`benches/auth.rs` measures the check's cost there).
 
-use downline::engine::{Audit, Date, Genealogy, GenealogyLoader, NewPartner, Status, NONE};
+use downline::engine::{Audit, Date, Genealogy, GenealogyLoader, NewPartner, PartnerStatus, NONE};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -54,10 +54,10 @@ fn apply(g: &mut Genealogy, step: &Step) {
             g.move_partner(&pick(*partner), &pick(*new_sponsor), Audit::default()).map(|_| ())
         }
         Step::Suspend { partner } if n > 0 => {
-            g.set_status(&pick(*partner), Status::Suspended, Audit::default()).map(|_| ())
+            g.set_status(&pick(*partner), PartnerStatus::Suspended, Audit::default()).map(|_| ())
         }
         Step::Terminate { partner } if n > 0 => {
-            g.set_status(&pick(*partner), Status::Terminated, Audit::default()).map(|_| ())
+            g.set_status(&pick(*partner), PartnerStatus::Terminated, Audit::default()).map(|_| ())
         }
         _ => Ok(()),
     };
@@ -65,7 +65,7 @@ fn apply(g: &mut Genealogy, step: &Step) {
 
 /// The naive answer: walk up from `ix` through live partners.
 fn naive(g: &Genealogy, ancestor: u32, ix: u32) -> bool {
-    let live = |x: u32| g.status_of(x) != Status::Terminated;
+    let live = |x: u32| g.status_of(x) != PartnerStatus::Terminated;
     if !live(ancestor) || !live(ix) || ancestor == ix {
         return false;
     }
@@ -86,7 +86,7 @@ fn check_all_pairs(g: &Genealogy) -> Result<(), TestCaseError> {
         for x in 0..n {
             prop_assert_eq!(g.is_in_downline_of(a, x), naive(g, a, x), "ancestor {} of {}", g.id(a), g.id(x));
         }
-        if g.status_of(a) != Status::Terminated {
+        if g.status_of(a) != PartnerStatus::Terminated {
             prop_assert_eq!(g.ancestor_at_depth(a, 0), root_of(g, a));
         }
     }
@@ -105,7 +105,7 @@ fn reload(g: &Genealogy) -> Genealogy {
     let mut loader = GenealogyLoader::with_capacity(g.len());
     for ix in 0..g.len() as u32 {
         let r = g.record(ix);
-        loader.push(r.seq, &r.partner_id, r.sponsor_seq, r.status, r.joined_on, &r.display_name).expect("a record");
+        loader.push(r.ix, &r.partner_id, r.sponsor_ix, r.status, r.joined_on, &r.display_name).expect("a record");
     }
     loader.finish(g.structure_version()).expect("a forest")
 }
@@ -147,7 +147,7 @@ fn a_deep_chain_is_checked_exactly_and_in_few_steps() {
     assert!(!g.is_in_downline_of(last, last));
     assert_eq!(g.ancestor_at_depth(last, 12_345), 12_345);
     g.move_partner(&id(N / 2), &id(0), Audit::default()).expect("a move");
-    g.set_status(&id(3), Status::Terminated, Audit::default()).expect("a termination");
+    g.set_status(&id(3), PartnerStatus::Terminated, Audit::default()).expect("a termination");
     assert_eq!(g.check_invariants(), Ok(()));
     assert!(g.is_in_downline_of(0, last));
     assert!(!g.is_in_downline_of(1, last), "the lower half left 1's downline");

@@ -5,8 +5,8 @@
 //! compression skipped, in depth-first order, and the members' PV adds up
 //! to LV_k.
 
-use downline::engine::explain_level::{LevelCursor, LevelRole};
-use downline::engine::{Audit, Network, NewPartner, OrderKind, OrderRequest, PlanDraft, Status, NONE};
+use downline::engine::{Audit, Network, NewPartner, OrderKind, OrderRequest, PartnerStatus, PlanDraft, NONE};
+use downline::engine::{LevelCursor, LevelRole};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -36,7 +36,7 @@ fn network(rng: &mut StdRng, partners: usize, compression: bool, levels: u32) ->
     }
     for _ in 0..partners / 8 {
         let id = format!("p{}", rng.gen_range(1..partners));
-        net.set_status(&id, Status::Suspended, Audit::default()).unwrap();
+        net.set_status(&id, PartnerStatus::Suspended, Audit::default()).unwrap();
     }
     net
 }

@@ -2,7 +2,7 @@
 //! with a sponsor index and a status, from which every depth, count and
 //! listing is recomputed naively.
 
-use downline::engine::{Date, EngineError, NewPartner, PartnerView, Status};
+use downline::engine::{Date, EngineError, NewPartner, PartnerView, PartnerStatus};
 use std::ops::Range;
 
 /// An error as (variant, field): what the API contract fixes.
@@ -27,7 +27,7 @@ pub(crate) fn row_field(row: usize, field: &str) -> String {
 pub(crate) struct MPartner {
     pub(crate) row: NewPartner,
     pub(crate) sponsor: Option<usize>,
-    pub(crate) status: Status,
+    pub(crate) status: PartnerStatus,
 }
 
 /// The plain model: partner `i` is the `i`-th created.
@@ -39,7 +39,7 @@ pub(crate) struct Model {
 
 impl Model {
     pub(crate) fn live(&self, i: usize) -> bool {
-        self.ps[i].status != Status::Terminated
+        self.ps[i].status != PartnerStatus::Terminated
     }
 
     pub(crate) fn find(&self, id: &str) -> Option<usize> {
@@ -125,7 +125,7 @@ impl Model {
     }
 
     pub(crate) fn push(&mut self, new: &NewPartner, sponsor: Option<usize>) -> usize {
-        self.ps.push(MPartner { row: new.clone(), sponsor, status: Status::Enrolled });
+        self.ps.push(MPartner { row: new.clone(), sponsor, status: PartnerStatus::Enrolled });
         self.ps.len() - 1
     }
 
@@ -149,7 +149,7 @@ impl Model {
         Ok((i, changed))
     }
 
-    pub(crate) fn set_status(&mut self, who: &str, status: Status) -> MResult<(usize, bool)> {
+    pub(crate) fn set_status(&mut self, who: &str, status: PartnerStatus) -> MResult<(usize, bool)> {
         let i = self.lookup("partner_id", who)?;
         let precondition = Err(("FailedPrecondition", "partner_id".into()));
         if !self.live(i) {
@@ -158,7 +158,7 @@ impl Model {
         if self.ps[i].status == status {
             return Ok((i, false));
         }
-        if status == Status::Terminated {
+        if status == PartnerStatus::Terminated {
             let recruits = self.children(i);
             if self.ps[i].sponsor.is_none() && !recruits.is_empty() {
                 return precondition;

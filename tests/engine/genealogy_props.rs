@@ -13,9 +13,10 @@
 //!   and counts, pages in linear time, and survives a move and a termination.
 
 use crate::genealogy_model::{kind, MResult, Model};
-use downline::engine::downline_cursor::DownlineCursor;
+use downline::engine::DownlineCursor;
 use downline::engine::{
-    Audit, Date, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerRecord, PartnerView, Status, WriteOutcome,
+    Audit, Date, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerIx, PartnerRecord, PartnerStatus, PartnerView,
+    WriteOutcome,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -47,7 +48,7 @@ enum RowSpec {
 enum Op {
     Create { sponsor: Target, retry: Option<(usize, bool)> },
     Move { who: Option<usize>, to: Target },
-    SetStatus { who: Option<usize>, status: Status },
+    SetStatus { who: Option<usize>, status: PartnerStatus },
     Import { rows: Vec<RowSpec>, perm: Vec<usize> },
 }
 
@@ -71,7 +72,7 @@ fn row_spec() -> impl Strategy<Value = RowSpec> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let status = prop_oneof![Just(Status::Enrolled), Just(Status::Suspended), Just(Status::Terminated)];
+    let status = prop_oneof![Just(PartnerStatus::Enrolled), Just(PartnerStatus::Suspended), Just(PartnerStatus::Terminated)];
     let who = prop::option::weighted(0.95, any::<usize>());
     let rows = prop::collection::vec(row_spec(), 1..=6).prop_flat_map(|rows| {
         let perm: Vec<usize> = (0..rows.len()).collect();
@@ -161,14 +162,14 @@ fn written(res: EngineResult<WriteOutcome>, g: &Genealogy, before: &[PartnerReco
         Some(change) => {
             assert!(change.created.clone().eq(n..len), "created {:?}, new partners {n}..{len}", change.created);
             assert!(
-                changed.iter().all(|ix| change.touched.contains(ix)),
+                changed.iter().all(|&ix| change.touched.contains(&PartnerIx::new(ix))),
                 "touched {:?}, changed {changed:?}",
                 change.touched
             );
-            assert!(change.events.iter().all(|e| g.id(e.partner_seq) == e.partner_id), "{:?}", change.events);
+            assert!(change.events.iter().all(|e| g.id(e.partner_ix.get()) == e.partner_id), "{:?}", change.events);
         }
     }
-    Ok((out.partner, 0, u64::from(out.change.is_some())))
+    Ok((out.ix.get(), 0, u64::from(out.change.is_some())))
 }
 
 const MAX_PARTNERS: usize = 40;
@@ -202,7 +203,7 @@ fn step(g: &mut Genealogy, m: &mut Model, op: &Op) {
         Op::SetStatus { who, status } => {
             let partner_id = who_id(who);
             let got = written(g.set_status(&partner_id, *status, Audit::default()), g, &records);
-            (got, one(m.set_status(&partner_id, *status)), *status == Status::Terminated)
+            (got, one(m.set_status(&partner_id, *status)), *status == PartnerStatus::Terminated)
         }
         Op::Import { rows, perm } => {
             let rows = import_rows(m, rows, perm);
@@ -278,7 +279,7 @@ proptest! {
         let mut loader = GenealogyLoader::with_capacity(g.len());
         for ix in 0..g.len() as u32 {
             let r = g.record(ix);
-            loader.push(r.seq, &r.partner_id, r.sponsor_seq, r.status, r.joined_on, &r.display_name).unwrap();
+            loader.push(r.ix, &r.partner_id, r.sponsor_ix, r.status, r.joined_on, &r.display_name).unwrap();
         }
         let loaded = loader.finish(g.structure_version()).unwrap();
         loaded.check_invariants().unwrap();
@@ -331,7 +332,7 @@ fn million_partner_chain() {
     g.move_partner(&format!("c{mid}"), "c0", Audit::default()).unwrap();
     assert_eq!((g.depth_of(mid), g.depth_of(N - 1)), (1, N - 1 - mid + 1));
     assert_eq!((g.view(0).frontline_count, g.downline_count_of(0), g.downline_count_of(mid - 1)), (2, N - 1, 0));
-    g.set_status(&format!("c{quarter}"), Status::Terminated, Audit::default()).unwrap();
+    g.set_status(&format!("c{quarter}"), PartnerStatus::Terminated, Audit::default()).unwrap();
     assert_eq!(g.sponsor_of(quarter + 1), quarter - 1);
     assert_eq!((g.depth_of(quarter + 1), g.depth_of(mid - 1)), (quarter, mid - 2));
     assert_eq!((g.downline_count_of(0), g.downline_count_of(quarter - 1)), (N - 2, mid - quarter - 1));

@@ -16,9 +16,9 @@
 //!   recalculation finds no difference; errors are the volumes' errors.
 
 use crate::volume_props::{self as vp, example_network, kind_of, Model, Op, FP, PERIODS};
-use downline::engine::ranks::rank_bfs;
-use downline::engine::rollup::{personal_volumes, RollupInput};
+use downline::engine::rank_bfs;
 use downline::engine::*;
+use downline::engine::{personal_volumes, RollupInput};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::sync::atomic::AtomicU64;
@@ -102,7 +102,9 @@ fn ranks_of_example_md_follow_writes() {
     let rank = |net: &Network, id: &str| net.rank_progress(id, "2026-11").unwrap().paid_as;
     // H and J suspended, G terminated (I, inactive, moves under C): C's leg
     // holds no Bronze any more, A keeps Silver on B's and D's legs.
-    for (id, status) in [("H", Status::Suspended), ("J", Status::Suspended), ("G", Status::Terminated)] {
+    for (id, status) in
+        [("H", PartnerStatus::Suspended), ("J", PartnerStatus::Suspended), ("G", PartnerStatus::Terminated)]
+    {
         net.set_status(id, status, Audit::default()).unwrap();
     }
     assert_eq!(rank(&net, "A"), 2);
@@ -196,7 +198,7 @@ fn naive(m: &Model, plan: &Plan, version: u32, per: usize) -> Naive {
     let n = m.ps.len();
     let pr = m.personal(per);
     let pv = |p: usize| pr[p].0;
-    let active = |p: usize| m.ps[p].status == Status::Enrolled && pv(p) >= plan.volume.min_active_pv_units;
+    let active = |p: usize| m.ps[p].status == PartnerStatus::Enrolled && pv(p) >= plan.volume.min_active_pv_units;
     let live: Vec<usize> = (0..n).filter(|&p| m.live(p)).collect();
     let members = |p: usize| live.iter().copied().filter(move |&d| m.is_self_or_ancestor(p, d));
     let gv: Vec<i64> = (0..n).map(|p| if m.live(p) { members(p).map(pv).sum() } else { 0 }).collect();

@@ -1,7 +1,7 @@
 //! What the volume and team property tests share: error kinds as the
 //! models predict them, random volume plans, and the rule of status changes.
 
-use downline::engine::{EngineError, Status, VolumePlan};
+use downline::engine::{EngineError, PartnerStatus, VolumePlan};
 use proptest::prelude::*;
 
 /// The kind of a FAILED_PRECONDITION error.
@@ -32,12 +32,12 @@ pub fn plan() -> impl Strategy<Value = VolumePlan> {
 /// whether anything changes.
 pub fn expected_status_change(
     live: bool,
-    current: Status,
-    wanted: Status,
+    current: PartnerStatus,
+    wanted: PartnerStatus,
     root: bool,
     has_recruits: bool,
 ) -> Result<bool, &'static str> {
-    if !live || (wanted != current && wanted == Status::Terminated && root && has_recruits) {
+    if !live || (wanted != current && wanted == PartnerStatus::Terminated && root && has_recruits) {
         Err(FP)
     } else {
         Ok(current != wanted)

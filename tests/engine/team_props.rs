@@ -33,7 +33,7 @@ use std::collections::HashMap;
 const PERIODS: [&str; 3] = ["2026-01", "2026-02", "2026-03"];
 const MAX_PARTNERS: usize = 25;
 const MAX_MODULES: usize = 4;
-const STATUSES: [Status; 3] = [Status::Enrolled, Status::Suspended, Status::Terminated];
+const STATUSES: [PartnerStatus; 3] = [PartnerStatus::Enrolled, PartnerStatus::Suspended, PartnerStatus::Terminated];
 
 fn day(month: u32, d: u32) -> Date {
     Date::from_ymd(2026, month, d).unwrap()
@@ -90,7 +90,7 @@ fn op() -> impl Strategy<Value = Op> {
 struct MPartner {
     id: String,
     sponsor: Option<usize>,
-    status: Status,
+    status: PartnerStatus,
     joined: Date,
 }
 
@@ -113,7 +113,7 @@ struct Model {
 
 impl Model {
     fn live(&self, i: usize) -> bool {
-        self.ps[i].status != Status::Terminated
+        self.ps[i].status != PartnerStatus::Terminated
     }
 
     /// The number of sponsor steps from `top` down to `x`, if `top` is above `x`.
@@ -162,8 +162,9 @@ impl Model {
         let last_day = [day(1, 31), day(2, 28), day(3, 31)][per];
         for d in (0..self.ps.len()).filter(|&d| self.live(d)) {
             let Some(k) = self.steps_below(p, d).filter(|&k| k <= max_level) else { continue };
-            let active =
-                has_orders && self.ps[d].status == Status::Enrolled && self.pv[d][per] >= self.plan.min_active_pv_units;
+            let active = has_orders
+                && self.ps[d].status == PartnerStatus::Enrolled
+                && self.pv[d][per] >= self.plan.min_active_pv_units;
             let (y, m, _) = self.ps[d].joined.ymd();
             let joined = y == 2026 && m as usize == per + 1;
             for level in [&mut levels[k - 1], &mut totals] {
@@ -201,7 +202,7 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
             let expected: Result<(), &str> = if sponsor.is_some_and(|s| !m.live(s)) { Err(FP) } else { Ok(()) };
             prop_assert_eq!(net.create_partner(&new, Audit::default()).map(drop).map_err(kind_of), expected);
             if expected.is_ok() {
-                m.ps.push(MPartner { id, sponsor, status: Status::Enrolled, joined });
+                m.ps.push(MPartner { id, sponsor, status: PartnerStatus::Enrolled, joined });
                 m.pv.push([0, 0]);
             }
         }
@@ -240,7 +241,7 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
             mentors.sort_unstable();
             mentors.dedup();
             if !mentors.is_empty() {
-                set_status(net, m, mentors[i.index(mentors.len())], Status::Terminated)?;
+                set_status(net, m, mentors[i.index(mentors.len())], PartnerStatus::Terminated)?;
             }
         }
         Op::Module(kind, i) => {
@@ -335,14 +336,14 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
 }
 
 /// Sets a partner's status in the engine and the model.
-fn set_status(net: &mut Network, m: &mut Model, x: usize, status: Status) -> Result<(), TestCaseError> {
+fn set_status(net: &mut Network, m: &mut Model, x: usize, status: PartnerStatus) -> Result<(), TestCaseError> {
     let recruits: Vec<usize> = (0..m.ps.len()).filter(|&c| m.live(c) && m.ps[c].sponsor == Some(x)).collect();
     let (root, has_recruits) = (m.ps[x].sponsor.is_none(), !recruits.is_empty());
     let expected = expected_status_change(m.live(x), m.ps[x].status, status, root, has_recruits);
     let got = net.set_status(&m.ps[x].id.clone(), status, Audit::default());
     prop_assert_eq!(got.map(|o| o.change.is_some()).map_err(kind_of), expected, "status");
     if expected == Ok(true) {
-        if status == Status::Terminated {
+        if status == PartnerStatus::Terminated {
             recruits.iter().for_each(|&c| m.ps[c].sponsor = m.ps[x].sponsor);
             m.pv[x] = [0, 0];
         }
@@ -386,7 +387,7 @@ fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
             (0..m.ps.len()).filter(|&y| m.live(y) && m.mentor_of(y) == Some(p)).map(|y| y as u32).collect();
         let (mut listed, mut cursor) = (Vec::new(), None);
         loop {
-            let page = net.mentees(p as u32, cursor, 2);
+            let page = net.mentees(PartnerIx::new(p as u32), cursor, 2);
             prop_assert!(page.mentees.len() <= 2);
             listed.extend(page.mentees);
             match page.next {

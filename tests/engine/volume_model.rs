@@ -37,7 +37,7 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
 pub(crate) struct MPartner {
     pub(crate) id: String,
     pub(crate) sponsor: Option<usize>,
-    pub(crate) status: Status,
+    pub(crate) status: PartnerStatus,
 }
 
 #[derive(Clone, PartialEq)]
@@ -67,7 +67,7 @@ impl Model {
     }
 
     pub(crate) fn live(&self, i: usize) -> bool {
-        self.ps[i].status != Status::Terminated
+        self.ps[i].status != PartnerStatus::Terminated
     }
 
     pub(crate) fn fresh(&mut self, prefix: &str) -> String {
@@ -110,7 +110,7 @@ impl Model {
     /// Everything of `p` recomputed by walking up from every other partner.
     pub(crate) fn view(&self, p: usize, pr: &[(i64, i64)]) -> VolumeView {
         let plan = &self.plan;
-        let active = |q: usize| self.ps[q].status == Status::Enrolled && pr[q].0 >= plan.min_active_pv_units;
+        let active = |q: usize| self.ps[q].status == PartnerStatus::Enrolled && pr[q].0 >= plan.min_active_pv_units;
         let mut levels = vec![LevelTotals::default(); plan.levels];
         let (mut gv, mut frontline, mut active_frontline) = (pr[p].0, 0, 0);
         for d in (0..self.ps.len()).filter(|&d| d != p && self.live(d)) {

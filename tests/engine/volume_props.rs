@@ -21,7 +21,7 @@
 use crate::support::{expected_status_change, plan, U};
 pub(crate) use crate::support::{kind_of, FP};
 pub(crate) use crate::volume_model::{op, MOrder, MPartner, Model, Op};
-use downline::engine::rollup::{personal_volumes, RollupInput};
+use downline::engine::{personal_volumes, RollupInput};
 use downline::engine::*;
 use proptest::prelude::*;
 use rand::rngs::StdRng;
@@ -33,7 +33,7 @@ const DAY: &str = "2026-01-15";
 pub(crate) const PERIODS: [&str; 2] = ["2026-01", "2026-02"];
 const MAX_PARTNERS: usize = 30;
 pub(crate) const KINDS: [OrderKind; 3] = [OrderKind::Retail, OrderKind::SelfPurchase, OrderKind::Fee];
-const STATUSES: [Status; 3] = [Status::Enrolled, Status::Suspended, Status::Terminated];
+const STATUSES: [PartnerStatus; 3] = [PartnerStatus::Enrolled, PartnerStatus::Suspended, PartnerStatus::Terminated];
 
 fn create(net: &mut Network, id: &str, sponsor: &str) -> EngineResult<WriteOutcome> {
     net.create_partner(&NewPartner::parse(id, sponsor, DAY, "").unwrap(), Audit::default())
@@ -141,7 +141,7 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
                 let got = create(net, &id, &sponsor_id).map(|o| o.change.is_none()).map_err(kind_of);
                 prop_assert_eq!(got, expected, "create");
                 if expected.is_ok() {
-                    m.ps.push(MPartner { id, sponsor, status: Status::Enrolled });
+                    m.ps.push(MPartner { id, sponsor, status: PartnerStatus::Enrolled });
                 }
             }
         }
@@ -180,7 +180,7 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
             if expected.is_ok() {
                 for (id, r) in ids.into_iter().zip(refs) {
                     let sponsor = r.map(|r| r.unwrap_or_else(|row| n + row));
-                    m.ps.push(MPartner { id, sponsor, status: Status::Enrolled });
+                    m.ps.push(MPartner { id, sponsor, status: PartnerStatus::Enrolled });
                 }
             }
         }
@@ -235,7 +235,7 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
             let got = net.set_status(&id, status, Audit::default()).map(|o| o.change.is_some()).map_err(kind_of);
             prop_assert_eq!(got, expected, "set {} {:?}", id, status);
             if expected == Ok(true) {
-                if status == Status::Terminated {
+                if status == PartnerStatus::Terminated {
                     for c in recruits {
                         m.ps[c].sponsor = m.ps[x].sponsor;
                     }
@@ -329,13 +329,13 @@ fn rollup_is_identical_with_1_and_4_threads() {
     for _ in 0..n / 50 {
         let (a, b) = (format!("d{}", rng.gen_range(0..n)), format!("d{}", rng.gen_range(0..n)));
         let _ = match rng.gen_range(0..4) {
-            0 => net.set_status(&a, Status::Terminated, Audit::default()),
-            1 => net.set_status(&a, Status::Suspended, Audit::default()),
+            0 => net.set_status(&a, PartnerStatus::Terminated, Audit::default()),
+            1 => net.set_status(&a, PartnerStatus::Suspended, Audit::default()),
             _ => net.move_partner(&a, &b, Audit::default()),
         };
     }
     // Some depth must hold more sponsors than one rayon task takes (4096).
-    let live: Vec<u32> = (0..n as u32).filter(|&x| net.genealogy.status_of(x) != Status::Terminated).collect();
+    let live: Vec<u32> = (0..n as u32).filter(|&x| net.genealogy.status_of(x) != PartnerStatus::Terminated).collect();
     let mut width = vec![0usize; 1 + live.iter().map(|&x| net.genealogy.depth_of(x) as usize).max().unwrap()];
     live.iter().for_each(|&x| width[net.genealogy.depth_of(x) as usize] += 1);
     assert!(width.iter().filter(|&&w| w > 4096).count() >= 2, "widths {width:?}");

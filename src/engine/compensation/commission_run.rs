@@ -1,0 +1,397 @@
+//! A commission run: every partner's rank and commission of one period,
+//! computed from the orders alone on a snapshot, in parallel with rayon,
+//! deterministic to the cent whatever the number of threads (every sum is
+//! an exact integer sum, so its order does not matter).
+//!
+//! The snapshot is captured under the network's read lock in O(n); the
+//! run itself needs no lock, so real-time queries and writes go on.
+
+use super::commission::{self, PayoutFactor, Statement, SCALED_PER_CENT};
+use super::network_plan::Freshness;
+use super::plan::Plan;
+use super::ranks::rank_bfs;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::genealogy::forest::NONE;
+use crate::engine::network::Network;
+use crate::engine::period::Period;
+use crate::engine::volumes::orders::OrderKind;
+use crate::engine::volumes::period_volumes::LevelTotals;
+use crate::engine::volumes::rollup::{personal_volumes_in, InputMemory, RollupInput};
+use crate::engine::volumes::volume_plan::MAX_LEVELS;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// Partners per rayon task in the commission passes.
+const PARTNERS_PER_TASK: usize = 8192;
+/// The most partner ids a result lists for the compliance report.
+pub const MAX_LISTED_PARTNERS: usize = 100;
+
+/// The phases of a run, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Phase {
+    /// Waiting for a worker.
+    Queued = 0,
+    /// GV and level volumes from the orders.
+    Rollup = 1,
+    /// Ranks, deepest partners first.
+    Ranks = 2,
+    /// Commissions, caps and totals.
+    Commissions = 3,
+    /// Finished.
+    Done = 4,
+}
+
+/// A run's progress, shared with whoever polls it.
+#[derive(Debug, Default)]
+pub struct RunProgress {
+    phase: AtomicU8,
+    /// Partners finished in the current phase.
+    pub done: AtomicU64,
+}
+
+impl RunProgress {
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Queued,
+            1 => Phase::Rollup,
+            2 => Phase::Ranks,
+            3 => Phase::Commissions,
+            _ => Phase::Done,
+        }
+    }
+
+    fn enter(&self, phase: Phase) {
+        self.done.store(0, Ordering::Release);
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+}
+
+/// Volumes of one period summed by order kind (fees included, terminated
+/// partners' orders included: the compliance view of everything sold).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindTotals {
+    /// RETAIL orders.
+    pub retail_units: i128,
+    /// SELF orders.
+    pub self_units: i128,
+    /// FEE orders.
+    pub fee_units: i128,
+}
+
+/// What a run starts from, captured under the network's lock.
+pub struct RunSnapshot {
+    period: Period,
+    plan: Arc<Plan>,
+    freshness: Freshness,
+    input: RollupInput,
+    kinds: KindTotals,
+    arena_len: usize,
+}
+
+impl Network {
+    /// Captures a run of an open period with orders. A closed period is
+    /// FAILED_PRECONDITION (its official run is frozen), a period without
+    /// orders NOT_FOUND.
+    pub fn commission_snapshot(&self, period: &str) -> EngineResult<RunSnapshot> {
+        self.commission_snapshot_with(period, InputMemory::default())
+    }
+
+    /// [`Network::commission_snapshot`] in `memory` (reserved beforehand
+    /// with [`InputMemory::prefaulted`], outside the lock).
+    pub fn commission_snapshot_with(&self, period: &str, mut memory: InputMemory) -> EngineResult<RunSnapshot> {
+        let period = Period::parse("period", period)?;
+        if self.is_closed(period) {
+            return Err(EngineError::precondition(
+                "period",
+                format!("period {period} is closed: runs are made on open periods only"),
+            ));
+        }
+        self.period(period)?;
+        personal_volumes_in(&self.genealogy, &self.orders, period, &mut memory);
+        let (pv, rv) = (std::mem::take(&mut memory.pv), std::mem::take(&mut memory.rv));
+        let kinds = self.kind_totals(period);
+        let plan = Arc::clone(self.current_plan());
+        Ok(RunSnapshot {
+            period,
+            freshness: self.freshness(period),
+            input: RollupInput::capture_in(&self.genealogy, &plan.volume, &pv, &rv, &mut memory),
+            plan,
+            kinds,
+            arena_len: self.genealogy.len(),
+        })
+    }
+}
+
+impl Network {
+    /// A period's volume by order kind, from every order recorded in it.
+    pub fn kind_totals(&self, period: Period) -> KindTotals {
+        let mut kinds = KindTotals::default();
+        self.orders.for_each_in_period(period, |_, units, kind| match kind {
+            OrderKind::Retail => kinds.retail_units += i128::from(units),
+            OrderKind::SelfPurchase => kinds.self_units += i128::from(units),
+            OrderKind::Fee => kinds.fee_units += i128::from(units),
+        });
+        kinds
+    }
+
+    /// A partner's official figures of a closed period: its frozen
+    /// volumes and rank-column entry when they are still in memory,
+    /// `Ok(None)` when the store has them. NOT_FOUND when the partner did
+    /// not exist when the period closed.
+    pub fn official_inputs(&self, period: Period, x: u32) -> EngineResult<Option<(crate::engine::VolumeView, u8)>> {
+        let frozen = self.closed.get(&period).and_then(|c| c.frozen.as_ref());
+        match frozen {
+            None => Ok(None),
+            Some(f) => f
+                .view(x)
+                .map(|view| Some((view, f.rank_of(x))))
+                .ok_or_else(|| crate::engine::volumes::network_volumes::not_in_closed(self.genealogy.id(x), period)),
+        }
+    }
+}
+
+/// The totals of a finished run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTotals {
+    /// Live partners in the run.
+    pub partners: u64,
+    /// `V`: Σ max(PV, 0), volume units.
+    pub v_units: i128,
+    /// `T`: Σ capped, scaled units.
+    pub t_scaled: i128,
+    /// The payout-cap factor, when the cap bit.
+    pub factor: Option<PayoutFactor>,
+    /// Σ payable, cents.
+    pub payable_cents: i128,
+    /// What the rates would pay unrestricted, minus the payable total, scaled.
+    pub breakage_scaled: i128,
+    /// Partners per rank code (index 0: no rank).
+    pub per_rank: Vec<u64>,
+    /// Partners paid a level commission with RV ≤ 0.
+    pub levels_without_retail: u64,
+    /// The first of them (arena indices, lowest first), at most [`MAX_LISTED_PARTNERS`].
+    pub levels_without_retail_listed: Vec<u32>,
+    /// Volume by order kind.
+    pub kinds: KindTotals,
+}
+
+/// A finished run: every partner's figures by breadth-first position.
+pub struct RunResult {
+    /// The period.
+    pub period: Period,
+    /// The plan version used.
+    pub plan: Arc<Plan>,
+    /// What the figures depended on.
+    pub freshness: Freshness,
+    input: RollupInput,
+    /// Arena index → position (NONE when not live at the snapshot).
+    position: Vec<u32>,
+    gv: Vec<i64>,
+    profile: Vec<LevelTotals>,
+    rank: Vec<u8>,
+    payable_cents: Vec<i64>,
+    /// The totals.
+    pub totals: RunTotals,
+    /// How long the run took (the snapshot excluded).
+    pub duration: std::time::Duration,
+}
+
+/// The per-partner sums of the first commission pass.
+#[derive(Default)]
+struct PassOne {
+    v_units: i128,
+    t_scaled: i128,
+    unrestricted_scaled: i128,
+    levels_without_retail: Vec<u32>,
+    levels_without_retail_count: u64,
+}
+
+impl RunSnapshot {
+    /// The live partners the run covers.
+    pub fn partners(&self) -> usize {
+        self.input.partners()
+    }
+
+    /// Computes the run; `progress` follows its phases.
+    pub fn run(self, progress: &RunProgress) -> RunResult {
+        let started = std::time::Instant::now();
+        let plan = Arc::clone(&self.plan);
+        let levels = plan.volume.levels;
+        progress.enter(Phase::Rollup);
+        let rollup = self.input.compute_bfs(&progress.done);
+        progress.enter(Phase::Ranks);
+        let ranks = rank_bfs(&self.input, &rollup.gv, &plan);
+        progress.done.store(self.input.partners() as u64, Ordering::Release);
+        progress.enter(Phase::Commissions);
+        let (pv, rv, order) = (self.input.pv(), self.input.rv(), self.input.order());
+        let lv = |pos: usize| &rollup.profile[pos * levels..(pos + 1) * levels];
+        let n = self.input.partners();
+        let one = (0..n)
+            .into_par_iter()
+            .with_min_len(PARTNERS_PER_TASK)
+            .fold(PassOne::default, |mut acc, pos| {
+                let mut buffer = [0i64; MAX_LEVELS];
+                let volumes = level_volumes(lv(pos), &mut buffer);
+                let amounts = commission::amounts(&plan, ranks.rank[pos], rv[pos], volumes);
+                acc.v_units += i128::from(pv[pos].max(0));
+                acc.t_scaled += amounts.capped_scaled;
+                acc.unrestricted_scaled += commission::unrestricted_scaled(&plan, rv[pos], volumes);
+                if amounts.pays_levels && rv[pos] <= 0 {
+                    acc.levels_without_retail_count += 1;
+                    acc.levels_without_retail.push(order[pos]);
+                    acc.levels_without_retail.sort_unstable();
+                    acc.levels_without_retail.truncate(MAX_LISTED_PARTNERS);
+                }
+                acc
+            })
+            .reduce(PassOne::default, merge_pass_one);
+        let factor = PayoutFactor::of(&plan, one.t_scaled, one.v_units);
+        let payable_cents: Vec<i64> = (0..n)
+            .into_par_iter()
+            .with_min_len(PARTNERS_PER_TASK)
+            .map(|pos| {
+                let mut buffer = [0i64; MAX_LEVELS];
+                let volumes = level_volumes(lv(pos), &mut buffer);
+                let capped = commission::amounts(&plan, ranks.rank[pos], rv[pos], volumes).capped_scaled;
+                if pos % PARTNERS_PER_TASK == 0 {
+                    progress.done.fetch_add(PARTNERS_PER_TASK.min(n - pos) as u64, Ordering::Relaxed);
+                }
+                commission::payable_cents(capped, factor)
+            })
+            .collect();
+        let payable_total: i128 = payable_cents.par_iter().map(|&c| i128::from(c)).sum();
+        let mut per_rank = vec![0u64; plan.ranks.len() + 1];
+        for &r in &ranks.rank {
+            per_rank[usize::from(r)] += 1;
+        }
+        let mut position = vec![NONE; self.arena_len];
+        for (pos, &x) in order.iter().enumerate() {
+            position[x as usize] = pos as u32;
+        }
+        let totals = RunTotals {
+            partners: n as u64,
+            v_units: one.v_units,
+            t_scaled: one.t_scaled,
+            factor,
+            payable_cents: payable_total,
+            breakage_scaled: one.unrestricted_scaled - payable_total * SCALED_PER_CENT,
+            per_rank,
+            levels_without_retail: one.levels_without_retail_count,
+            levels_without_retail_listed: one.levels_without_retail,
+            kinds: self.kinds,
+        };
+        progress.enter(Phase::Done);
+        RunResult {
+            period: self.period,
+            plan,
+            freshness: self.freshness,
+            input: self.input,
+            position,
+            gv: rollup.gv,
+            profile: rollup.profile,
+            rank: ranks.rank,
+            payable_cents,
+            totals,
+            duration: started.elapsed(),
+        }
+    }
+}
+
+/// The level volumes of a profile, copied into a stack buffer.
+fn level_volumes<'a>(profile: &[LevelTotals], buffer: &'a mut [i64; MAX_LEVELS]) -> &'a [i64] {
+    for (out, totals) in buffer.iter_mut().zip(profile) {
+        *out = totals.volume_units;
+    }
+    &buffer[..profile.len()]
+}
+
+fn merge_pass_one(mut a: PassOne, b: PassOne) -> PassOne {
+    a.v_units += b.v_units;
+    a.t_scaled += b.t_scaled;
+    a.unrestricted_scaled += b.unrestricted_scaled;
+    a.levels_without_retail_count += b.levels_without_retail_count;
+    a.levels_without_retail.extend(b.levels_without_retail);
+    a.levels_without_retail.sort_unstable();
+    a.levels_without_retail.truncate(MAX_LISTED_PARTNERS);
+    a
+}
+
+/// One partner's figures in a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerFigures {
+    /// Arena index.
+    pub partner: u32,
+    /// PV, RV and GV, volume units.
+    pub pv_units: i64,
+    /// Retail volume.
+    pub rv_units: i64,
+    /// Group volume.
+    pub gv_units: i64,
+    /// LV_1..LV_L.
+    pub levels: Vec<i64>,
+    /// The statement.
+    pub statement: Statement,
+}
+
+impl RunResult {
+    /// Live partners in the run, in breadth-first order.
+    pub fn partners(&self) -> usize {
+        self.input.partners()
+    }
+
+    /// The position of arena index `x`, if it was live at the snapshot.
+    pub fn position_of(&self, x: u32) -> Option<usize> {
+        self.position.get(x as usize).copied().filter(|&p| p != NONE).map(|p| p as usize)
+    }
+
+    /// Arena indices from position `from` on (the listing order).
+    pub fn partner_at(&self, pos: usize) -> u32 {
+        self.input.order()[pos]
+    }
+
+    /// The payable amount at a position, cents.
+    pub fn payable_at(&self, pos: usize) -> i64 {
+        self.payable_cents[pos]
+    }
+
+    /// The paid-as rank code at a position.
+    pub fn rank_at(&self, pos: usize) -> u8 {
+        self.rank[pos]
+    }
+
+    /// Every partner's rank code plus one by arena index, 0 for partners
+    /// not in the run: what the store keeps of an official run.
+    pub fn ranks_by_partner(&self) -> Vec<u8> {
+        let mut out = vec![0u8; self.position.len()];
+        for (pos, &x) in self.input.order().iter().enumerate() {
+            out[x as usize] = self.rank[pos] + 1;
+        }
+        out
+    }
+
+    /// Whether the partner at a position was active.
+    pub fn active_at(&self, pos: usize) -> bool {
+        self.input.active()[pos]
+    }
+
+    /// A partner's figures and statement at a position.
+    pub fn figures_at(&self, pos: usize) -> PartnerFigures {
+        let levels = self.plan.volume.levels;
+        let lv: Vec<i64> = self.profile[pos * levels..(pos + 1) * levels].iter().map(|l| l.volume_units).collect();
+        let rv = self.input.rv()[pos];
+        let statement =
+            commission::statement(&self.plan, self.rank[pos], self.active_at(pos), rv, &lv, self.totals.factor);
+        debug_assert_eq!(statement.payable_cents, self.payable_cents[pos]);
+        PartnerFigures {
+            partner: self.partner_at(pos),
+            pv_units: self.input.pv()[pos],
+            rv_units: rv,
+            gv_units: self.gv[pos],
+            levels: lv,
+            statement,
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Orders and volumes of the network: recording an order (idempotent), the
+//! live volume query, opening periods, and rebuilding a period's volumes
+//! from scratch (the recalculation that checks them is in `recalc.rs`).
+
+use super::closed_period::VolumeAnswer;
+use super::orders::{parse_order_fields, Order, OrderKind, Recorded};
+use super::period_volumes::{PeriodVolumes, VolumeView};
+use super::rollup::{personal_volumes, Rollup, RollupInput};
+use crate::engine::compensation::live_ranks::LiveRanks;
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::genealogy::partner_status::PartnerStatus;
+use crate::engine::network::Network;
+use crate::engine::period::Period;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// A request to record one order, as the caller wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    /// The idempotency key.
+    pub order_id: String,
+    /// The partner's id.
+    pub partner_id: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// A decimal string.
+    pub volume: String,
+    /// Retail, own purchase or fee.
+    pub kind: OrderKind,
+}
+
+impl Network {
+    /// Records an order. The same order again answers the stored one and
+    /// changes nothing; the same id with other content is ALREADY_EXISTS.
+    pub fn record_order(&mut self, request: &OrderRequest) -> EngineResult<(Order, Recorded)> {
+        let (order, recorded) = self.admit_order(request)?;
+        if let Recorded::New(_) = recorded {
+            let (g, plan) = (&self.genealogy, &self.plan);
+            let volumes = self.periods.get_mut(&order.period).expect("admit_order opened the period");
+            match order.kind {
+                OrderKind::Retail => volumes.add_volume(g, plan, order.partner, order.volume_units, order.volume_units),
+                OrderKind::SelfPurchase => volumes.add_volume(g, plan, order.partner, order.volume_units, 0),
+                OrderKind::Fee => {}
+            }
+        }
+        Ok((order, recorded))
+    }
+
+    /// Checks and books an order with every check of [`Network::record_order`]
+    /// but without the upkeep of its period's rollups: the bulk path, which
+    /// then calls [`Network::relevel`] once per period instead of walking
+    /// the upline per order.
+    pub fn admit_order(&mut self, request: &OrderRequest) -> EngineResult<(Order, Recorded)> {
+        let (period, volume_units) = parse_order_fields(&request.order_id, &request.period, &request.volume)?;
+        let partner = self.genealogy.lookup("partner_id", &request.partner_id)?;
+        let order = Order { order_id: request.order_id.clone(), partner, period, volume_units, kind: request.kind };
+        match self.orders.check(&order) {
+            Ok(Some(ix)) => return Ok((order, Recorded::Repeated(ix))),
+            Ok(None) => {}
+            Err(ix) => {
+                let stored = self.orders.get(ix);
+                return Err(EngineError::AlreadyExists {
+                    field: "order_id".into(),
+                    what: "order",
+                    id: order.order_id,
+                    detail: format!(
+                        " with other content (partner '{}', period {}, volume {}, kind {})",
+                        self.genealogy.id(stored.partner),
+                        stored.period,
+                        stored.volume_text(),
+                        stored.kind.name()
+                    ),
+                });
+            }
+        }
+        if self.genealogy.status_of(partner) == PartnerStatus::Terminated {
+            return Err(EngineError::precondition(
+                "partner_id",
+                format!("partner '{}' is terminated and takes no new orders", request.partner_id),
+            ));
+        }
+        if self.closed.contains_key(&period) {
+            return Err(EngineError::precondition("period", format!("period {period} is closed")));
+        }
+        let magnitude = i128::from(volume_units.unsigned_abs());
+        if self.periods.get(&period).is_some_and(|v| v.absolute_units + magnitude > i128::from(i64::MAX)) {
+            return Err(EngineError::ResourceExhausted(format!(
+                "period: the total volume of {period} would exceed what the engine sums exactly"
+            )));
+        }
+        self.period_for_order(period)?;
+        let ix = self.orders.push(&order)?;
+        let volumes = self.periods.get_mut(&period).expect("opened above");
+        volumes.absolute_units += magnitude;
+        volumes.order_count += 1;
+        if order.kind == OrderKind::Fee {
+            volumes.fee_units += i128::from(volume_units);
+        }
+        Ok((order, Recorded::New(ix)))
+    }
+
+    /// Recomputes a period's rollups from its orders (after bulk
+    /// [`Network::admit_order`] calls).
+    pub fn relevel(&mut self, period: Period) {
+        self.relevel_from_scratch(period);
+    }
+
+    /// A partner's volumes in a period: live for an open period; for a
+    /// closed one, the figures frozen when it closed (a partner terminated
+    /// since still has them; one created since has none: NOT_FOUND).
+    pub fn volume_answer(&self, partner_id: &str, period: &str) -> EngineResult<VolumeAnswer> {
+        let period = Period::parse("period", period)?;
+        if let Some(closed) = self.closed.get(&period) {
+            let x = self.genealogy.lookup("partner_id", partner_id)?;
+            return match &closed.frozen {
+                None => Ok(VolumeAnswer::OnDisk { period, partner: x }),
+                Some(frozen) => {
+                    frozen.view(x).map(VolumeAnswer::Frozen).ok_or_else(|| not_in_closed(partner_id, period))
+                }
+            };
+        }
+        let x = self.genealogy.lookup_live("partner_id", partner_id)?;
+        Ok(VolumeAnswer::Live(self.period(period)?.view(&self.genealogy, &self.plan, x)))
+    }
+
+    /// A partner's live volumes in an open period (a closed one is
+    /// FAILED_PRECONDITION here; see [`Network::volume_answer`]).
+    pub fn volumes(&self, partner_id: &str, period: &str) -> EngineResult<VolumeView> {
+        let period = Period::parse("period", period)?;
+        let x = self.genealogy.lookup_live("partner_id", partner_id)?;
+        Ok(self.period(period)?.view(&self.genealogy, &self.plan, x))
+    }
+
+    /// Computes a period's volumes and live ranks from scratch and installs
+    /// them (for a period's first order, at start-up, after a plan change).
+    pub(in crate::engine) fn relevel_from_scratch(&mut self, period: Period) {
+        let (pv, rv) = personal_volumes(&self.genealogy, &self.orders, period);
+        let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
+        let rollup = input.compute(&AtomicU64::new(0));
+        let ranks_plan = Arc::clone(self.current_plan());
+        if let Some(volumes) = self.periods.get_mut(&period) {
+            install(volumes, rollup);
+            volumes.ranks = LiveRanks::build(ranks_plan, &self.genealogy, &input, &volumes.gv);
+        }
+    }
+
+    /// Ranks a period again from its live volumes (after a change of the
+    /// plan's ranks that left its volume settings alone).
+    pub(in crate::engine) fn rerank_from_scratch(&mut self, period: Period) {
+        let ranks_plan = Arc::clone(self.current_plan());
+        if let Some(volumes) = self.periods.get_mut(&period) {
+            let input = RollupInput::capture(&self.genealogy, &self.plan, &volumes.pv, &volumes.rv);
+            volumes.ranks = LiveRanks::build(ranks_plan, &self.genealogy, &input, &volumes.gv);
+        }
+    }
+
+    /// Rebuilds every open period from the order book (start-up, after
+    /// the closed periods were added with [`Network::add_closed`]).
+    pub fn rebuild_periods(&mut self) -> EngineResult<()> {
+        let mut periods = self.orders.periods();
+        periods.retain(|p| !self.closed.contains_key(p));
+        for period in periods {
+            let ranks_plan = Arc::clone(self.current_plan());
+            let mut volumes = PeriodVolumes::new(period, &self.plan, ranks_plan, self.genealogy.len());
+            for ix in self.orders.of_period(period) {
+                let order = self.orders.get(ix);
+                volumes.absolute_units += i128::from(order.volume_units.unsigned_abs());
+                volumes.order_count += 1;
+                if order.kind == OrderKind::Fee {
+                    volumes.fee_units += i128::from(order.volume_units);
+                }
+            }
+            self.periods.insert(period, volumes);
+            self.relevel_from_scratch(period);
+        }
+        Ok(())
+    }
+}
+
+fn install(volumes: &mut PeriodVolumes, rollup: Rollup) {
+    volumes.pv = rollup.pv;
+    volumes.rv = rollup.rv;
+    volumes.gv = rollup.gv;
+    volumes.profile = rollup.profile;
+    volumes.active_frontline = rollup.active_frontline;
+}
+
+/// The error for a partner that did not exist when a period closed.
+pub fn not_in_closed(partner_id: &str, period: Period) -> EngineError {
+    let _ = period;
+    EngineError::not_found_what("partner_id", "partner of this closed period (created after it closed)", partner_id)
+}

@@ -1,0 +1,178 @@
+//! Orders: the idempotent record of every sale, own purchase and fee. The
+//! book keeps each order once, keyed by its `order_id`, in compact columns.
+
+use crate::engine::error::EngineResult;
+use crate::engine::id_index::{validate_id, IdIndex};
+use crate::engine::money::{format_units, parse_volume};
+use crate::engine::period::Period;
+
+/// What an order is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum OrderKind {
+    /// Sold to an end customer: PV and RV.
+    Retail = 1,
+    /// The partner's own purchase: PV.
+    SelfPurchase = 2,
+    /// A sign-up or starter fee: never volume, pays nobody.
+    Fee = 3,
+}
+
+impl OrderKind {
+    /// The kind of a stored code.
+    pub fn from_code(code: u8) -> Option<OrderKind> {
+        match code {
+            1 => Some(OrderKind::Retail),
+            2 => Some(OrderKind::SelfPurchase),
+            3 => Some(OrderKind::Fee),
+            _ => None,
+        }
+    }
+
+    /// The stored code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The name used in messages and files.
+    pub fn name(self) -> &'static str {
+        match self {
+            OrderKind::Retail => "RETAIL",
+            OrderKind::SelfPurchase => "SELF",
+            OrderKind::Fee => "FEE",
+        }
+    }
+}
+
+/// One order, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// The idempotency key.
+    pub order_id: String,
+    /// The partner's index.
+    pub partner: u32,
+    /// The period it counts in.
+    pub period: Period,
+    /// The volume in units of 0.0001 (negative for a return).
+    pub volume_units: i64,
+    /// Retail, own purchase or fee.
+    pub kind: OrderKind,
+}
+
+impl Order {
+    /// The volume as a decimal string.
+    pub fn volume_text(&self) -> String {
+        format_units(i128::from(self.volume_units))
+    }
+}
+
+/// Validates the fields of an order that do not need the network
+/// (id syntax, volume, period); the partner is resolved by the caller.
+pub fn parse_order_fields(order_id: &str, period: &str, volume: &str) -> EngineResult<(Period, i64)> {
+    validate_id("order_id", order_id)?;
+    let period = Period::parse("period", period)?;
+    let units = parse_volume("volume", volume)?;
+    Ok((period, units))
+}
+
+/// Every order ever recorded, by id.
+#[derive(Default)]
+pub struct OrderBook {
+    ids: IdIndex,
+    partner: Vec<u32>,
+    period: Vec<Period>,
+    volume_units: Vec<i64>,
+    kind: Vec<OrderKind>,
+}
+
+/// What recording an order did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new order, at this index of the book.
+    New(u32),
+    /// The same order was recorded before (a retry); nothing changed.
+    Repeated(u32),
+}
+
+impl OrderBook {
+    /// The number of orders.
+    pub fn len(&self) -> usize {
+        self.partner.len()
+    }
+
+    /// Whether the book is empty.
+    pub fn is_empty(&self) -> bool {
+        self.partner.is_empty()
+    }
+
+    /// The order at an index.
+    pub fn get(&self, ix: u32) -> Order {
+        let i = ix as usize;
+        Order {
+            order_id: self.ids.get(ix).to_owned(),
+            partner: self.partner[i],
+            period: self.period[i],
+            volume_units: self.volume_units[i],
+            kind: self.kind[i],
+        }
+    }
+
+    /// The index of an order id.
+    pub fn find(&self, order_id: &str) -> Option<u32> {
+        self.ids.find(order_id)
+    }
+
+    /// Checks an order against the book without changing it: `Ok(None)`
+    /// for a new id, `Ok(Some(ix))` for a repeat of the same content, and
+    /// `Err(ix)` for the same id with other content (the stored order at
+    /// `ix` stays as it was).
+    pub fn check(&self, order: &Order) -> Result<Option<u32>, u32> {
+        match self.ids.find(&order.order_id) {
+            None => Ok(None),
+            Some(ix) if self.get(ix) == *order => Ok(Some(ix)),
+            Some(ix) => Err(ix),
+        }
+    }
+
+    /// Appends a new order; the caller checked it with [`OrderBook::check`].
+    pub fn push(&mut self, order: &Order) -> EngineResult<u32> {
+        let ix = self.ids.push(&order.order_id)?;
+        self.partner.push(order.partner);
+        self.period.push(order.period);
+        self.volume_units.push(order.volume_units);
+        self.kind.push(order.kind);
+        Ok(ix)
+    }
+
+    /// Indices of all orders of a period, in recording order.
+    pub fn of_period(&self, period: Period) -> impl Iterator<Item = u32> + '_ {
+        self.period.iter().enumerate().filter(move |(_, &p)| p == period).map(|(i, _)| i as u32)
+    }
+
+    /// The distinct periods that have orders, in order.
+    pub fn periods(&self) -> Vec<Period> {
+        let mut periods = self.period.clone();
+        periods.sort_unstable();
+        periods.dedup();
+        periods
+    }
+
+    /// Calls `visit(partner, volume_units, kind)` for every order of a
+    /// period, reading the columns only (no allocation per order).
+    pub fn for_each_in_period(&self, period: Period, mut visit: impl FnMut(u32, i64, OrderKind)) {
+        for (i, &p) in self.period.iter().enumerate() {
+            if p == period {
+                visit(self.partner[i], self.volume_units[i], self.kind[i]);
+            }
+        }
+    }
+
+    /// Reserves room for more orders.
+    pub fn reserve(&mut self, additional: usize) {
+        self.ids.reserve(additional, 10);
+        self.partner.reserve(additional);
+        self.period.reserve(additional);
+        self.volume_units.reserve(additional);
+        self.kind.reserve(additional);
+    }
+}

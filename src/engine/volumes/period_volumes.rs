@@ -1,0 +1,325 @@
+//! The live volumes of one open period, kept exact after every order, creation,
+//! move, status change and termination, so a query reads them in O(L).
+//!
+//! For each partner `x`: PV, RV, GV, and its *level profile*: for each
+//! level k in 1..=L, the volume, partners and active partners of its
+//! downline at (compressed) level k. A change below `x` reaches every
+//! ancestor within L levels, so a write costs O(depth + reach × L).
+//!
+//! The one rule everything follows from: a partner `y` at level `la` below
+//! an ancestor `a` puts its own PV at `la`, and every partner at level `j`
+//! of its own profile at `la + step(y) + j - 1`, where `step(y)` is 1
+//! without compression and `[y active]` with it.
+//!
+//! The same walks keep the period's live ranks ([`LiveRanks`]) exact: each
+//! ancestor whose GV changes passes the change of its leg to its sponsor.
+//!
+//! Architecture invariant: the live arrays always equal a from-scratch
+//! rollup of the period's orders over the current genealogy (checked by
+//! RecalculateVolumes and by the property tests).
+
+use super::volume_plan::{VolumePlan, MAX_LEVELS};
+use crate::engine::compensation::live_ranks::{LegChange, LiveRanks};
+use crate::engine::compensation::plan::Plan;
+use crate::engine::genealogy::forest::{Genealogy, NONE};
+use crate::engine::genealogy::partner_status::PartnerStatus;
+use crate::engine::period::Period;
+use std::sync::Arc;
+
+/// The volume, partners and active partners of one level below a partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, bytemuck::Zeroable)]
+pub struct LevelTotals {
+    /// Sum of PV at this level, units of 0.0001.
+    pub volume_units: i64,
+    /// Partners at this level.
+    pub partners: u32,
+    /// Active partners at this level.
+    pub active: u32,
+}
+
+/// `len` zeroed level totals, from zeroed memory: the pages are not
+/// touched here, so the kernel zero-fills each one on its first write, by
+/// whichever rayon thread writes it. `vec![LevelTotals::default(); len]`
+/// writes every element on one thread first: at 7 levels that faulted in
+/// 112 MB per million partners at ~2.6 µs per 4 KiB page on this project's
+/// VM, 83 ms of a 1M rollup's ~100 (BENCHMARKS.md).
+pub fn zeroed_totals(len: usize) -> Vec<LevelTotals> {
+    bytemuck::zeroed_vec(len)
+}
+
+impl LevelTotals {
+    fn add(&mut self, volume_units: i64, partners: i64, active: i64) {
+        self.volume_units += volume_units;
+        self.partners = (i64::from(self.partners) + partners) as u32;
+        self.active = (i64::from(self.active) + active) as u32;
+    }
+}
+
+/// The live volumes of one period.
+pub struct PeriodVolumes {
+    /// The period.
+    pub period: Period,
+    pub(in crate::engine) levels: usize,
+    pub(in crate::engine) pv: Vec<i64>,
+    pub(in crate::engine) rv: Vec<i64>,
+    pub(in crate::engine) gv: Vec<i64>,
+    /// `levels` entries per partner: index `x * levels + (k - 1)`.
+    pub(in crate::engine) profile: Vec<LevelTotals>,
+    pub(in crate::engine) active_frontline: Vec<u32>,
+    /// Sum of |volume| of every order of the period: bounds every partial
+    /// sum, so no rollup can overflow an i64 (checked when recording).
+    pub(in crate::engine) absolute_units: i128,
+    /// Sum of the FEE orders (never volume), for the compliance report.
+    pub(in crate::engine) fee_units: i128,
+    /// Orders recorded in the period, fees included.
+    pub(in crate::engine) order_count: u64,
+    /// The live ranks, kept exact by the same walks.
+    pub(in crate::engine) ranks: LiveRanks,
+}
+
+/// What a query shows of one partner in one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeView {
+    /// Personal volume.
+    pub pv_units: i64,
+    /// Retail volume.
+    pub rv_units: i64,
+    /// Group volume.
+    pub gv_units: i64,
+    /// Levels 1..=L.
+    pub levels: Vec<LevelTotals>,
+    /// Whether the partner is active.
+    pub active: bool,
+    /// Direct recruits.
+    pub frontline: u32,
+    /// Active direct recruits.
+    pub active_frontline: u32,
+}
+
+impl VolumeView {
+    /// LV_1 + … + LV_L.
+    pub fn level_capped_units(&self) -> i128 {
+        self.levels.iter().map(|l| i128::from(l.volume_units)).sum()
+    }
+}
+
+/// How many levels a partner occupies between an ancestor and its own
+/// downline: always 1 without compression, 1 only when active with it.
+pub fn step(plan: &VolumePlan, active: bool) -> usize {
+    if plan.compression {
+        usize::from(active)
+    } else {
+        1
+    }
+}
+
+impl PeriodVolumes {
+    /// Empty volumes for `partners` partners, ranked by `ranks_plan`.
+    pub fn new(period: Period, plan: &VolumePlan, ranks_plan: Arc<Plan>, partners: usize) -> PeriodVolumes {
+        PeriodVolumes {
+            period,
+            levels: plan.levels,
+            pv: vec![0; partners],
+            rv: vec![0; partners],
+            gv: vec![0; partners],
+            profile: zeroed_totals(partners * plan.levels),
+            active_frontline: vec![0; partners],
+            absolute_units: 0,
+            fee_units: 0,
+            order_count: 0,
+            ranks: LiveRanks::new(ranks_plan, partners),
+        }
+    }
+
+    /// The live ranks of the period.
+    pub fn ranks(&self) -> &LiveRanks {
+        &self.ranks
+    }
+
+    /// Re-evaluates `x`'s own rank (after a change of its status or at its
+    /// creation, before it is attached to its sponsor).
+    pub(in crate::engine) fn rerank(&mut self, g: &Genealogy, plan: &VolumePlan, x: u32) {
+        let active = self.is_active(g, plan, x);
+        self.ranks.rerank(x, self.pv[x as usize], active);
+    }
+
+    /// Whether `x` is active: enrolled with PV at least the plan's minimum.
+    pub fn is_active(&self, g: &Genealogy, plan: &VolumePlan, x: u32) -> bool {
+        g.status_of(x) == PartnerStatus::Enrolled && self.pv_of(x) >= plan.min_active_pv_units
+    }
+
+    /// The PV of a partner (0 for one created after the period closed).
+    pub fn pv_of(&self, x: u32) -> i64 {
+        self.pv.get(x as usize).copied().unwrap_or(0)
+    }
+
+    /// The RV of a partner.
+    pub fn rv_of(&self, x: u32) -> i64 {
+        self.rv.get(x as usize).copied().unwrap_or(0)
+    }
+
+    /// LV_k of partner `x` (k in 1..=levels).
+    pub fn level_volume_units(&self, x: u32, k: usize) -> i64 {
+        self.profile.get(x as usize * self.levels + k - 1).map_or(0, |t| t.volume_units)
+    }
+
+    /// The totals kept once the period closes.
+    pub fn totals(&self) -> (u64, i128) {
+        (self.order_count, self.fee_units)
+    }
+
+    /// Orders recorded in the period, fees included.
+    pub fn order_count(&self) -> u64 {
+        self.order_count
+    }
+
+    /// The sum of all FEE orders of the period.
+    pub fn fee_units(&self) -> i128 {
+        self.fee_units
+    }
+
+    /// The query view of a partner.
+    pub fn view(&self, g: &Genealogy, plan: &VolumePlan, x: u32) -> VolumeView {
+        let i = x as usize;
+        let known = i < self.pv.len();
+        let levels = if known {
+            self.profile[i * self.levels..(i + 1) * self.levels].to_vec()
+        } else {
+            vec![LevelTotals::default(); self.levels]
+        };
+        VolumeView {
+            pv_units: self.pv_of(x),
+            rv_units: self.rv_of(x),
+            gv_units: self.gv.get(i).copied().unwrap_or(0),
+            levels,
+            active: known && self.is_active(g, plan, x),
+            frontline: g.frontline_count_of(x),
+            active_frontline: self.active_frontline.get(i).copied().unwrap_or(0),
+        }
+    }
+
+    /// Grows the arrays to the genealogy's size (new partners start at 0).
+    pub(in crate::engine) fn grow(&mut self, partners: usize) {
+        if partners > self.pv.len() {
+            self.pv.resize(partners, 0);
+            self.rv.resize(partners, 0);
+            self.gv.resize(partners, 0);
+            self.profile.resize(partners * self.levels, LevelTotals::default());
+            self.active_frontline.resize(partners, 0);
+        }
+        self.ranks.grow(partners);
+    }
+
+    /// Adds (`sign` = 1) or removes (-1) everything `x`'s subtree puts into
+    /// the ancestors from `anchor` (x's sponsor) up, with `x_active` as x's
+    /// activity. The walk goes to the root for GV; each ancestor passes the
+    /// change of its leg (GV, best rank) up for the live ranks.
+    pub(in crate::engine) fn apply_subtree(
+        &mut self,
+        g: &Genealogy,
+        plan: &VolumePlan,
+        x: u32,
+        anchor: u32,
+        x_active: bool,
+        sign: i64,
+    ) {
+        let levels = self.levels;
+        let xi = x as usize;
+        let x_step = step(plan, x_active);
+        let (x_pv, x_gv) = (self.pv[xi], self.gv[xi]);
+        // A copy on the stack: the walk below writes into `self.profile`.
+        let mut copy = [LevelTotals::default(); MAX_LEVELS];
+        copy[..levels].copy_from_slice(&self.profile[xi * levels..(xi + 1) * levels]);
+        let x_profile = &copy[..levels];
+        let mut carry = Some(LegChange::attach(self.ranks.leg(x, x_gv), sign)).filter(|_| anchor != NONE);
+        if anchor != NONE {
+            let f = &mut self.active_frontline[anchor as usize];
+            *f = (i64::from(*f) + sign * i64::from(x_active)) as u32;
+        }
+        let mut a = anchor;
+        let mut la = 1usize;
+        while a != NONE {
+            let ai = a as usize;
+            let gv_before = self.gv[ai];
+            self.gv[ai] += sign * x_gv;
+            let a_active = self.is_active(g, plan, a);
+            if let Some(change) = carry {
+                carry = self.ranks.climb(a, change, self.pv[ai], a_active, gv_before, self.gv[ai]);
+            }
+            if la <= levels {
+                let base = ai * levels;
+                self.profile[base + la - 1].add(sign * x_pv, sign, sign * i64::from(x_active));
+                for (j, totals) in x_profile.iter().enumerate() {
+                    let k = la + x_step + j;
+                    if k > levels {
+                        break;
+                    }
+                    self.profile[base + k - 1].add(
+                        sign * totals.volume_units,
+                        sign * i64::from(totals.partners),
+                        sign * i64::from(totals.active),
+                    );
+                }
+            } else if x_gv == 0 && carry.is_none() {
+                break;
+            }
+            la += step(plan, a_active);
+            a = g.sponsor_of(a);
+        }
+    }
+
+    /// Adds PV (and RV) to `x`, keeping every ancestor exact. The caller
+    /// checked the period's overflow bound.
+    pub(in crate::engine) fn add_volume(
+        &mut self,
+        g: &Genealogy,
+        plan: &VolumePlan,
+        x: u32,
+        pv_units: i64,
+        rv_units: i64,
+    ) {
+        let xi = x as usize;
+        let sponsor = g.sponsor_of(x);
+        let was = self.is_active(g, plan, x);
+        let now = g.status_of(x) == PartnerStatus::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
+        self.rv[xi] += rv_units;
+        if was != now && sponsor != NONE {
+            self.apply_subtree(g, plan, x, sponsor, was, -1);
+            self.pv[xi] += pv_units;
+            self.gv[xi] += pv_units;
+            self.ranks.rerank(x, self.pv[xi], now);
+            self.apply_subtree(g, plan, x, sponsor, now, 1);
+            return;
+        }
+        self.pv[xi] += pv_units;
+        self.gv[xi] += pv_units;
+        let mut carry = self.ranks.rerank_leg(x, self.pv[xi], now, self.gv[xi] - pv_units, self.gv[xi]);
+        let levels = self.levels;
+        let mut a = sponsor;
+        let mut la = 1usize;
+        while a != NONE {
+            let ai = a as usize;
+            self.gv[ai] += pv_units;
+            let a_active = self.is_active(g, plan, a);
+            if let Some(change) = carry {
+                carry = self.ranks.climb(a, change, self.pv[ai], a_active, self.gv[ai] - pv_units, self.gv[ai]);
+            }
+            if la <= levels {
+                self.profile[ai * levels + la - 1].volume_units += pv_units;
+            }
+            la += step(plan, a_active);
+            a = g.sponsor_of(a);
+        }
+    }
+
+    /// Forgets everything of `x` (after its termination).
+    pub(in crate::engine) fn clear(&mut self, x: u32) {
+        let xi = x as usize;
+        self.pv[xi] = 0;
+        self.rv[xi] = 0;
+        self.gv[xi] = 0;
+        self.active_frontline[xi] = 0;
+        self.profile[xi * self.levels..(xi + 1) * self.levels].fill(LevelTotals::default());
+        self.ranks.clear(x);
+    }
+}
