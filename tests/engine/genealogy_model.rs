@@ -2,7 +2,7 @@
 //! with a sponsor index and a status, from which every depth, count and
 //! listing is recomputed naively.
 
-use downline::engine::{Date, EngineError, NewPartner, PartnerView, PartnerStatus};
+use downline::engine::{Date, EngineError, NewPartner, PartnerStatus, PartnerView};
 use std::ops::Range;
 
 /// An error as (variant, field): what the API contract fixes.

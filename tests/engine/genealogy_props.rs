@@ -15,8 +15,8 @@
 use crate::genealogy_model::{kind, MResult, Model};
 use downline::engine::DownlineCursor;
 use downline::engine::{
-    Audit, Date, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerIx, PartnerRecord, PartnerStatus, PartnerView,
-    WriteOutcome,
+    Audit, Date, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerIx, PartnerRecord, PartnerStatus,
+    PartnerView, WriteOutcome,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -72,7 +72,8 @@ fn row_spec() -> impl Strategy<Value = RowSpec> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let status = prop_oneof![Just(PartnerStatus::Enrolled), Just(PartnerStatus::Suspended), Just(PartnerStatus::Terminated)];
+    let status =
+        prop_oneof![Just(PartnerStatus::Enrolled), Just(PartnerStatus::Suspended), Just(PartnerStatus::Terminated)];
     let who = prop::option::weighted(0.95, any::<usize>());
     let rows = prop::collection::vec(row_spec(), 1..=6).prop_flat_map(|rows| {
         let perm: Vec<usize> = (0..rows.len()).collect();

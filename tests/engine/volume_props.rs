@@ -21,8 +21,8 @@
 use crate::support::{expected_status_change, plan, U};
 pub(crate) use crate::support::{kind_of, FP};
 pub(crate) use crate::volume_model::{op, MOrder, MPartner, Model, Op};
-use downline::engine::{personal_volumes, RollupInput};
 use downline::engine::*;
+use downline::engine::{personal_volumes, RollupInput};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
