@@ -14,6 +14,7 @@ pub mod loadtest_h2;
 pub mod loadtest_stats;
 pub mod loadtest_team;
 pub mod serve;
+pub mod stdout;
 
 /// Logs to stderr through tracing; the level comes from `RUST_LOG`
 /// (default `info`).

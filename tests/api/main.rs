@@ -21,6 +21,7 @@ mod auth_matrix;
 mod auth_matrix_reads;
 mod auth_table;
 mod auth_tls;
+mod cli_stdout;
 mod crash;
 mod crash_orders;
 mod genealogy_api;
