@@ -8,6 +8,7 @@ pub mod closed_period;
 pub mod commission;
 pub mod commission_run;
 pub mod date;
+pub mod decimal_text;
 pub mod downline_cursor;
 pub mod error;
 pub mod explain_level;

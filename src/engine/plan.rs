@@ -6,6 +6,7 @@
 //! and are kept in volume units of 0.0001 (see [`super::money`]). A plan is
 //! either valid as a whole or refused with every violation named by field.
 
+use super::decimal_text::{parse_units, too_long_message, DecimalError};
 use super::money::parse_volume;
 use super::volume_plan::{VolumePlan, MAX_LEVELS};
 use rust_decimal::Decimal;
@@ -120,21 +121,20 @@ pub struct FieldViolation {
     pub description: String,
 }
 
-/// Parses a rate: a decimal fraction between 0 and 1 with at most 6 places.
+/// Parses a rate: a decimal fraction between 0 and 1 with at most 6 places
+/// once trailing zeros are dropped. The message says what is wrong.
 pub fn parse_rate(text: &str) -> Result<i64, String> {
-    let value = Decimal::from_str_exact(text)
-        .ok()
-        .filter(|_| !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-        .ok_or_else(|| format!("'{}' is not a decimal fraction such as 0.05", shown(text)))?
-        .normalize();
-    if value.scale() > RATE_SCALE {
-        return Err(format!("'{}' has more than {RATE_SCALE} decimal places", shown(text)));
+    const BETWEEN: &str = "a rate is a fraction between 0 and 1 (0.05 is 5%)";
+    let shown = shown(text);
+    match parse_units(text, RATE_SCALE as usize, RATE_ONE) {
+        Ok(ppm) if ppm >= 0 => Ok(ppm),
+        Ok(_) => Err(format!("'{shown}' is negative: {BETWEEN}")),
+        Err(DecimalError::OutOfRange) if text.starts_with('-') => Err(format!("'{shown}' is negative: {BETWEEN}")),
+        Err(DecimalError::OutOfRange) => Err(format!("'{shown}' is above 1: {BETWEEN}")),
+        Err(DecimalError::TooManyPlaces) => Err(format!("'{shown}' has more than {RATE_SCALE} decimal places")),
+        Err(DecimalError::Malformed) => Err(format!("'{shown}' is not a decimal fraction such as 0.05")),
+        Err(DecimalError::TooLong) => Err(too_long_message(text)),
     }
-    if value > Decimal::ONE {
-        return Err(format!("'{}' is above 1 (rates are fractions: 0.05 is 5%)", shown(text)));
-    }
-    let ppm = (value * Decimal::from(RATE_ONE)).normalize();
-    i64::try_from(ppm).map_err(|_| format!("'{}' is out of range", shown(text)))
 }
 
 /// Formats ppm as a decimal fraction (`50000` → `0.05`).
