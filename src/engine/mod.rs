@@ -37,6 +37,7 @@ pub mod team;
 pub mod team_layout;
 pub mod team_progress;
 mod team_tally;
+pub mod text;
 pub mod training;
 pub mod volume_plan;
 

@@ -8,6 +8,7 @@
 
 use super::decimal_text::{parse_units, too_long_message, DecimalError};
 use super::money::parse_volume;
+use super::text::text_refusal;
 use super::volume_plan::{VolumePlan, MAX_LEVELS};
 use rust_decimal::Decimal;
 
@@ -146,6 +147,31 @@ fn shown(text: &str) -> &str {
     super::id_index::truncate(text)
 }
 
+/// Which rule rank names follow.
+#[derive(Clone, Copy)]
+enum NameRule {
+    /// A request's: the one text rule of free text.
+    Text,
+    /// A stored plan's: the rule before the text rule (no control characters).
+    Stored,
+}
+
+impl NameRule {
+    /// Why a rank name is refused, if it is.
+    fn refusal(self, name: &str) -> Option<String> {
+        if name.is_empty() {
+            return Some(format!("must be 1 to {MAX_RANK_NAME_BYTES} bytes"));
+        }
+        match self {
+            NameRule::Text => text_refusal(name, MAX_RANK_NAME_BYTES),
+            NameRule::Stored if name.len() > MAX_RANK_NAME_BYTES || name.chars().any(char::is_control) => {
+                Some(format!("must be 1 to {MAX_RANK_NAME_BYTES} bytes without control characters"))
+            }
+            NameRule::Stored => None,
+        }
+    }
+}
+
 /// Collects violations while a draft is checked.
 struct Checker {
     violations: Vec<FieldViolation>,
@@ -185,6 +211,18 @@ impl PlanDraft {
     /// Validates the draft into a plan of the given version, or returns
     /// every violation found.
     pub fn validate(&self, version: u32) -> Result<Plan, Vec<FieldViolation>> {
+        self.validate_with(version, NameRule::Text)
+    }
+
+    /// Validates a plan read back from the store. Rank names follow the
+    /// rule of the builds that may have written it (no control characters)
+    /// rather than the text rule, so a plan acknowledged before that rule
+    /// still loads.
+    pub fn validate_stored(&self, version: u32) -> Result<Plan, Vec<FieldViolation>> {
+        self.validate_with(version, NameRule::Stored)
+    }
+
+    fn validate_with(&self, version: u32, names: NameRule) -> Result<Plan, Vec<FieldViolation>> {
         let mut c = Checker { violations: Vec::new() };
         let levels = self.levels as usize;
         if !(1..=MAX_LEVELS).contains(&levels) {
@@ -221,7 +259,7 @@ impl PlanDraft {
         if partner_cap_units == 0 && c.violations.iter().all(|v| v.field != "plan.partner_cap") {
             c.fail("plan.partner_cap", "must be above 0");
         }
-        let ranks = self.check_ranks(&mut c, levels);
+        let ranks = self.check_ranks(&mut c, levels, names);
         if !c.violations.is_empty() {
             return Err(c.violations);
         }
@@ -237,18 +275,15 @@ impl PlanDraft {
         })
     }
 
-    fn check_ranks(&self, c: &mut Checker, levels: usize) -> Vec<Rank> {
+    fn check_ranks(&self, c: &mut Checker, levels: usize, names: NameRule) -> Vec<Rank> {
         if self.ranks.is_empty() || self.ranks.len() > MAX_RANKS {
             c.fail("plan.ranks", format!("{} ranks: a plan has 1 to {MAX_RANKS}", self.ranks.len()));
         }
         let mut ranks: Vec<Rank> = Vec::with_capacity(self.ranks.len());
         for (i, draft) in self.ranks.iter().enumerate().take(MAX_RANKS) {
             let field = |name: &str| format!("plan.ranks[{i}].{name}");
-            if draft.name.is_empty()
-                || draft.name.len() > MAX_RANK_NAME_BYTES
-                || draft.name.chars().any(char::is_control)
-            {
-                c.fail(field("name"), format!("must be 1 to {MAX_RANK_NAME_BYTES} bytes without control characters"));
+            if let Some(message) = names.refusal(&draft.name) {
+                c.fail(field("name"), message);
             } else if ranks.iter().any(|r| r.name == draft.name) {
                 c.fail(field("name"), format!("'{}' names two ranks", draft.name));
             }

@@ -38,6 +38,18 @@ fn rates_are_exact_fractions() {
     assert_eq!(parse_rate("5%"), Err("'5%' is not a decimal fraction such as 0.05".to_owned()));
 }
 
+#[test]
+fn rank_names_follow_the_text_rule_but_stored_plans_still_load() {
+    let mut d = PlanDraft::reference();
+    d.ranks[3].name = "Diamond ".into();
+    assert_eq!(fields(&d), ["plan.ranks[3].name"]);
+    assert!(d.validate_stored(2).is_ok(), "a plan stored before the text rule must load");
+    d.ranks[3].name = "Dia\u{202e}mond".into();
+    assert_eq!(fields(&d), ["plan.ranks[3].name"]);
+    d.ranks[3].name = "Dia\nmond".into();
+    assert!(d.validate_stored(2).is_err(), "control characters were always refused");
+}
+
 proptest::proptest! {
     /// Any rate written with its places and extra zeros reads back; with a
     /// non-zero seventh place it is refused for its places.

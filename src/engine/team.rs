@@ -7,11 +7,12 @@ use super::change::{Audit, ChangeSet, EventKind, TeamChange};
 use super::date::Date;
 use super::error::{EngineError, EngineResult};
 use super::genealogy::{Genealogy, NONE};
-use super::genealogy_write::{check_text_len, WriteOutcome, MAX_REASON_BYTES};
+use super::genealogy_write::{WriteOutcome, MAX_REASON_BYTES};
 use super::id_index::{truncate, validate_id};
 use super::mentors::{Assignment, MenteeCursor, MenteePage, MentorView, Mentors};
 use super::network::Network;
 use super::status::Status;
+use super::text::check_text;
 use super::training::{Completion, ModuleUpdate, Training, TrainingModule};
 
 /// The team data of a network.
@@ -80,7 +81,7 @@ impl Network {
     ) -> EngineResult<(MentorView, Option<ChangeSet>)> {
         validate_id("partner_id", partner_id)?;
         validate_id("mentor_id", mentor_id)?;
-        check_text_len("reason", &audit.reason, MAX_REASON_BYTES)?;
+        check_text("reason", &audit.reason, MAX_REASON_BYTES)?;
         if mentor_id == partner_id {
             return Err(EngineError::invalid("mentor_id", "is the partner itself; a mentor is above the partner"));
         }

@@ -37,6 +37,7 @@ mod team_api;
 mod team_errors;
 mod team_layout;
 mod team_restart;
+mod text_rule;
 mod volume_api;
 mod volume_errors;
 mod volume_restart;
