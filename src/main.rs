@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use downline::cli;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 /// The genealogy and commission engine of a sales network.
@@ -34,7 +35,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            // Not eprintln!: a closed stderr must not turn an error into a panic.
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             ExitCode::FAILURE
         }
     }

@@ -58,12 +58,12 @@ pub fn run(args: ImportArgs) -> Result<(), String> {
             .map_err(|e| format!("writing to {}: {e}", args.data_dir.display()))?;
         bar.finish_and_clear();
     }
-    println!(
+    super::stdout::line(format_args!(
         "written and flushed in {:.2} s; the data directory holds {} partners and {} orders",
         started.elapsed().as_secs_f64(),
         network.genealogy.len(),
         network.orders.len()
-    );
+    ))?;
     check(&network.genealogy)
 }
 
@@ -73,12 +73,12 @@ fn import_partners(network: &mut Network, path: &Path) -> Result<std::ops::Range
     let rows = read_partners(path)?;
     let read_s = started.elapsed().as_secs_f64();
     let outcome = network.import(&rows).map_err(|e| describe_row_error(path, e))?;
-    println!(
+    super::stdout::line(format_args!(
         "partners: {} new, {} unchanged; read {read_s:.2} s, linked {:.2} s",
         outcome.created.end - outcome.created.start,
         outcome.unchanged,
         started.elapsed().as_secs_f64() - read_s
-    );
+    ))?;
     Ok(outcome.created)
 }
 

@@ -40,11 +40,11 @@ pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
         network.relevel(period);
     }
     let end = network.orders.len() as u32;
-    println!(
+    super::stdout::line(format_args!(
         "orders: {} new, {repeated} unchanged; read and applied {:.2} s",
         end - first,
         started.elapsed().as_secs_f64()
-    );
+    ))?;
     Ok(first..end)
 }
 

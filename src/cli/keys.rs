@@ -62,9 +62,9 @@ pub fn run(command: KeysCommand) -> Result<(), String> {
                         .open(path)
                         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
                     writeln!(file, "{entry}").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                    println!("{key}");
+                    super::stdout::line(format_args!("{key}"))?;
                 }
-                None => println!("{key}\n{entry}"),
+                None => super::stdout::line(format_args!("{key}\n{entry}"))?,
             }
             Ok(())
         }
@@ -79,7 +79,7 @@ pub fn run(command: KeysCommand) -> Result<(), String> {
                     keys::KEY_PREFIX
                 ));
             }
-            println!("{}", line(key, role, &args.name));
+            super::stdout::line(format_args!("{}", line(key, role, &args.name)))?;
             Ok(())
         }
     }

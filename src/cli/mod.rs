@@ -7,6 +7,7 @@ pub mod import;
 pub mod import_orders;
 pub mod keys;
 pub mod serve;
+pub mod stdout;
 
 /// Logs to stderr through tracing; the level comes from `RUST_LOG`
 /// (default `info`).

@@ -158,7 +158,10 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         let config = ServerConfig { data_dir: args.data_dir, listen: args.listen };
         let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the port when listening on :0.
-        println!("listening on {}", running.local_addr);
+        // Without a reader the server still serves (a closed pipe is no error).
+        if let Err(message) = super::stdout::line(format_args!("listening on {}", running.local_addr)) {
+            tracing::warn!(error = %message, "cannot print the listening address; serving anyway");
+        }
         wait_for_signal().await;
         running.shutdown().await.map_err(|e| e.to_string())
     })

@@ -33,6 +33,7 @@
 pub mod change;
 pub mod compensation;
 pub mod date;
+pub mod decimal_text;
 pub mod error;
 pub mod genealogy;
 pub mod id_index;
@@ -41,6 +42,7 @@ pub mod network;
 mod partner_ix;
 pub mod period;
 pub mod team;
+pub mod text;
 pub mod volumes;
 
 pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord, TeamChange};

@@ -1,7 +1,8 @@
 //! Exact volumes as fixed-point integers: one unit is 0.0001, so every
 //! decimal of at most 4 places is exact, and the hot rollup arrays are
-//! plain `i64`. rust_decimal does the parsing and formatting at the edge.
+//! plain `i64`. Texts are read by [`super::decimal_text`].
 
+use super::decimal_text::{parse_units, too_long_message, DecimalError};
 use super::error::{EngineError, EngineResult};
 use rust_decimal::Decimal;
 
@@ -14,23 +15,22 @@ pub const MAX_ORDER_UNITS: i64 = 1_000_000_000 * UNITS_PER_ONE;
 
 /// Parses a volume: a plain decimal (`-12.5`, `100.0000`) of at most 4
 /// places once trailing zeros are dropped, with absolute value at most
-/// 1,000,000,000. Returns units of 0.0001.
+/// 1,000,000,000. Returns units of 0.0001. The message says what is wrong.
 pub fn parse_volume(field: &str, text: &str) -> EngineResult<i64> {
+    parse_units(text, SCALE as usize, MAX_ORDER_UNITS).map_err(|e| EngineError::invalid(field, volume_error(text, e)))
+}
+
+/// What is wrong with a volume's text.
+fn volume_error(text: &str, error: DecimalError) -> String {
     let shown = super::id_index::truncate(text);
-    let malformed = || EngineError::invalid(field, format!("'{shown}' is not a decimal number such as 49.90 or -12.5"));
-    if text.is_empty() || text.len() > 40 || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
-        return Err(malformed());
+    match error {
+        DecimalError::Malformed => format!("'{shown}' is not a decimal number such as 49.90 or -12.5"),
+        DecimalError::TooLong => too_long_message(text),
+        DecimalError::TooManyPlaces => format!("'{shown}' has more than {SCALE} decimal places"),
+        DecimalError::OutOfRange => {
+            format!("'{shown}' is out of range: the absolute value may be at most 1000000000")
+        }
     }
-    // from_str_exact: from_str silently rounds beyond 28 places (0.49999…9 became 0.5).
-    let value = Decimal::from_str_exact(text).map_err(|_| malformed())?.normalize();
-    if value.scale() > SCALE {
-        return Err(EngineError::invalid(field, format!("'{shown}' has more than {SCALE} decimal places")));
-    }
-    let units = (value * Decimal::from(UNITS_PER_ONE)).normalize();
-    let units = i64::try_from(units).ok().filter(|u| u.abs() <= MAX_ORDER_UNITS).ok_or_else(|| {
-        EngineError::invalid(field, format!("'{shown}' is out of range: the absolute value may be at most 1000000000"))
-    })?;
-    Ok(units)
 }
 
 /// The exact decimal of a number of units.
@@ -71,6 +71,38 @@ mod tests {
             let err = parse_volume("volume", bad).unwrap_err();
             assert!(matches!(err, EngineError::InvalidArgument { .. }), "{bad}");
             assert!(err.to_string().starts_with("volume: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn says_what_is_wrong_with_a_volume() {
+        let message = |text: &str| parse_volume("volume", text).unwrap_err().to_string();
+        assert!(message(&"9".repeat(30)).ends_with("is out of range: the absolute value may be at most 1000000000"));
+        assert!(message(&format!("0.{}1", "0".repeat(30))).ends_with("has more than 4 decimal places"));
+        assert!(message("12x").ends_with("is not a decimal number such as 49.90 or -12.5"));
+        assert!(message(&"1".repeat(101)).ends_with("a decimal number has at most 100"));
+        assert_eq!(parse_volume("volume", &format!("0.{}", "0".repeat(36))).unwrap(), 0);
+        assert_eq!(parse_volume("volume", "-0.000").unwrap(), 0);
+    }
+
+    proptest::proptest! {
+        /// Any volume in range, written with 2 to 4 places, extra trailing
+        /// zeros and leading zeros, reads back as its units.
+        #[test]
+        fn valid_texts_round_trip(units in -MAX_ORDER_UNITS..=MAX_ORDER_UNITS, zeros in 0..20_usize, lead in 0..20_usize) {
+            let text = format_units(i128::from(units));
+            let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |rest| ("-", rest));
+            let padded = format!("{sign}{}{digits}{}", "0".repeat(lead), "0".repeat(zeros));
+            proptest::prop_assert_eq!(parse_volume("volume", &padded).unwrap(), units);
+        }
+
+        /// Any text with a non-zero fifth place is refused for its places,
+        /// whatever its size.
+        #[test]
+        fn a_fifth_place_is_refused(whole in "-?[0-9]{1,40}", four in "[0-9]{4}", fifth in 1..10_u8, rest in "[0-9]{0,30}") {
+            let text = format!("{whole}.{four}{fifth}{rest}");
+            let message = parse_volume("volume", &text).unwrap_err().to_string();
+            proptest::prop_assert!(message.ends_with("has more than 4 decimal places"), "{}", message);
         }
     }
 

@@ -18,6 +18,7 @@ pub mod team;
 pub mod team_convert;
 pub mod volume;
 
+use crate::engine::text::text_refusal;
 use crate::engine::{ChangeSet, EngineResult, Network};
 use crate::store::Store;
 use caller::Caller;
@@ -132,13 +133,14 @@ impl App {
 /// The caller's identity for the audit trail: an API key's name, followed
 /// by `/` and the `x-downline-actor` metadata when the backend names the
 /// person it acts for; in open development mode the metadata alone (or
-/// "unknown"). Metadata that is not printable ASCII or too long is ignored.
+/// "unknown"). Metadata that is not printable ASCII, too long, or refused
+/// by the text rule of free text (a TAB) is ignored.
 pub fn actor<T>(request: &Request<T>) -> String {
     let named = request
         .metadata()
         .get(ACTOR_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= MAX_ACTOR_BYTES);
+        .filter(|v| !v.is_empty() && text_refusal(v, MAX_ACTOR_BYTES).is_none());
     match (request.extensions().get::<Caller>(), named) {
         (Some(Caller::Key { name, .. }), Some(person)) => format!("{name}/{person}"),
         (Some(Caller::Key { name, .. }), None) => name.to_string(),

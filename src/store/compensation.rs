@@ -89,7 +89,7 @@ pub(super) fn load_plans(db: &sled::Db, net: &mut Network) -> Result<(), StoreEr
         let record =
             PlanRecord::decode(value.as_ref()).map_err(|e| StoreError::Corrupt(format!("plan {version}: {e}")))?;
         let plan = plan_draft(record)
-            .validate(version)
+            .validate_stored(version)
             .map_err(|v| StoreError::Corrupt(format!("plan {version} no longer validates: {v:?}")))?;
         if version as usize != net.plan_count() + 1 {
             return Err(StoreError::Corrupt(format!("plan {version} follows a gap")));

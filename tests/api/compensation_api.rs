@@ -212,6 +212,39 @@ async fn plans_are_versioned_validated_and_relevel_open_periods() {
 }
 
 #[tokio::test]
+async fn plan_decimals_say_what_is_wrong_and_zeros_past_the_places_are_none() {
+    let (h, _v) = example_with_orders().await;
+    let mut c = comp(h.addr).await;
+    let reference = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let mut bad = reference.clone();
+    bad.payout_cap = "-1".into();
+    bad.retail_rate = "9".repeat(30);
+    bad.level_rates[0] = format!("0.{}1", "0".repeat(30));
+    bad.partner_cap = "1".repeat(30);
+    let status = c.update_plan(pb::UpdatePlanRequest { plan: Some(bad), base_version: 0 }).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let said: Vec<(String, String)> = status
+        .get_details_bad_request()
+        .expect("BadRequest details")
+        .field_violations
+        .into_iter()
+        .map(|v| (v.field, v.description))
+        .collect();
+    let says = |field: &str, needle: &str| said.iter().any(|(f, d)| f == field && d.contains(needle));
+    assert!(says("plan.payout_cap", "'-1' is negative: a rate is a fraction between 0 and 1"), "{said:?}");
+    assert!(says("plan.retail_rate", "is above 1"), "{said:?}");
+    assert!(says("plan.level_rates[0]", "has more than 6 decimal places"), "{said:?}");
+    assert!(says("plan.partner_cap", "is out of range"), "{said:?}");
+    // The reference plan written with many zeros is the plan in force: no new version.
+    let mut zeros = reference.clone();
+    zeros.payout_cap = format!("{}{}", reference.payout_cap, "0".repeat(30));
+    zeros.partner_cap = format!("00{}{}", reference.partner_cap, "0".repeat(30));
+    let same = c.update_plan(pb::UpdatePlanRequest { plan: Some(zeros), base_version: 1 }).await.unwrap();
+    assert_eq!(same.into_inner().version, 1);
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn bad_requests_name_their_field_and_change_nothing() {
     let (mut h, mut v) = example_with_orders().await;
     let mut c = comp(h.addr).await;

@@ -99,6 +99,34 @@ async fn malformed_orders_are_refused_and_record_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn volume_messages_say_what_is_wrong_and_zeros_past_the_places_are_none() {
+    let (_h, mut v) = example_with_orders().await;
+    let before = observe(&mut v).await;
+    let (thirty_digits, thirty_places) = ("9".repeat(30), format!("0.{}1", "0".repeat(30)));
+    let cases = [
+        (thirty_digits.as_str(), "is out of range: the absolute value may be at most 1000000000"),
+        ("-1000000000.0001", "is out of range"),
+        (thirty_places.as_str(), "has more than 4 decimal places"),
+        ("99999999999.00001", "has more than 4 decimal places"),
+        ("1.2.3", "is not a decimal number"),
+    ];
+    for (volume, says) in cases {
+        let status =
+            expect_err(record(&mut v, order("d", "A", P, volume, Retail)).await, Code::InvalidArgument, &[says]);
+        assert!(status.message().starts_with("volume: "), "{}", status.message());
+    }
+    assert_eq!(observe(&mut v).await, before, "a refused order changed something");
+    // Zeros past the fourth place are no places: 36 of them are zero, and
+    // 1.50000 is 1.5, so a retry written either way is the same order.
+    let zero = format!("0.{}", "0".repeat(36));
+    assert_eq!(record_ok(&mut v, order("zero", "A", P, &zero, Retail)).await.volume, "0.00");
+    assert_eq!(record_ok(&mut v, order("minus-zero", "A", P, "-0.000", Retail)).await.volume, "0.00");
+    assert_eq!(record_ok(&mut v, order("half", "A", P, "1.50000", Retail)).await.volume, "1.50");
+    assert_eq!(record_ok(&mut v, order("half", "A", P, "1.5", Retail)).await.volume, "1.50", "a retry");
+    assert_eq!(periods(&mut v).await, vec![summary(P, false, 18)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_refuses_bad_orders_alone_with_their_positions() {
     let (_h, mut v) = example_network().await;
     let chunks = vec![

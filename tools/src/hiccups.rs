@@ -16,6 +16,7 @@
 //! Run it alone: it keeps every core busy for `--duration-s`, then sleeps
 //! as long.
 
+use downline::cli::stdout::{line, reader_gone};
 use hdrhistogram::Histogram;
 use std::time::{Duration, Instant};
 
@@ -91,9 +92,13 @@ pub fn run(args: HiccupsArgs) -> Result<(), String> {
         return Err("--sleep-us must be 1 to 1000000".into());
     }
     let duration = Duration::from_secs(args.duration_s);
-    println!("watching {threads} busy threads for {} s (gaps between clock readings)", args.duration_s);
+    line(format_args!("watching {threads} busy threads for {} s (gaps between clock readings)", args.duration_s))?;
+    // Its output is its only product: with nobody reading, stop measuring.
+    if reader_gone() {
+        return Ok(());
+    }
     for (k, t) in watch(duration, threads).iter().enumerate() {
-        println!(
+        line(format_args!(
             "thread {k}: gaps >0.1 ms {}, >0.5 ms {}, >1 ms {}, >5 ms {}; longest {:.2} ms; lost {:.2} %",
             t.over_100us,
             t.over_500us,
@@ -101,16 +106,19 @@ pub fn run(args: HiccupsArgs) -> Result<(), String> {
             t.over_5ms,
             t.longest.as_secs_f64() * 1e3,
             t.lost_percent()
-        );
+        ))?;
     }
     let sleep = Duration::from_micros(args.sleep_us);
-    println!(
+    if reader_gone() {
+        return Ok(());
+    }
+    line(format_args!(
         "{threads} threads sleeping {} µs at a time for {} s (how late they wake)",
         args.sleep_us, args.duration_s
-    );
+    ))?;
     for (k, late) in sleep_late(duration, threads, sleep).iter().enumerate() {
         let ms = |q: f64| late.value_at_quantile(q) as f64 / 1e3;
-        println!(
+        line(format_args!(
             "thread {k}: {} sleeps, late p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3} ms",
             late.len(),
             ms(0.5),
@@ -118,7 +126,7 @@ pub fn run(args: HiccupsArgs) -> Result<(), String> {
             ms(0.99),
             ms(0.999),
             late.max() as f64 / 1e3
-        );
+        ))?;
     }
     Ok(())
 }

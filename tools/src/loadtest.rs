@@ -150,7 +150,7 @@ pub struct LoadtestArgs {
 
 /// Runs the load and prints its report.
 pub fn run(args: LoadtestArgs) -> Result<(), String> {
-    measure(args).map(|stats| stats.print())
+    measure(args)?.print()
 }
 
 /// Runs the load and returns what it measured (the report is printed by
@@ -181,7 +181,7 @@ pub fn measure(args: LoadtestArgs) -> Result<Stats, String> {
             crate::loadtest_team::prepare_modules(channels[0].clone(), &bearer, args.modules).await?;
         }
         let plan = Arc::new(Plan::new(&args, ids, channels, lean_channels, bearer));
-        println!("{}", plan.describe(&args));
+        downline::cli::stdout::line(format_args!("{}", plan.describe(&args)))?;
         if args.rate == 0 {
             Ok(closed_loop(plan, &args).await)
         } else {

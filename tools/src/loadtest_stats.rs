@@ -1,6 +1,7 @@
 //! What a load test measured: counts and three latency histograms, printed
 //! at the end of `downline-tools loadtest`.
 
+use downline::cli::stdout::line;
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -93,34 +94,35 @@ impl Stats {
     }
 
     /// Prints the report.
-    pub fn print(&self) {
+    pub fn print(&self) -> Result<(), String> {
         let elapsed = self.last_answer.saturating_duration_since(self.start).as_secs_f64().max(1e-9);
         let errors = if self.errors.is_empty() {
             "none".to_owned()
         } else {
             self.errors.iter().map(|(code, n)| format!("{code} {n}")).collect::<Vec<_>>().join(", ")
         };
-        println!(
+        line(format_args!(
             "scheduled {}, sent {}, ok {}, unsent {}, errors: {errors}",
             self.scheduled, self.sent, self.ok, self.unsent
-        );
-        println!(
+        ))?;
+        line(format_args!(
             "achieved {:.0} ok/s ({:.0} answers/s) over {elapsed:.2} s",
             self.ok as f64 / elapsed,
             self.sent as f64 / elapsed
-        );
-        print_histogram("latency (from scheduled time)", &self.latency);
-        print_histogram("service (from send)", &self.service);
-        print_histogram("send lag (scheduled to sent)", &self.lag);
+        ))?;
+        print_histogram("latency (from scheduled time)", &self.latency)?;
+        print_histogram("service (from send)", &self.service)?;
+        print_histogram("send lag (scheduled to sent)", &self.lag)?;
         if self.unsent > 0 {
-            println!("warning: {} requests were never sent (no free slot before the run ended): the target could not keep up; they count in latency with the wait they had", self.unsent);
+            line(format_args!("warning: {} requests were never sent (no free slot before the run ended): the target could not keep up; they count in latency with the wait they had", self.unsent))?;
         }
+        Ok(())
     }
 }
 
-fn print_histogram(name: &str, h: &Histogram<u64>) {
+fn print_histogram(name: &str, h: &Histogram<u64>) -> Result<(), String> {
     let ms = |micros: u64| micros as f64 / 1000.0;
-    println!(
+    line(format_args!(
         "{name:30} ms: p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}  (mean {:.3})",
         ms(h.value_at_quantile(0.50)),
         ms(h.value_at_quantile(0.90)),
@@ -128,5 +130,5 @@ fn print_histogram(name: &str, h: &Histogram<u64>) {
         ms(h.value_at_quantile(0.999)),
         ms(h.max()),
         h.mean() / 1000.0
-    );
+    ))
 }

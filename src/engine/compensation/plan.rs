@@ -6,7 +6,9 @@
 //! and are kept in volume units of 0.0001 (see [`crate::engine::money`]). A plan is
 //! either valid as a whole or refused with every violation named by field.
 
+use crate::engine::decimal_text::{parse_units, too_long_message, DecimalError};
 use crate::engine::money::parse_volume;
+use crate::engine::text::text_refusal;
 use crate::engine::volumes::volume_plan::{VolumePlan, MAX_LEVELS};
 use rust_decimal::Decimal;
 
@@ -120,21 +122,20 @@ pub struct FieldViolation {
     pub description: String,
 }
 
-/// Parses a rate: a decimal fraction between 0 and 1 with at most 6 places.
+/// Parses a rate: a decimal fraction between 0 and 1 with at most 6 places
+/// once trailing zeros are dropped. The message says what is wrong.
 pub fn parse_rate(text: &str) -> Result<i64, String> {
-    let value = Decimal::from_str_exact(text)
-        .ok()
-        .filter(|_| !text.is_empty() && text.len() <= 20 && text.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-        .ok_or_else(|| format!("'{}' is not a decimal fraction such as 0.05", shown(text)))?
-        .normalize();
-    if value.scale() > RATE_SCALE {
-        return Err(format!("'{}' has more than {RATE_SCALE} decimal places", shown(text)));
+    const BETWEEN: &str = "a rate is a fraction between 0 and 1 (0.05 is 5%)";
+    let shown = shown(text);
+    match parse_units(text, RATE_SCALE as usize, RATE_ONE) {
+        Ok(ppm) if ppm >= 0 => Ok(ppm),
+        Ok(_) => Err(format!("'{shown}' is negative: {BETWEEN}")),
+        Err(DecimalError::OutOfRange) if text.starts_with('-') => Err(format!("'{shown}' is negative: {BETWEEN}")),
+        Err(DecimalError::OutOfRange) => Err(format!("'{shown}' is above 1: {BETWEEN}")),
+        Err(DecimalError::TooManyPlaces) => Err(format!("'{shown}' has more than {RATE_SCALE} decimal places")),
+        Err(DecimalError::Malformed) => Err(format!("'{shown}' is not a decimal fraction such as 0.05")),
+        Err(DecimalError::TooLong) => Err(too_long_message(text)),
     }
-    if value > Decimal::ONE {
-        return Err(format!("'{}' is above 1 (rates are fractions: 0.05 is 5%)", shown(text)));
-    }
-    let ppm = (value * Decimal::from(RATE_ONE)).normalize();
-    i64::try_from(ppm).map_err(|_| format!("'{}' is out of range", shown(text)))
 }
 
 /// Formats ppm as a decimal fraction (`50000` → `0.05`).
@@ -144,6 +145,31 @@ pub fn format_rate(ppm: i64) -> String {
 
 fn shown(text: &str) -> &str {
     crate::engine::id_index::truncate(text)
+}
+
+/// Which rule rank names follow.
+#[derive(Clone, Copy)]
+enum NameRule {
+    /// A request's: the one text rule of free text.
+    Text,
+    /// A stored plan's: the rule before the text rule (no control characters).
+    Stored,
+}
+
+impl NameRule {
+    /// Why a rank name is refused, if it is.
+    fn refusal(self, name: &str) -> Option<String> {
+        if name.is_empty() {
+            return Some(format!("must be 1 to {MAX_RANK_NAME_BYTES} bytes"));
+        }
+        match self {
+            NameRule::Text => text_refusal(name, MAX_RANK_NAME_BYTES),
+            NameRule::Stored if name.len() > MAX_RANK_NAME_BYTES || name.chars().any(char::is_control) => {
+                Some(format!("must be 1 to {MAX_RANK_NAME_BYTES} bytes without control characters"))
+            }
+            NameRule::Stored => None,
+        }
+    }
 }
 
 /// Collects violations while a draft is checked.
@@ -185,6 +211,18 @@ impl PlanDraft {
     /// Validates the draft into a plan of the given version, or returns
     /// every violation found.
     pub fn validate(&self, version: u32) -> Result<Plan, Vec<FieldViolation>> {
+        self.validate_with(version, NameRule::Text)
+    }
+
+    /// Validates a plan read back from the store. Rank names follow the
+    /// rule of the builds that may have written it (no control characters)
+    /// rather than the text rule, so a plan acknowledged before that rule
+    /// still loads.
+    pub fn validate_stored(&self, version: u32) -> Result<Plan, Vec<FieldViolation>> {
+        self.validate_with(version, NameRule::Stored)
+    }
+
+    fn validate_with(&self, version: u32, names: NameRule) -> Result<Plan, Vec<FieldViolation>> {
         let mut c = Checker { violations: Vec::new() };
         let levels = self.levels as usize;
         if !(1..=MAX_LEVELS).contains(&levels) {
@@ -221,7 +259,7 @@ impl PlanDraft {
         if partner_cap_units == 0 && c.violations.iter().all(|v| v.field != "plan.partner_cap") {
             c.fail("plan.partner_cap", "must be above 0");
         }
-        let ranks = self.check_ranks(&mut c, levels);
+        let ranks = self.check_ranks(&mut c, levels, names);
         if !c.violations.is_empty() {
             return Err(c.violations);
         }
@@ -237,18 +275,15 @@ impl PlanDraft {
         })
     }
 
-    fn check_ranks(&self, c: &mut Checker, levels: usize) -> Vec<Rank> {
+    fn check_ranks(&self, c: &mut Checker, levels: usize, names: NameRule) -> Vec<Rank> {
         if self.ranks.is_empty() || self.ranks.len() > MAX_RANKS {
             c.fail("plan.ranks", format!("{} ranks: a plan has 1 to {MAX_RANKS}", self.ranks.len()));
         }
         let mut ranks: Vec<Rank> = Vec::with_capacity(self.ranks.len());
         for (i, draft) in self.ranks.iter().enumerate().take(MAX_RANKS) {
             let field = |name: &str| format!("plan.ranks[{i}].{name}");
-            if draft.name.is_empty()
-                || draft.name.len() > MAX_RANK_NAME_BYTES
-                || draft.name.chars().any(char::is_control)
-            {
-                c.fail(field("name"), format!("must be 1 to {MAX_RANK_NAME_BYTES} bytes without control characters"));
+            if let Some(message) = names.refusal(&draft.name) {
+                c.fail(field("name"), message);
             } else if ranks.iter().any(|r| r.name == draft.name) {
                 c.fail(field("name"), format!("'{}' names two ranks", draft.name));
             }

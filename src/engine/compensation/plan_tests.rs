@@ -29,6 +29,39 @@ fn rates_are_exact_fractions() {
     for bad in ["", "-0.05", "0.0000001", "1.5", "5%", "abc", "1e-3"] {
         assert!(parse_rate(bad).is_err(), "{bad}");
     }
+    assert_eq!(parse_rate("0.050000000000000000000000000000"), Ok(50_000), "zeros past the places are no places");
+    assert_eq!(parse_rate("-0.000"), Ok(0));
+    let between = "a rate is a fraction between 0 and 1 (0.05 is 5%)";
+    assert_eq!(parse_rate("-1"), Err(format!("'-1' is negative: {between}")));
+    assert_eq!(parse_rate(&"9".repeat(30)), Err(format!("'{}' is above 1: {between}", "9".repeat(30))));
+    assert_eq!(parse_rate("0.0000001"), Err("'0.0000001' has more than 6 decimal places".to_owned()));
+    assert_eq!(parse_rate("5%"), Err("'5%' is not a decimal fraction such as 0.05".to_owned()));
+}
+
+#[test]
+fn rank_names_follow_the_text_rule_but_stored_plans_still_load() {
+    let mut d = PlanDraft::reference();
+    d.ranks[3].name = "Diamond ".into();
+    assert_eq!(fields(&d), ["plan.ranks[3].name"]);
+    assert!(d.validate_stored(2).is_ok(), "a plan stored before the text rule must load");
+    d.ranks[3].name = "Dia\u{202e}mond".into();
+    assert_eq!(fields(&d), ["plan.ranks[3].name"]);
+    d.ranks[3].name = "Dia\nmond".into();
+    assert!(d.validate_stored(2).is_err(), "control characters were always refused");
+}
+
+proptest::proptest! {
+    /// Any rate written with its places and extra zeros reads back; with a
+    /// non-zero seventh place it is refused for its places.
+    #[test]
+    fn rates_round_trip_and_count_places(ppm in 0..=RATE_ONE, zeros in 0..30_usize, seventh in 1..10_u8) {
+        let six = format!("{}.{:06}", ppm / RATE_ONE, ppm % RATE_ONE);
+        let text = format!("{six}{}", "0".repeat(zeros));
+        proptest::prop_assert_eq!(parse_rate(&text), Ok(ppm));
+        proptest::prop_assert_eq!(parse_rate(&format_rate(ppm)), Ok(ppm));
+        let seven = format!("{six}{seventh}");
+        proptest::prop_assert!(parse_rate(&seven).unwrap_err().ends_with("has more than 6 decimal places"));
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::id_index::validate_id;
 use crate::engine::partner_ix::PartnerIx;
+use crate::engine::text::check_text;
 
 /// The longest display name, in bytes.
 pub const MAX_DISPLAY_NAME_BYTES: usize = 200;
@@ -45,7 +46,7 @@ impl NewPartner {
                 ),
             )
         })?;
-        check_text_len("display_name", display_name, MAX_DISPLAY_NAME_BYTES)?;
+        check_text("display_name", display_name, MAX_DISPLAY_NAME_BYTES)?;
         Ok(NewPartner {
             partner_id: partner_id.to_owned(),
             sponsor_id: sponsor_id.to_owned(),
@@ -53,17 +54,6 @@ impl NewPartner {
             display_name: display_name.to_owned(),
         })
     }
-}
-
-/// Refuses a free text longer than `max_bytes`.
-pub fn check_text_len(field: &str, text: &str, max_bytes: usize) -> EngineResult<()> {
-    if text.len() > max_bytes {
-        return Err(EngineError::invalid(
-            field,
-            format!("is {} bytes long; at most {max_bytes} are allowed", text.len()),
-        ));
-    }
-    Ok(())
 }
 
 /// The result of a write: the partner it is about, and what changed
@@ -151,7 +141,7 @@ impl Genealogy {
     pub fn move_partner(&mut self, partner_id: &str, new_sponsor_id: &str, audit: Audit) -> EngineResult<WriteOutcome> {
         let ix = self.lookup_live("partner_id", partner_id)?;
         let new_sponsor = self.lookup_live("new_sponsor_id", new_sponsor_id)?;
-        check_text_len("reason", &audit.reason, MAX_REASON_BYTES)?;
+        check_text("reason", &audit.reason, MAX_REASON_BYTES)?;
         if self.is_self_or_ancestor(ix, new_sponsor) {
             return Err(EngineError::precondition(
                 "new_sponsor_id",
@@ -191,7 +181,7 @@ impl Genealogy {
     /// a terminated partner can change no more.
     pub fn set_status(&mut self, partner_id: &str, status: PartnerStatus, audit: Audit) -> EngineResult<WriteOutcome> {
         let ix = self.lookup("partner_id", partner_id)?;
-        check_text_len("reason", &audit.reason, MAX_REASON_BYTES)?;
+        check_text("reason", &audit.reason, MAX_REASON_BYTES)?;
         let old = self.status_of(ix);
         if old == PartnerStatus::Terminated {
             return Err(EngineError::precondition(

@@ -10,10 +10,11 @@ use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::genealogy::partner_status::PartnerStatus;
-use crate::engine::genealogy::write::{check_text_len, WriteOutcome, MAX_REASON_BYTES};
+use crate::engine::genealogy::write::{WriteOutcome, MAX_REASON_BYTES};
 use crate::engine::id_index::{truncate, validate_id};
 use crate::engine::network::Network;
 use crate::engine::partner_ix::PartnerIx;
+use crate::engine::text::check_text;
 
 /// The team data of a network.
 #[derive(Default)]
@@ -84,7 +85,7 @@ impl Network {
     ) -> EngineResult<(MentorView, Option<ChangeSet>)> {
         validate_id("partner_id", partner_id)?;
         validate_id("mentor_id", mentor_id)?;
-        check_text_len("reason", &audit.reason, MAX_REASON_BYTES)?;
+        check_text("reason", &audit.reason, MAX_REASON_BYTES)?;
         if mentor_id == partner_id {
             return Err(EngineError::invalid("mentor_id", "is the partner itself; a mentor is above the partner"));
         }

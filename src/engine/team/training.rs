@@ -12,6 +12,7 @@
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::id_index::{truncate, validate_id};
+use crate::engine::text::check_text;
 use std::collections::HashMap;
 
 /// The most training modules. Every GetTeamProgress answer lists every
@@ -107,32 +108,18 @@ pub struct Completion {
     pub completed_on: Date,
 }
 
-fn has_control(text: &str) -> Option<char> {
-    text.chars().find(|c| c.is_control())
-}
-
-/// A title: 1 to 200 bytes of printable text, not only blanks.
+/// A title: 1 to 200 bytes of free text (the one text rule).
 pub fn check_title(title: &str) -> EngineResult<()> {
     if title.trim().is_empty() {
         return Err(EngineError::invalid("title", "must not be empty"));
     }
-    if title.len() > MAX_TITLE_BYTES {
-        let message = format!("is {} bytes long; at most {MAX_TITLE_BYTES} are allowed", title.len());
-        return Err(EngineError::invalid("title", message));
-    }
-    if let Some(c) = has_control(title) {
-        return Err(EngineError::invalid("title", format!("contains the control character {c:?}")));
-    }
-    Ok(())
+    check_text("title", title, MAX_TITLE_BYTES)
 }
 
 /// A link: an absolute `http://` or `https://` URL with a host, at most
-/// 2048 bytes, without blanks or control characters.
+/// 2048 bytes, free text (the one text rule) without blanks inside either.
 pub fn check_link(link: &str) -> EngineResult<()> {
-    if link.len() > MAX_LINK_BYTES {
-        let message = format!("is {} bytes long; at most {MAX_LINK_BYTES} are allowed", link.len());
-        return Err(EngineError::invalid("link", message));
-    }
+    check_text("link", link, MAX_LINK_BYTES)?;
     let lower = link.get(..8).unwrap_or(link).to_ascii_lowercase();
     let rest = if lower.starts_with("https://") {
         &link[8..]
@@ -145,24 +132,17 @@ pub fn check_link(link: &str) -> EngineResult<()> {
     if rest.is_empty() || rest.starts_with('/') {
         return Err(EngineError::invalid("link", format!("'{}' has no host", truncate(link))));
     }
-    if let Some(c) = link.chars().find(|c| c.is_whitespace() || c.is_control()) {
+    if let Some(c) = link.chars().find(|c| c.is_whitespace()) {
         return Err(EngineError::invalid("link", format!("contains {c:?}; encode it (%20 for a blank)")));
     }
     Ok(())
 }
 
-/// A rank name: empty (none), or 1 to 64 bytes without control characters
-/// or blanks around it. Plans of this build name no ranks, so the name is
-/// not checked against a plan; this is the one place to add that check.
+/// A rank name: empty (none), or 1 to 64 bytes of free text (the one text
+/// rule). Plans of this build name no ranks, so the name is not checked
+/// against a plan; this is the one place to add that check.
 pub fn check_rank(rank: &str) -> EngineResult<()> {
-    if rank.len() > MAX_RANK_BYTES {
-        let message = format!("is {} bytes long; at most {MAX_RANK_BYTES} are allowed", rank.len());
-        return Err(EngineError::invalid("prepares_for_rank", message));
-    }
-    if rank.trim() != rank || has_control(rank).is_some() {
-        return Err(EngineError::invalid("prepares_for_rank", "has blanks around it or control characters"));
-    }
-    Ok(())
+    check_text("prepares_for_rank", rank, MAX_RANK_BYTES)
 }
 
 impl TrainingModule {

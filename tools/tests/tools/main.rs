@@ -13,9 +13,12 @@ mod genealogy_support;
 #[allow(dead_code)] // shared with tests/api, as above
 #[path = "../../../tests/api/harness.rs"]
 mod harness;
+#[path = "../../../tests/api/pipe_support.rs"]
+mod pipe_support;
 #[allow(dead_code)] // shared with tests/api, as above
 #[path = "../../../tests/api/volume_support.rs"]
 mod volume_support;
 
 mod hiccups_cli;
 mod loadtest_cli;
+mod stdout_cli;
