@@ -18,15 +18,24 @@ pub struct Limits {
     /// lists down to it; a larger `max_depth` is INVALID_ARGUMENT. Bounds
     /// the climb each listed partner may cost (see ARCHITECTURE.md).
     pub max_downline_depth: u32,
-    /// Requests in progress at once, all connections together; beyond it
-    /// a request is shed at once with RESOURCE_EXHAUSTED. Health checks
-    /// are not counted.
+    /// Unary requests in progress at once, all connections together;
+    /// beyond it a request is shed at once with RESOURCE_EXHAUSTED. Health
+    /// checks and client streams are not counted.
     pub max_concurrent_requests: usize,
+    /// Client streams (ImportPartners, RecordOrders, reflection) open at
+    /// once: their own budget, so idle streams never shed unary calls.
+    pub max_concurrent_streams: usize,
     /// The longest a unary request may take before DEADLINE_EXCEEDED.
     pub request_timeout: Duration,
     /// The longest a client-streaming request (ImportPartners,
     /// RecordOrders) may take, from its first byte to its answer.
     pub stream_timeout: Duration,
+    /// The longest a client stream may stay silent while the server waits
+    /// for its next message; then DEADLINE_EXCEEDED.
+    pub stream_idle_timeout: Duration,
+    /// At shutdown, how long calls in progress may still finish before
+    /// they are cancelled (the drain deadline).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -36,8 +45,11 @@ impl Default for Limits {
             max_page_size: 1000,
             max_downline_depth: 10_000,
             max_concurrent_requests: 256,
+            max_concurrent_streams: 64,
             request_timeout: Duration::from_secs(30),
             stream_timeout: Duration::from_secs(600),
+            stream_idle_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
