@@ -33,6 +33,7 @@ mod import_cli;
 mod loadtest_cli;
 mod reflection_health;
 mod serve_cli;
+mod shutdown_drain;
 mod stream_limits;
 mod team_api;
 mod team_errors;
