@@ -1,8 +1,10 @@
 //! Starting and stopping the gRPC server: the services, health,
 //! reflection (v1 and v1alpha, for grpcurl and buf curl), the access guard
 //! (credentials, access table, limits), TLS, one tracing span per request,
-//! and a graceful shutdown that ends with a flush.
+//! health that follows the store (NOT_SERVING once a flush failed), and a
+//! graceful shutdown with a drain deadline that ends with a flush.
 
+mod drain;
 mod security;
 
 pub use security::{Security, TlsFiles};
@@ -26,7 +28,10 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
+use tonic_health::server::HealthReporter;
+use tonic_health::ServingStatus;
 
 /// What a server needs to start.
 #[derive(Debug, Clone)]
@@ -87,14 +92,25 @@ pub struct RunningServer {
     pub recovered_partners: usize,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<Result<(), ServeError>>,
+    app: Arc<App>,
 }
 
 impl RunningServer {
-    /// Stops accepting, lets in-flight calls finish, flushes, and returns
-    /// once the store is closed (the data directory can be opened again).
+    /// Stops accepting, lets in-flight calls finish until the drain
+    /// deadline (`Limits::shutdown_grace`) and cancels the rest, flushes,
+    /// and returns once the store is closed (the data directory can be
+    /// opened again).
     pub async fn shutdown(self) -> Result<(), ServeError> {
         let _ = self.shutdown.send(());
+        drop(self.app);
         self.task.await?
+    }
+
+    /// The failure-injection seam of the fail-stop tests: the next flush
+    /// fails as a full disk would (see `GroupCommit::fail_next_flush`).
+    #[doc(hidden)]
+    pub fn fail_next_flush(&self) {
+        self.app.store.fail_next_flush();
     }
 }
 
@@ -123,15 +139,14 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     let limits = security.limits.clone();
     let app = App::new(store, network, limits.clone());
     let guard = GuardLayer::new(Arc::clone(&app), security.credentials, limits.clone())?;
+    let drain_guard = guard.clone();
+    let grace = limits.shutdown_grace;
     let max_bytes = limits.max_message_bytes;
     let flusher = app.store.spawn_flusher();
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter.set_serving::<GenealogyServiceServer<GenealogyApi>>().await;
-    health_reporter.set_serving::<VolumeServiceServer<VolumeApi>>().await;
-    health_reporter.set_serving::<OperationsServiceServer<OperationsApi>>().await;
-    health_reporter.set_serving::<CompensationServiceServer<CompensationApi>>().await;
-    health_reporter.set_serving::<TeamServiceServer<TeamApi>>().await;
+    set_health(&health_reporter, ServingStatus::Serving).await;
+    let store_watch = tokio::spawn(not_serving_on_store_failure(Arc::clone(&app), health_reporter.clone()));
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -176,17 +191,27 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         )
         .add_service(TeamServiceServer::new(TeamApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes));
     tracing::info!(%local_addr, "serving");
+    let handle = Arc::clone(&app);
     let task = tokio::spawn(async move {
-        let served = router
-            .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async {
-                let _ = stop.await;
-                tracing::info!("shutting down: finishing in-flight calls");
-            })
-            .await;
-        health_reporter.set_not_serving::<GenealogyServiceServer<GenealogyApi>>().await;
-        health_reporter.set_not_serving::<VolumeServiceServer<VolumeApi>>().await;
-        health_reporter.set_not_serving::<CompensationServiceServer<CompensationApi>>().await;
-        health_reporter.set_not_serving::<TeamServiceServer<TeamApi>>().await;
+        let (begin, begun) = oneshot::channel::<()>();
+        let serve = router.serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async {
+            let _ = begun.await;
+        });
+        tokio::pin!(serve);
+        let served = tokio::select! {
+            served = &mut serve => served,
+            // A dropped RunningServer stops the server too.
+            _ = stop => {
+                tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: finishing in-flight calls");
+                set_health(&health_reporter, ServingStatus::NotServing).await;
+                let _ = begin.send(());
+                drain::drain(serve.as_mut(), grace, &drain_guard).await
+            }
+        };
+        drop(drain_guard);
+        set_health(&health_reporter, ServingStatus::NotServing).await;
+        store_watch.abort();
+        let _ = store_watch.await;
         let flushed = {
             let app = Arc::clone(&app);
             tokio::task::spawn_blocking(move || app.store.flush()).await
@@ -199,5 +224,31 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         tracing::info!("stopped; everything is flushed");
         Ok(())
     });
-    Ok(RunningServer { local_addr, recovered_partners, shutdown, task })
+    Ok(RunningServer { local_addr, recovered_partners, shutdown, task, app: handle })
+}
+
+/// Every service's health, then the server's as a whole (the "" service):
+/// whoever watches "" sees the change once every service has it.
+async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    for service in SERVICES {
+        reporter.set_service_status(service, status).await;
+    }
+    reporter.set_service_status("", status).await;
+}
+
+/// The served services, as health names them.
+const SERVICES: [&str; 5] = [
+    <GenealogyServiceServer<GenealogyApi> as NamedService>::NAME,
+    <VolumeServiceServer<VolumeApi> as NamedService>::NAME,
+    <OperationsServiceServer<OperationsApi> as NamedService>::NAME,
+    <CompensationServiceServer<CompensationApi> as NamedService>::NAME,
+    <TeamServiceServer<TeamApi> as NamedService>::NAME,
+];
+
+/// Turns every service NOT_SERVING the moment the store fails (fail-stop),
+/// so load balancers stop routing here before the next request finds out.
+async fn not_serving_on_store_failure(app: Arc<App>, reporter: HealthReporter) {
+    app.store.wait_failed().await;
+    tracing::error!("the store failed: every service is NOT_SERVING and every call answers UNAVAILABLE");
+    set_health(&reporter, ServingStatus::NotServing).await;
 }

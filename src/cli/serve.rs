@@ -1,5 +1,6 @@
 //! `downline serve`: runs the server until SIGINT or SIGTERM, then shuts
-//! down gracefully (stop accepting, finish in-flight calls, flush). Every
+//! down gracefully (stop accepting, finish in-flight calls until the drain
+//! deadline, cancel the rest, flush). Every
 //! setting is a flag with a `DOWNLINE_*` variable; with no credentials it
 //! runs open, on a loopback address only.
 
@@ -78,10 +79,15 @@ pub struct LimitArgs {
     #[arg(long, env = "DOWNLINE_MAX_DOWNLINE_DEPTH", default_value_t = limits::DEFAULT_MAX_DOWNLINE_DEPTH,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_downline_depth: u32,
-    /// Requests in progress at once; more are shed with RESOURCE_EXHAUSTED.
+    /// Unary requests in progress at once; more are shed with RESOURCE_EXHAUSTED.
     #[arg(long, env = "DOWNLINE_MAX_CONCURRENT_REQUESTS", default_value_t = limits::DEFAULT_MAX_CONCURRENT_REQUESTS,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_concurrent_requests: u64,
+    /// Client streams (ImportPartners, RecordOrders) open at once, apart
+    /// from unary requests; more are refused with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "DOWNLINE_MAX_CONCURRENT_STREAMS", default_value_t = limits::DEFAULT_MAX_CONCURRENT_STREAMS,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_concurrent_streams: u64,
     /// The longest a unary request may take, in milliseconds.
     #[arg(long, env = "DOWNLINE_REQUEST_TIMEOUT_MS", default_value_t = limits::DEFAULT_REQUEST_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -91,6 +97,16 @@ pub struct LimitArgs {
     #[arg(long, env = "DOWNLINE_STREAM_TIMEOUT_MS", default_value_t = limits::DEFAULT_STREAM_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub stream_timeout_ms: u64,
+    /// The longest a client stream may send nothing while the server waits
+    /// for it, in milliseconds; then DEADLINE_EXCEEDED.
+    #[arg(long, env = "DOWNLINE_STREAM_IDLE_TIMEOUT_MS", default_value_t = limits::DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub stream_idle_timeout_ms: u64,
+    /// At SIGINT/SIGTERM, how long calls in progress may finish before they
+    /// are cancelled, in milliseconds; then the store is flushed and the
+    /// process exits.
+    #[arg(long, env = "DOWNLINE_SHUTDOWN_GRACE_MS", default_value_t = limits::DEFAULT_SHUTDOWN_GRACE_MS)]
+    pub shutdown_grace_ms: u64,
 }
 
 impl LimitArgs {
@@ -100,8 +116,11 @@ impl LimitArgs {
             max_page_size: self.max_page_size as usize,
             max_downline_depth: self.max_downline_depth,
             max_concurrent_requests: self.max_concurrent_requests as usize,
+            max_concurrent_streams: self.max_concurrent_streams as usize,
             request_timeout: Duration::from_millis(self.request_timeout_ms),
             stream_timeout: Duration::from_millis(self.stream_timeout_ms),
+            stream_idle_timeout: Duration::from_millis(self.stream_idle_timeout_ms),
+            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
         }
     }
 }

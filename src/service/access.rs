@@ -125,6 +125,8 @@ pub struct Method {
     pub path: String,
     /// Whether the client streams its request.
     pub client_streaming: bool,
+    /// Whether the server streams its answer (health Watch, reflection).
+    pub server_streaming: bool,
     /// The request message's full name, without the leading dot.
     pub input_type: String,
 }
@@ -142,6 +144,7 @@ pub fn methods(descriptor_sets: &[&[u8]]) -> Result<Vec<Method>, prost::DecodeEr
                     out.push(Method {
                         path: format!("/{package}.{}/{}", service.name(), m.name()),
                         client_streaming: m.client_streaming(),
+                        server_streaming: m.server_streaming(),
                         input_type: m.input_type().trim_start_matches('.').to_owned(),
                     });
                 }

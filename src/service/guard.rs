@@ -2,17 +2,25 @@
 //! it
 //! 1. finds the method in the access table (`service::access`); a public
 //!    method (health) passes as it is;
-//! 2. sheds it with RESOURCE_EXHAUSTED when the concurrency limit is
-//!    reached (before any work: under overload even a JWT check is spared);
-//! 3. authenticates it (UNAUTHENTICATED without a valid credential; in open
+//! 2. refuses it with UNAVAILABLE once the store failed (fail-stop: the
+//!    one place that checks it; health reports NOT_SERVING meanwhile);
+//! 3. sheds it with RESOURCE_EXHAUSTED when its budget is spent: unary
+//!    calls and client streams have one each, so idle streams never lock
+//!    unary calls out (before any work: under overload even a JWT check is
+//!    spared);
+//! 4. authenticates it (UNAUTHENTICATED without a valid credential; in open
 //!    development mode every caller is an admin);
-//! 4. authorizes the role (PERMISSION_DENIED, and for every caller when the
+//! 5. authorizes the role (PERMISSION_DENIED, and for every caller when the
 //!    method is not in the table: deny by default);
-//! 5. resolves a partner token's subject to a live partner
+//! 6. resolves a partner token's subject to a live partner
 //!    (PERMISSION_DENIED otherwise);
-//! 6. records the caller in the request's span, puts the [`Caller`] into
+//! 7. records the caller in the request's span, puts the [`Caller`] into
 //!    the request's extensions for the handlers' object-level checks, and
-//!    runs the request under its timeout (DEADLINE_EXCEEDED).
+//!    runs the request under its timeout (DEADLINE_EXCEEDED), a client
+//!    stream also under its idle timeout (`stream_bodies::IdleBody`);
+//! 8. at shutdown, once the drain deadline passed, answers every call still
+//!    open with UNAVAILABLE ([`GuardLayer::cancel_open_calls`]) and ends
+//!    the answers that stream (health Watch, reflection).
 //!
 //! Its cost is a map lookup, a semaphore permit, a boxed future, a timer
 //! and the credential check: 1 to 3.5 µs per request (BENCHMARKS.md).
@@ -21,16 +29,18 @@ use super::access::{self, Allow};
 use super::caller::Caller;
 use super::limits::Limits;
 use super::status::{from_guard, oversize_as_exhausted};
+use super::stream_bodies::{cancelled, DrainBody, IdleBody};
 use super::App;
 use crate::auth::{AuthError, Credentials, Principal, AUTHORIZATION_HEADER};
 use crate::engine::PartnerStatus;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tonic::body::Body;
 use tonic::codegen::http;
 use tower_layer::Layer;
@@ -59,19 +69,40 @@ pub enum GuardError {
     /// The concurrency limit is reached (RESOURCE_EXHAUSTED).
     #[error("{0} requests are in progress, the server's limit: retry with backoff")]
     Overloaded(usize),
+    /// The client streams' budget is spent (RESOURCE_EXHAUSTED).
+    #[error("{0} client streams are open, the server's limit (--max-concurrent-streams): retry with backoff")]
+    StreamsOverloaded(usize),
+    /// A client stream sent nothing for too long (DEADLINE_EXCEEDED).
+    #[error("the client stream sent nothing for {0:?}, the server's idle limit (--stream-idle-timeout-ms)")]
+    StreamIdle(Duration),
+    /// The server shuts down and the drain deadline passed (UNAVAILABLE).
+    #[error(
+        "the server is shutting down and its drain deadline of {0:?} (--shutdown-grace-ms) passed: retry elsewhere"
+    )]
+    ShuttingDown(Duration),
     /// The request outlived its timeout (DEADLINE_EXCEEDED).
     #[error("the request took longer than the server's limit of {0:?}")]
     TimedOut(Duration),
+    /// A flush failed: the server serves nothing more (UNAVAILABLE).
+    #[error("the store failed to write to disk; this server serves nothing more until it is restarted")]
+    StoreFailed,
 }
 
 /// What the guard knows, shared by every connection.
 struct GuardState {
     rules: HashMap<&'static str, Allow>,
     client_streaming: HashSet<String>,
+    /// Methods whose answer streams: their bodies end at the drain deadline.
+    server_streaming: HashSet<String>,
     /// `None`: open development mode.
     credentials: Option<Credentials>,
     app: Arc<App>,
     permits: Arc<Semaphore>,
+    stream_permits: Arc<Semaphore>,
+    /// Turns true when the drain deadline passed: open calls end.
+    drain: watch::Sender<bool>,
+    /// Calls answered UNAVAILABLE by the drain deadline.
+    cancelled: AtomicU64,
     limits: Limits,
 }
 
@@ -90,20 +121,35 @@ impl GuardLayer {
         credentials: Option<Credentials>,
         limits: Limits,
     ) -> Result<GuardLayer, prost::DecodeError> {
-        let client_streaming = access::methods(&access::served_descriptor_sets())?
-            .into_iter()
-            .filter(|m| m.client_streaming)
-            .map(|m| m.path)
-            .collect();
+        let methods = access::methods(&access::served_descriptor_sets())?;
+        let paths = |streams: fn(&access::Method) -> bool| {
+            methods.iter().filter(|m| streams(m)).map(|m| m.path.clone()).collect::<HashSet<String>>()
+        };
         let state = GuardState {
             rules: access::ACCESS.iter().copied().collect(),
-            client_streaming,
+            client_streaming: paths(|m| m.client_streaming),
+            server_streaming: paths(|m| m.server_streaming),
             credentials,
             app,
             permits: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+            stream_permits: Arc::new(Semaphore::new(limits.max_concurrent_streams)),
+            drain: watch::channel(false).0,
+            cancelled: AtomicU64::new(0),
             limits,
         };
         Ok(GuardLayer { state: Arc::new(state) })
+    }
+
+    /// The drain deadline passed: every call still open answers
+    /// UNAVAILABLE at once (its handler is dropped), and every streaming
+    /// answer ends, so the connections can close.
+    pub fn cancel_open_calls(&self) {
+        self.state.drain.send_replace(true);
+    }
+
+    /// How many calls [`GuardLayer::cancel_open_calls`] ended.
+    pub fn cancelled_calls(&self) -> u64 {
+        self.state.cancelled.load(Ordering::Relaxed)
     }
 }
 
@@ -126,20 +172,39 @@ pub struct Guard<S> {
 struct Admitted {
     _permit: Option<OwnedSemaphorePermit>,
     timeout: Duration,
+    /// The idle timeout of a client stream.
+    idle: Option<Duration>,
+    /// Whether the answer streams.
+    streams_answer: bool,
 }
 
 impl GuardState {
     fn admit<B>(&self, request: &mut http::Request<B>) -> Result<Admitted, GuardError> {
         let path = request.uri().path();
         let rule = self.rules.get(path).copied();
-        let timeout =
-            if self.client_streaming.contains(path) { self.limits.stream_timeout } else { self.limits.request_timeout };
+        let limits = &self.limits;
+        let streaming = self.client_streaming.contains(path);
+        let (timeout, idle) = if streaming {
+            (limits.stream_timeout, Some(limits.stream_idle_timeout))
+        } else {
+            (limits.request_timeout, None)
+        };
+        let streams_answer = self.server_streaming.contains(path);
         if rule == Some(Allow::Public) {
-            return Ok(Admitted { _permit: None, timeout });
+            return Ok(Admitted { _permit: None, timeout, idle, streams_answer });
         }
-        let permit = Arc::clone(&self.permits)
-            .try_acquire_owned()
-            .map_err(|_| GuardError::Overloaded(self.limits.max_concurrent_requests))?;
+        if self.app.store.has_failed() {
+            return Err(GuardError::StoreFailed);
+        }
+        let permit = if streaming {
+            Arc::clone(&self.stream_permits)
+                .try_acquire_owned()
+                .map_err(|_| GuardError::StreamsOverloaded(limits.max_concurrent_streams))?
+        } else {
+            Arc::clone(&self.permits)
+                .try_acquire_owned()
+                .map_err(|_| GuardError::Overloaded(limits.max_concurrent_requests))?
+        };
         let caller = self.authenticate(request.headers())?;
         let span = tracing::Span::current();
         span.record("role", caller.role().as_str());
@@ -152,7 +217,7 @@ impl GuardState {
             Some(_) => {}
         }
         request.extensions_mut().insert(caller);
-        Ok(Admitted { _permit: Some(permit), timeout })
+        Ok(Admitted { _permit: Some(permit), timeout, idle, streams_answer })
     }
 
     fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, GuardError> {
@@ -173,11 +238,10 @@ impl GuardState {
     }
 }
 
-impl<S, B> Service<http::Request<B>> for Guard<S>
+impl<S> Service<http::Request<Body>> for Guard<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
     S::Future: Send + 'static,
-    B: Send + 'static,
 {
     type Response = http::Response<Body>;
     type Error = S::Error;
@@ -187,7 +251,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         // The clone that was made ready serves this request (tower's rule).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -199,9 +263,24 @@ where
                 Ok(admitted) => admitted,
                 Err(err) => return Ok(refuse(err)),
             };
-            match tokio::time::timeout(admitted.timeout, inner.call(request)).await {
+            if let Some(idle) = admitted.idle {
+                request = request.map(|body| Body::new(IdleBody::new(body, idle)));
+            }
+            let mut drain = state.drain.subscribe();
+            let answer = tokio::select! {
+                answer = tokio::time::timeout(admitted.timeout, inner.call(request)) => answer,
+                () = cancelled(&mut drain) => {
+                    state.cancelled.fetch_add(1, Ordering::Relaxed);
+                    return Ok(refuse(GuardError::ShuttingDown(state.limits.shutdown_grace)));
+                }
+            };
+            match answer {
                 Ok(Ok(mut response)) => {
                     oversize_as_exhausted(response.headers_mut());
+                    if admitted.streams_answer {
+                        let ended = from_guard(GuardError::ShuttingDown(state.limits.shutdown_grace));
+                        return Ok(response.map(|body| Body::new(DrainBody::new(body, drain, ended))));
+                    }
                     Ok(response)
                 }
                 Ok(Err(err)) => Err(err),
@@ -213,7 +292,10 @@ where
 
 fn refuse(err: GuardError) -> http::Response<Body> {
     match &err {
-        GuardError::Unauthenticated(_) | GuardError::Overloaded(_) => tracing::debug!(%err, "refused"),
+        GuardError::Unauthenticated(_)
+        | GuardError::Overloaded(_)
+        | GuardError::StreamsOverloaded(_)
+        | GuardError::StoreFailed => tracing::debug!(%err, "refused"),
         _ => tracing::info!(%err, "refused"),
     }
     from_guard(err).into_http()

@@ -11,12 +11,18 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 4 << 20;
 pub const DEFAULT_MAX_PAGE_SIZE: u64 = 1000;
 /// The default deepest level ListDownline lists.
 pub const DEFAULT_MAX_DOWNLINE_DEPTH: u32 = 10_000;
-/// The default number of requests in progress at once.
+/// The default number of unary requests in progress at once.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u64 = 256;
 /// The default longest unary request, in milliseconds.
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// The default longest client-streaming request, in milliseconds.
 pub const DEFAULT_STREAM_TIMEOUT_MS: u64 = 600_000;
+/// The default number of client streams open at once.
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u64 = 64;
+/// The default longest silence of a client stream, in milliseconds.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT_MS: u64 = 30_000;
+/// The default drain deadline at shutdown, in milliseconds.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
 
 /// Request size, page size, listing depth, concurrency and time limits.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,15 +37,24 @@ pub struct Limits {
     /// lists down to it; a larger `max_depth` is INVALID_ARGUMENT. Bounds
     /// the climb each listed partner may cost (see ARCHITECTURE.md).
     pub max_downline_depth: u32,
-    /// Requests in progress at once, all connections together; beyond it
-    /// a request is shed at once with RESOURCE_EXHAUSTED. Health checks
-    /// are not counted.
+    /// Unary requests in progress at once, all connections together;
+    /// beyond it a request is shed at once with RESOURCE_EXHAUSTED. Health
+    /// checks and client streams are not counted.
     pub max_concurrent_requests: usize,
+    /// Client streams (ImportPartners, RecordOrders, reflection) open at
+    /// once: their own budget, so idle streams never shed unary calls.
+    pub max_concurrent_streams: usize,
     /// The longest a unary request may take before DEADLINE_EXCEEDED.
     pub request_timeout: Duration,
     /// The longest a client-streaming request (ImportPartners,
     /// RecordOrders) may take, from its first byte to its answer.
     pub stream_timeout: Duration,
+    /// The longest a client stream may stay silent while the server waits
+    /// for its next message; then DEADLINE_EXCEEDED.
+    pub stream_idle_timeout: Duration,
+    /// At shutdown, how long calls in progress may still finish before
+    /// they are cancelled (the drain deadline).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -49,8 +64,11 @@ impl Default for Limits {
             max_page_size: DEFAULT_MAX_PAGE_SIZE as usize,
             max_downline_depth: DEFAULT_MAX_DOWNLINE_DEPTH,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS as usize,
+            max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS as usize,
             request_timeout: Duration::from_millis(DEFAULT_REQUEST_TIMEOUT_MS),
             stream_timeout: Duration::from_millis(DEFAULT_STREAM_TIMEOUT_MS),
+            stream_idle_timeout: Duration::from_millis(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+            shutdown_grace: Duration::from_millis(DEFAULT_SHUTDOWN_GRACE_MS),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod operations;
 pub mod page_token;
 pub mod runs;
 pub mod status;
+pub mod stream_bodies;
 pub mod team;
 pub mod team_convert;
 pub mod volume;
@@ -71,14 +72,6 @@ impl App {
         page_size(field_value, default.min(max), max)
     }
 
-    /// Refuses every request once the store failed (fail-stop).
-    pub fn check_healthy(&self) -> Result<(), Status> {
-        if self.store.has_failed() {
-            return Err(status::unavailable("the store failed to write to disk; this server serves nothing more"));
-        }
-        Ok(())
-    }
-
     /// Runs a write: `op` applies it to the genealogy under the write lock
     /// (on a blocking thread: a move can touch millions of partners), the
     /// change is staged in the store under the same lock, and the answer
@@ -102,7 +95,8 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
     {
-        self.check_healthy()?;
+        // A failed store refuses the staging (and the guard refuses every
+        // request admitted after the failure): fail-stop.
         let app = Arc::clone(self);
         let (value, ticket) = tokio::task::spawn_blocking(move || -> Result<(T, u64), Status> {
             let mut network = app.network.write();
@@ -123,9 +117,9 @@ impl App {
     }
 
     /// Runs a read under the read lock. Reads are bounded (pages, capped
-    /// upline walks), so they run inline on the async thread.
+    /// upline walks), so they run inline on the async thread. Once the
+    /// store failed the guard admits no read (fail-stop).
     pub fn read<T>(&self, op: impl FnOnce(&Network) -> Result<T, Status>) -> Result<T, Status> {
-        self.check_healthy()?;
         op(&self.network.read())
     }
 }

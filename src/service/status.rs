@@ -141,15 +141,17 @@ pub fn not_admitted() -> Status {
 /// UNAUTHENTICATED; a credential that may not do this is PERMISSION_DENIED;
 /// load shedding is RESOURCE_EXHAUSTED (retry later, unlike UNAVAILABLE,
 /// which would say the server is going away); a timeout is
-/// DEADLINE_EXCEEDED.
+/// DEADLINE_EXCEEDED (so is a silent client stream); a failed store and
+/// the drain deadline of a shutdown are UNAVAILABLE (go elsewhere).
 pub fn from_guard(err: GuardError) -> Status {
     let code = match &err {
         GuardError::Unauthenticated(_) => Code::Unauthenticated,
         GuardError::Forbidden { .. } | GuardError::NotInTable(_) | GuardError::UnknownSubject(_) => {
             Code::PermissionDenied
         }
-        GuardError::Overloaded(_) => Code::ResourceExhausted,
-        GuardError::TimedOut(_) => Code::DeadlineExceeded,
+        GuardError::Overloaded(_) | GuardError::StreamsOverloaded(_) => Code::ResourceExhausted,
+        GuardError::TimedOut(_) | GuardError::StreamIdle(_) => Code::DeadlineExceeded,
+        GuardError::StoreFailed | GuardError::ShuttingDown(_) => Code::Unavailable,
     };
     status(code, err.to_string())
 }

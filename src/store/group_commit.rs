@@ -17,6 +17,8 @@ pub struct GroupCommit {
     wake: Notify,
     /// Set for good when a flush failed: nothing after it is acknowledged.
     failed: AtomicBool,
+    /// Makes the next flush fail as a full disk would (tests only).
+    fail_next: AtomicBool,
 }
 
 /// Why a ticket is not durable.
@@ -32,6 +34,7 @@ impl GroupCommit {
             durable: watch::channel(0).0,
             wake: Notify::new(),
             failed: AtomicBool::new(false),
+            fail_next: AtomicBool::new(false),
         })
     }
 
@@ -66,10 +69,35 @@ impl GroupCommit {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// Marks the store failed and wakes every waiter with the error.
+    /// Marks the store failed and wakes every waiter with the error (and
+    /// every [`GroupCommit::wait_failed`]).
     pub fn fail(&self) {
         self.failed.store(true, Ordering::Release);
         self.durable.send_modify(|_| {});
+    }
+
+    /// Returns once the store has failed: the server then reports every
+    /// service NOT_SERVING at that moment, not at the next request.
+    pub async fn wait_failed(&self) {
+        let mut durable = self.durable.subscribe();
+        // The sender lives in `self`, so the channel cannot close meanwhile.
+        let _ = durable.wait_for(|_| self.failed.load(Ordering::Acquire)).await;
+    }
+
+    /// The failure-injection seam of the tests: the next flush fails as if
+    /// the disk were full, without touching the disk. A test cannot mount a
+    /// small tmpfs, and the fail-stop path must be tested through the API.
+    #[doc(hidden)]
+    pub fn fail_next_flush(&self) {
+        self.fail_next.store(true, Ordering::Release);
+    }
+
+    /// One flush, or the injected failure.
+    fn flush(&self, db: &sled::Db) -> sled::Result<usize> {
+        if self.fail_next.swap(false, Ordering::AcqRel) {
+            return Err(sled::Error::Io(std::io::Error::other("injected flush failure (a test's full disk)")));
+        }
+        db.flush()
     }
 
     /// Runs flushes for as long as the store lives (the task is aborted at
@@ -78,8 +106,8 @@ impl GroupCommit {
         loop {
             let target = self.staged.load(Ordering::Acquire);
             if target > *self.durable.borrow() {
-                let db = db.clone();
-                let result = tokio::task::spawn_blocking(move || db.flush()).await;
+                let (db, commit) = (db.clone(), Arc::clone(&self));
+                let result = tokio::task::spawn_blocking(move || commit.flush(&db)).await;
                 match result {
                     Ok(Ok(_)) => {
                         self.durable.send_modify(|done| *done = (*done).max(target));

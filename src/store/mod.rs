@@ -127,6 +127,19 @@ impl Store {
         self.commit.has_failed()
     }
 
+    /// Returns once a flush (or a staging) failed: see
+    /// [`GroupCommit::wait_failed`].
+    pub async fn wait_failed(&self) {
+        self.commit.wait_failed().await;
+    }
+
+    /// Makes the next group-commit flush fail (tests only): see
+    /// [`GroupCommit::fail_next_flush`].
+    #[doc(hidden)]
+    pub fn fail_next_flush(&self) {
+        self.commit.fail_next_flush();
+    }
+
     /// Writes a change set as one atomic batch and returns the ticket to
     /// wait on. Must be called under the engine's write lock, right after
     /// the engine applied the change, so that disk order is engine order and

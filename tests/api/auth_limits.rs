@@ -1,9 +1,10 @@
 //! The limits, exceeded on purpose against a server with small ones: a
 //! request above the message size is RESOURCE_EXHAUSTED; page sizes are
 //! coerced to the maximum; ListDownline lists down to the depth limit and
-//! refuses a deeper max_depth; requests beyond the concurrency limit are
-//! shed with RESOURCE_EXHAUSTED while health still answers; a unary call
-//! whose request never ends and a stream that stalls get DEADLINE_EXCEEDED.
+//! refuses a deeper max_depth; unary requests beyond the concurrency limit
+//! are shed with RESOURCE_EXHAUSTED while health still answers, and so are
+//! streams beyond theirs while unary calls are served; a unary call whose
+//! request never ends and a stream that stalls get DEADLINE_EXCEEDED.
 //! After each, the server answers normally.
 
 use crate::auth_support::*;
@@ -22,8 +23,11 @@ fn small() -> Limits {
         max_page_size: 5,
         max_downline_depth: 3,
         max_concurrent_requests: 2,
+        max_concurrent_streams: 2,
         request_timeout: Duration::from_millis(1500),
         stream_timeout: Duration::from_millis(2500),
+        stream_idle_timeout: Duration::from_secs(60),
+        ..Limits::default()
     }
 }
 
@@ -115,23 +119,39 @@ fn stalled_import(channel: &Channel, token: &str) -> tokio::task::JoinHandle<ton
     })
 }
 
+/// A GetPartner whose request body never ends (slowloris).
+fn stalled_unary(channel: &Channel, token: &str) -> tokio::task::JoinHandle<tonic::Status> {
+    let (channel, token) = (channel.clone(), token.to_owned());
+    tokio::spawn(async move {
+        let message = pb::GetPartnerRequest { partner_id: "c0".into() }.encode_to_vec();
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready().await.expect("ready");
+        let body = tokio_stream::iter(vec![message]).chain(tokio_stream::pending());
+        let path = "/downline.v1.GenealogyService/GetPartner".parse().expect("a path");
+        grpc.client_streaming(authed(body, &token), path, RawCodec).await.expect_err("a stalled call fails")
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_is_shed_and_slow_requests_time_out() {
     let s = Secured::start(small()).await;
     let channel = s.channel().await;
     genealogy(&channel).create_partner(authed(row("c0", "", String::new()), &s.backend)).await.expect("a root");
-    let started = Instant::now();
-    let stalled = [stalled_import(&channel, &s.backend), stalled_import(&channel, &s.admin)];
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let get = pb::GetPartnerRequest { partner_id: "c0".into() };
-    let status = genealogy(&channel).get_partner(authed(get, &s.backend)).await.expect_err("shed");
-    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-    health.check(tonic_health::pb::HealthCheckRequest::default()).await.expect("health is never shed");
-    for task in stalled {
-        let status = task.await.expect("the task");
-        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-    }
+
+    // Three stalled streams for two stream slots: the one refused ends
+    // first; unary calls are served while the two others hold the slots.
+    let started = Instant::now();
+    let mut stalled = vec![
+        stalled_import(&channel, &s.backend),
+        stalled_import(&channel, &s.admin),
+        stalled_import(&channel, &s.backend),
+    ];
+    let refused = first_to_end(&mut stalled).await;
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(refused.message().contains("--max-concurrent-streams"), "{refused:?}");
+    genealogy(&channel).get_partner(authed(get.clone(), &s.backend)).await.expect("unary calls are served");
+    all_time_out(stalled).await;
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(2400) && waited < Duration::from_secs(8),
@@ -139,17 +159,39 @@ async fn load_is_shed_and_slow_requests_time_out() {
     );
     healthy(&channel, &s.backend).await;
 
-    // A unary call whose request body never ends (slowloris).
+    // Three unary calls whose request never ends, for two slots: the one
+    // shed ends first; health still answers; the others time out.
     let started = Instant::now();
-    let message = pb::GetPartnerRequest { partner_id: "c0".into() }.encode_to_vec();
-    let mut grpc = tonic::client::Grpc::new(channel.clone());
-    grpc.ready().await.expect("ready");
-    let body = tokio_stream::iter(vec![message]).chain(tokio_stream::pending());
-    let path = "/downline.v1.GenealogyService/GetPartner".parse().expect("a path");
-    let status = grpc.client_streaming(authed(body, &s.backend), path, RawCodec).await.expect_err("timed out");
-    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    let mut stalled = vec![
+        stalled_unary(&channel, &s.backend),
+        stalled_unary(&channel, &s.admin),
+        stalled_unary(&channel, &s.backend),
+    ];
+    let shed = first_to_end(&mut stalled).await;
+    assert_eq!(shed.code(), Code::ResourceExhausted, "{shed:?}");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    health.check(tonic_health::pb::HealthCheckRequest::default()).await.expect("health is never shed");
+    all_time_out(stalled).await;
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(1400) && waited < Duration::from_secs(6), "unary timeout after {waited:?}");
     healthy(&channel, &s.backend).await;
     s.stop().await;
+}
+
+/// Asserts that every one of `tasks` ends with DEADLINE_EXCEEDED.
+async fn all_time_out(tasks: Vec<tokio::task::JoinHandle<tonic::Status>>) {
+    for task in tasks {
+        let status = task.await.expect("the task");
+        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    }
+}
+
+/// Waits for the first of `tasks` to end, removes it and returns its status.
+async fn first_to_end(tasks: &mut Vec<tokio::task::JoinHandle<tonic::Status>>) -> tonic::Status {
+    loop {
+        if let Some(k) = tasks.iter().position(|t| t.is_finished()) {
+            return tasks.remove(k).await.expect("the task");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

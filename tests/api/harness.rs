@@ -72,6 +72,11 @@ impl Harness {
         recovered
     }
 
+    /// Makes the server's next flush fail as a full disk would.
+    pub fn fail_next_flush(&self) {
+        self.server.as_ref().expect("a running server").fail_next_flush();
+    }
+
     /// Shuts the server down cleanly.
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {

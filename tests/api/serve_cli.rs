@@ -1,14 +1,20 @@
 //! `downline serve` as a process: it prints the address it listens on, and
 //! SIGTERM or SIGINT stop it gracefully (exit 0, everything flushed), after
-//! which a new process on the same directory serves the same partners.
+//! which a new process on the same directory serves the same partners; an
+//! idle client stream is cancelled at the drain deadline
+//! (`--shutdown-grace-ms`) instead of holding the shutdown up.
 
 use crate::genealogy_support::{create, get};
 use crate::harness::connect;
+use crate::volume_support::{order, record_ok, volume_client, volumes_ok, EXAMPLE_PERIOD};
+use downline::proto::v1 as pb;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tokio_stream::StreamExt as _;
+use tonic::Code;
 
 /// The server process; killed if a test fails before it stops.
 struct Serve(Child);
@@ -21,9 +27,14 @@ impl Drop for Serve {
 }
 
 fn serve(dir: &Path) -> (Serve, SocketAddr) {
+    serve_with(dir, &[])
+}
+
+fn serve_with(dir: &Path, flags: &[&str]) -> (Serve, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_downline"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -71,4 +82,52 @@ async fn sigterm_and_sigint_stop_gracefully_and_keep_everything() {
     let mut client = connect(addr).await;
     let root = get(&mut client, "root").await;
     assert_eq!((root.frontline_count, root.downline_count), (1, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_cancels_an_idle_stream_at_the_drain_deadline() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let grace = Duration::from_millis(500);
+    let (mut server, addr) = serve_with(dir.path(), &["--shutdown-grace-ms", "500"]);
+    let mut client = connect(addr).await;
+    create(&mut client, "root", "").await;
+    let mut v = volume_client(addr).await;
+    let retail = |id: &str| order(id, "root", EXAMPLE_PERIOD, "10", pb::OrderKind::Retail);
+    record_ok(&mut v, retail("acked")).await;
+
+    // A RecordOrders stream sends one order and then nothing (its idle
+    // timeout is the default 30 s). Once the order shows in the volumes,
+    // the stream is open on the server.
+    let mut streaming = v.clone();
+    let first = pb::RecordOrdersRequest { orders: vec![retail("streamed")] };
+    let stream = tokio::spawn(async move {
+        let requests = tokio_stream::iter([first]).chain(tokio_stream::pending());
+        streaming.record_orders(requests).await.expect_err("the stream is cancelled")
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while volumes_ok(&mut v, "root", EXAMPLE_PERIOD).await.pv != "20.00" {
+        assert!(Instant::now() < deadline, "the streamed order never showed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success());
+    let signalled = Instant::now();
+    let status = stream.await.expect("the stream task");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let limit = grace + Duration::from_secs(5);
+    let exit = loop {
+        if let Some(exit) = server.0.try_wait().expect("wait works") {
+            break exit;
+        }
+        assert!(signalled.elapsed() < limit, "still running {limit:?} after SIGTERM with an idle stream open");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "SIGTERM must stop the server cleanly, got {exit}");
+    drop(server);
+
+    let (_server, addr) = serve(dir.path());
+    let mut v = volume_client(addr).await;
+    let pv = volumes_ok(&mut v, "root", EXAMPLE_PERIOD).await.pv;
+    assert!(pv == "10.00" || pv == "20.00", "the acknowledged order is kept (the streamed one may be): {pv}");
 }
