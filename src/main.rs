@@ -1,4 +1,4 @@
-//! The `downline` command: `serve`, `import`, `loadtest`, `hiccups` and `keys`.
+//! The `downline` command: `serve`, `import`, `verify`, `loadtest`, `hiccups` and `keys`.
 
 use clap::{Parser, Subcommand};
 use downline::cli;
@@ -18,6 +18,8 @@ enum Command {
     Serve(cli::serve::ServeArgs),
     /// Loads partners from CSV into a data directory no server holds.
     Import(cli::import::ImportArgs),
+    /// Checks a data directory no server holds against its manifest and prints its counts.
+    Verify(cli::verify::VerifyArgs),
     /// Sends a bounded load of requests to a running server and reports latencies.
     Loadtest(cli::loadtest::LoadtestArgs),
     /// Measures how often this machine stops running a busy thread (run it alone).
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => cli::serve::run(args),
         Command::Import(args) => cli::import::run(args),
+        Command::Verify(args) => cli::verify::run(args),
         Command::Loadtest(args) => cli::loadtest::run(args),
         Command::Hiccups(args) => cli::hiccups::run(args),
         Command::Keys(command) => cli::keys::run(command),

@@ -6,6 +6,7 @@ pub mod csv_rows;
 pub mod hiccups;
 pub mod import;
 pub mod import_orders;
+pub mod interrupt;
 pub mod keys;
 pub mod loadtest;
 pub mod loadtest_calls;
@@ -14,6 +15,7 @@ pub mod loadtest_h2;
 pub mod loadtest_stats;
 pub mod loadtest_team;
 pub mod serve;
+pub mod verify;
 
 /// Logs to stderr through tracing; the level comes from `RUST_LOG`
 /// (default `info`).

@@ -79,8 +79,8 @@ fn invalid_plan(violations: &[crate::engine::FieldViolation], message: String) -
 pub fn from_store(err: StoreError) -> Status {
     tracing::error!(error = %err, "store error");
     match err {
-        StoreError::Corrupt(_) => Status::data_loss(err.to_string()),
-        StoreError::Sled(_) | StoreError::Failed(_) => Status::unavailable(err.to_string()),
+        StoreError::Corrupt(_) | StoreError::DataDir(_) => Status::data_loss(err.to_string()),
+        StoreError::Sled(_) | StoreError::Failed(_) | StoreError::Interrupted => Status::unavailable(err.to_string()),
     }
 }
 

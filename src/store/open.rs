@@ -1,0 +1,141 @@
+//! Opening a data directory: refuse an interrupted import, open sled and
+//! load the network under the panic guard, then check what was loaded
+//! against the database's manifest and the database's manifest against the
+//! sidecar. Any difference refuses the directory with a message that names
+//! it and what differs: a server never starts on less than was committed.
+
+use super::data_dir::{self, Sidecar};
+use super::group_commit::GroupCommit;
+use super::ledger::Ledger;
+use super::manifest::Manifest;
+use super::panic_guard::guarded;
+use super::{closed, compensation, keys, load, orders, team, Store, StoreError};
+use crate::engine::{Network, VolumePlan};
+use prost::Message;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// What the directory is opened for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// A server: refuses a directory with an interrupted import.
+    Serve,
+    /// An offline import: accepts an interrupted import, to complete it.
+    Import,
+    /// `downline verify`: checks only; writes no manifest and no sidecar,
+    /// and refuses a directory that holds nothing.
+    Verify,
+}
+
+/// A loaded network and the figures found while loading it.
+struct Loaded {
+    db: sled::Db,
+    network: Network,
+    stored: Option<Manifest>,
+    found: Manifest,
+    token_key: [u8; 16],
+}
+
+impl Store {
+    /// Opens (or creates) the data directory for a server and rebuilds the
+    /// network: the genealogy, the order book and every period's volumes.
+    pub fn open(path: &Path) -> Result<(Store, Network), StoreError> {
+        Store::open_with(path, OpenMode::Serve)
+    }
+
+    /// Opens the data directory for `mode`, checking it (module docs).
+    pub fn open_with(path: &Path, mode: OpenMode) -> Result<(Store, Network), StoreError> {
+        let damaged = |what: String| StoreError::data_dir(path, format!("damaged: {what}"));
+        if mode != OpenMode::Import && data_dir::import_interrupted(path) {
+            let dir = path.display();
+            return Err(StoreError::DataDir(format!(
+                "an import into {dir} was interrupted: rerun `downline import` or delete {dir}"
+            )));
+        }
+        let new = data_dir::is_new(path).map_err(|e| StoreError::data_dir(path, format!("unreadable: {e}")))?;
+        if new && mode == OpenMode::Verify {
+            return Err(StoreError::DataDir(format!("the data directory {} is missing or empty", path.display())));
+        }
+        let sidecar = data_dir::read_sidecar(path).map_err(damaged)?;
+        let loaded = guarded(path, || load_all(path, new)).map_err(|e| match e {
+            StoreError::Corrupt(what) => damaged(what),
+            StoreError::Sled(sled::Error::Io(io)) => StoreError::data_dir(path, format!("not usable: {io}")),
+            StoreError::Sled(other) => StoreError::data_dir(path, format!("corrupt: {other}")),
+            other => other,
+        })?;
+        let manifest = check(&loaded, sidecar.as_ref()).map_err(damaged)?;
+        if loaded.stored.is_none() && mode != OpenMode::Verify {
+            // A directory of the previous version: checked as far as it can
+            // be, it gets its manifest now.
+            loaded.db.insert(keys::META_MANIFEST, manifest.encode_to_vec())?;
+            loaded.db.flush()?;
+            tracing::info!(data_dir = %path.display(), "wrote the manifest of a directory of the previous version");
+        }
+        let sidecar = Sidecar::new(path, mode != OpenMode::Verify);
+        sidecar.write(&manifest).map_err(|e| StoreError::data_dir(path, format!("not writable: {e}")))?;
+        let Loaded { db, network, found, token_key, .. } = loaded;
+        let store = Store {
+            next_event_seq: AtomicU64::new(found.next_event_seq),
+            next_order_block: AtomicU64::new(found.order_blocks + 1),
+            db,
+            commit: GroupCommit::new(),
+            ledger: Arc::new(Ledger::new(manifest, sidecar)),
+            token_key,
+        };
+        Ok((store, network))
+    }
+}
+
+/// Opens sled and loads everything, counting what it finds.
+fn load_all(path: &Path, new: bool) -> Result<Loaded, StoreError> {
+    let db = super::open_db(path)?;
+    let stored = load::check_format(&db, new)?;
+    let token_key = load::token_key(&db)?;
+    let mut network = Network::new(load::genealogy(&db)?, VolumePlan::default());
+    team::load(&db, &mut network)?;
+    let order_blocks = orders::load(&db, &mut network)?;
+    let plans = compensation::load_plans(&db, &mut network)?;
+    let closed_periods = closed::load(&db, &mut network)?;
+    network.rebuild_periods().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    network.rebuild_team_layout();
+    let next_block = orders::next_block_seq(&db)?;
+    if next_block != order_blocks + 1 {
+        return Err(StoreError::Corrupt(format!(
+            "{order_blocks} order blocks, the last one numbered {}",
+            next_block - 1
+        )));
+    }
+    let found = Manifest {
+        partners: network.genealogy.len() as u64,
+        orders: network.orders.len() as u64,
+        order_blocks,
+        next_event_seq: load::next_event_seq(&db)?,
+        plans,
+        closed_periods,
+        modules: network.team.training.modules().len() as u64,
+        ..stored.unwrap_or_default()
+    };
+    Ok(Loaded { db, network, stored, found, token_key })
+}
+
+/// The manifest the store goes on from, if everything agrees.
+fn check(loaded: &Loaded, sidecar: Option<&Manifest>) -> Result<Manifest, String> {
+    let Some(stored) = loaded.stored else {
+        if let Some(sidecar) = sidecar {
+            return Err(format!("the database has no manifest, the MANIFEST file says {}", sidecar.describe()));
+        }
+        return Ok(Manifest { instance: Manifest::fresh().instance, ..loaded.found });
+    };
+    stored.check_found(&loaded.found)?;
+    match sidecar {
+        Some(sidecar) => stored.check_not_behind(sidecar)?,
+        // Written when the directory was created, right after its first
+        // batch: only a directory with nothing committed may lack it.
+        None if stored.generation > 0 => {
+            return Err(format!("the MANIFEST file is missing; the database holds {}", stored.describe()))
+        }
+        None => {}
+    }
+    Ok(stored)
+}
