@@ -139,3 +139,55 @@ fn check(loaded: &Loaded, sidecar: Option<&Manifest>) -> Result<Manifest, String
     }
     Ok(stored)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::NewPartner;
+
+    /// A directory with two partners, as the previous version left it: no
+    /// manifest key, no sidecar.
+    fn legacy_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        {
+            let (store, mut network) = Store::open(dir.path()).expect("a new directory");
+            let rows = [
+                NewPartner::parse("a", "", "2026-01-01", "").expect("a row"),
+                NewPartner::parse("b", "a", "2026-01-02", "").expect("a row"),
+            ];
+            let created = network.import(&rows).expect("imported").created;
+            let audit = crate::engine::Audit { actor: "t".into(), reason: "t".into(), at_unix_ms: 0 };
+            store.write_import(&network.genealogy, created, &audit, |_| true).expect("written");
+        }
+        let db = super::super::open_db(dir.path()).expect("sled");
+        db.remove(keys::META_MANIFEST).expect("removed");
+        db.flush().expect("flushed");
+        drop(db);
+        std::fs::remove_file(dir.path().join(data_dir::SIDECAR)).expect("no sidecar");
+        dir
+    }
+
+    #[test]
+    fn a_directory_of_the_previous_version_opens_and_gets_its_manifest() {
+        let dir = legacy_dir();
+        let verified = Store::open_with(dir.path(), OpenMode::Verify).expect("verify accepts it");
+        assert_eq!(verified.0.manifest().partners, 2);
+        drop(verified);
+        let (store, network) = Store::open(dir.path()).expect("a legacy directory opens");
+        assert_eq!((network.genealogy.len(), store.manifest().partners), (2, 2));
+        drop((store, network));
+        let again = data_dir::read_sidecar(dir.path()).expect("readable").expect("written at the first open");
+        assert_eq!((again.partners, again.next_event_seq), (2, 3));
+        let (store, _) = Store::open(dir.path()).expect("it opens again, now with its manifest");
+        assert_eq!(store.manifest(), again);
+    }
+
+    #[test]
+    fn a_database_without_manifest_beside_a_sidecar_is_refused() {
+        let dir = legacy_dir();
+        Sidecar::new(dir.path(), true).write(&Manifest { partners: 2, ..Manifest::fresh() }).expect("a sidecar");
+        let refused = Store::open(dir.path()).err().expect("refused").to_string();
+        let expected = format!("the data directory {} is damaged: the database has no manifest", dir.path().display());
+        assert!(refused.starts_with(&expected), "{refused}");
+    }
+}
