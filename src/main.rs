@@ -1,5 +1,5 @@
-//! The `downline` command: `serve`, `import` and `keys` (the measuring tools are
-//! the `downline-tools` binary of `tools/`).
+//! The `downline` command: `serve`, `import`, `verify` and `keys` (the measuring
+//! tools are the `downline-tools` binary of `tools/`).
 
 use clap::{Parser, Subcommand};
 use downline::cli;
@@ -20,6 +20,8 @@ enum Command {
     Serve(Box<cli::serve::ServeArgs>),
     /// Loads partners from CSV into a data directory no server holds.
     Import(cli::import::ImportArgs),
+    /// Checks a data directory no server holds against its manifest and prints its counts.
+    Verify(cli::verify::VerifyArgs),
     /// Makes API keys and their keys-file lines.
     #[command(subcommand)]
     Keys(cli::keys::KeysCommand),
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => cli::serve::run(*args),
         Command::Import(args) => cli::import::run(args),
+        Command::Verify(args) => cli::verify::run(args),
         Command::Keys(command) => cli::keys::run(command),
     };
     match result {

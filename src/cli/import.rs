@@ -2,14 +2,20 @@
 //! offline bulk load into a data directory that no server holds. All or
 //! nothing: every row is checked (and applied in memory) before anything is
 //! written; a bad row stops the import with its number and nothing is
-//! imported.
+//! imported. The write phase is bracketed by the `IMPORTING` marker in the
+//! data directory: written (durably) before the first batch, removed after
+//! the last flush, so a server refuses a directory whose import did not
+//! end; running the import again completes it (rows already written count
+//! as unchanged).
 
+use super::interrupt::Interrupt;
 use crate::engine::{Audit, EngineError, Genealogy, Network, NewPartner};
 use crate::service::now_unix_ms;
-use crate::store::Store;
+use crate::store::{data_dir, OpenMode, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Flags of `downline import`.
 #[derive(clap::Args, Debug)]
@@ -25,15 +31,25 @@ pub struct ImportArgs {
     /// (kind: retail, self or fee). Loaded after the partners.
     #[arg(long)]
     pub orders: Option<PathBuf>,
+    /// A pause after each written batch, in milliseconds: a test hook that
+    /// holds an import in its write phase (a signal ends the pause).
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub pause_after_batch_ms: u64,
 }
 
 /// The expected header, without the optional display_name column.
 const HEADER: &str = "id,sponsor_id,joined_on";
 
-/// Runs the import and prints what it did.
+/// Runs the import and prints what it did. A signal during the write
+/// phase ends the process with 130 or 143 (see `interrupt.rs`).
 pub fn run(args: ImportArgs) -> Result<(), String> {
-    let (store, mut network) = Store::open(&args.data_dir)
-        .map_err(|e| format!("cannot open {}: {e} (is a server running on it?)", args.data_dir.display()))?;
+    let interrupt = Interrupt::listen()?;
+    let dir = args.data_dir.as_path();
+    let (store, mut network) = Store::open_with(dir, OpenMode::Import)
+        .map_err(|e| format!("cannot open {}: {e} (is a server running on it?)", dir.display()))?;
+    if data_dir::import_interrupted(dir) {
+        super::stdout::line(format_args!("completing the interrupted import into {}", dir.display()))?;
+    }
     let partners = match &args.partners {
         Some(path) => Some(import_partners(&mut network, path)?),
         None => None,
@@ -42,22 +58,33 @@ pub fn run(args: ImportArgs) -> Result<(), String> {
         Some(path) => Some(super::import_orders::apply(&mut network, path)?),
         None => None,
     };
+    if !interrupt.start_writing() {
+        // The listener is ending the process: nothing was written.
+        loop {
+            std::thread::park();
+        }
+    }
     let started = Instant::now();
-    if let Some(created) = partners {
-        let bar = progress_bar(u64::from(created.end - created.start), "writing");
-        let audit = Audit { actor: "downline import".into(), reason: "import".into(), at_unix_ms: now_unix_ms() };
-        store
-            .write_import(&network.genealogy, created, &audit, |n| bar.inc(n))
-            .map_err(|e| format!("writing to {}: {e}", args.data_dir.display()))?;
-        bar.finish_and_clear();
+    data_dir::mark_import(dir).map_err(|e| format!("cannot write the import marker into {}: {e}", dir.display()))?;
+    match write(&store, &network, partners, orders, &interrupt, args.pause_after_batch_ms) {
+        Ok(()) => {}
+        Err(StoreError::Interrupted) => {
+            drop(store);
+            eprintln!(
+                "error: the import into {0} was interrupted; what was written is flushed and {0} is marked as a \
+                 partial import: rerun the same `downline import` to complete it, or delete {0}",
+                dir.display()
+            );
+            std::process::exit(interrupt.exit_code());
+        }
+        Err(e) => {
+            return Err(format!(
+                "writing to {0}: {e}; {0} holds a partial import: rerun `downline import` or delete {0}",
+                dir.display()
+            ))
+        }
     }
-    if let Some(recorded) = orders {
-        let bar = progress_bar(u64::from(recorded.end - recorded.start), "writing");
-        store
-            .write_orders(&network, recorded, |n| bar.inc(n))
-            .map_err(|e| format!("writing to {}: {e}", args.data_dir.display()))?;
-        bar.finish_and_clear();
-    }
+    data_dir::unmark_import(dir).map_err(|e| format!("cannot remove the import marker of {}: {e}", dir.display()))?;
     super::stdout::line(format_args!(
         "written and flushed in {:.2} s; the data directory holds {} partners and {} orders",
         started.elapsed().as_secs_f64(),
@@ -67,8 +94,41 @@ pub fn run(args: ImportArgs) -> Result<(), String> {
     check(&network.genealogy)
 }
 
+/// The write phase: the created partners, then the new orders, each in
+/// batches; stops at a batch boundary when a signal asks.
+fn write(
+    store: &Store,
+    network: &Network,
+    partners: Option<Range<u32>>,
+    orders: Option<Range<u32>>,
+    interrupt: &Interrupt,
+    pause_ms: u64,
+) -> Result<(), StoreError> {
+    let go_on = |bar: &ProgressBar, n: u64| {
+        bar.inc(n);
+        interrupt.pause(Duration::from_millis(pause_ms));
+        !interrupt.stop_requested()
+    };
+    if let Some(created) = partners {
+        let bar = progress_bar(u64::from(created.end - created.start), "writing");
+        let audit = Audit { actor: "downline import".into(), reason: "import".into(), at_unix_ms: now_unix_ms() };
+        store.write_import(&network.genealogy, created, &audit, |n| go_on(&bar, n))?;
+        bar.finish_and_clear();
+    }
+    if let Some(recorded) = orders {
+        if interrupt.stop_requested() && !recorded.is_empty() {
+            return Err(StoreError::Interrupted);
+        }
+        let bar = progress_bar(u64::from(recorded.end - recorded.start), "writing");
+        store.write_orders(network, recorded, |n| go_on(&bar, n))?;
+        bar.finish_and_clear();
+    }
+    // Writes the sidecar even when nothing was new.
+    store.flush()
+}
+
 /// Reads and links the partners in memory; returns the created range.
-fn import_partners(network: &mut Network, path: &Path) -> Result<std::ops::Range<u32>, String> {
+fn import_partners(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
     let started = Instant::now();
     let rows = read_partners(path)?;
     let read_s = started.elapsed().as_secs_f64();

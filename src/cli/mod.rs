@@ -5,9 +5,11 @@
 pub mod csv_rows;
 pub mod import;
 pub mod import_orders;
+pub mod interrupt;
 pub mod keys;
 pub mod serve;
 pub mod stdout;
+pub mod verify;
 
 /// Logs to stderr through tracing; the level comes from `RUST_LOG`
 /// (default `info`).

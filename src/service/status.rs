@@ -79,8 +79,10 @@ fn invalid_plan(violations: &[crate::engine::FieldViolation], message: String) -
 pub fn from_store(err: StoreError) -> Status {
     tracing::error!(error = %err, "store error");
     match err {
-        StoreError::Corrupt(_) => status(Code::DataLoss, err.to_string()),
-        StoreError::Sled(_) | StoreError::Failed(_) => status(Code::Unavailable, err.to_string()),
+        StoreError::Corrupt(_) | StoreError::DataDir(_) => status(Code::DataLoss, err.to_string()),
+        StoreError::Sled(_) | StoreError::Failed(_) | StoreError::Interrupted => {
+            status(Code::Unavailable, err.to_string())
+        }
     }
 }
 

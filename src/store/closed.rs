@@ -47,7 +47,8 @@ impl Store {
         };
         let mut batch = sled::Batch::default();
         batch.insert(keys::closed_period(period.code()), summary.encode_to_vec());
-        if let Err(err) = self.db.apply_batch(batch) {
+        // The engine closes a period once: each summary is a new key.
+        if let Err(err) = self.ledger.commit(&self.db, batch, |m| m.closed_periods += 1) {
             self.commit.fail();
             return Err(err.into());
         }
@@ -123,9 +124,12 @@ fn to_view(p: &FrozenPartner) -> VolumeView {
     }
 }
 
-/// Registers the closed periods with the network (their figures stay on disk).
-pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
+/// Registers the closed periods with the network (their figures stay on
+/// disk); returns how many there are.
+pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<u64, StoreError> {
+    let mut closed = 0;
     for entry in db.scan_prefix(keys::META_CLOSED) {
+        closed += 1;
         let (key, value) = entry?;
         let code = keys::closed_period_code(&key).ok_or_else(|| StoreError::Corrupt("bad closed period key".into()))?;
         let summary = ClosedSummary::decode(value.as_ref())
@@ -133,5 +137,5 @@ pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
         let official = summary.official.map(super::compensation::official_run).transpose()?;
         net.add_closed(Period::from_code(code), summary.order_count, i128::from(summary.fee_units), official);
     }
-    Ok(())
+    Ok(closed)
 }

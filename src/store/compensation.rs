@@ -20,7 +20,8 @@ impl Store {
     pub fn stage_plan(&self, plan: &Plan) -> Result<u64, StoreError> {
         let mut batch = sled::Batch::default();
         batch.insert(keys::plan(plan.version), plan_record(&plan.to_draft()).encode_to_vec());
-        if let Err(err) = self.db.apply_batch(batch) {
+        let version = u64::from(plan.version);
+        if let Err(err) = self.ledger.commit(&self.db, batch, |m| m.plans = m.plans.max(version)) {
             self.commit.fail();
             return Err(err.into());
         }
@@ -81,8 +82,10 @@ fn plan_draft(r: PlanRecord) -> PlanDraft {
 }
 
 /// Installs the stored plan versions, oldest first (before the periods
-/// are rebuilt, so they are levelled by the plan in force).
-pub(super) fn load_plans(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
+/// are rebuilt, so they are levelled by the plan in force); returns the
+/// last stored version (0: none).
+pub(super) fn load_plans(db: &sled::Db, net: &mut Network) -> Result<u64, StoreError> {
+    let mut last = 0;
     for entry in db.scan_prefix(keys::META_PLAN) {
         let (key, value) = entry?;
         let version = keys::plan_version(&key).ok_or_else(|| StoreError::Corrupt("bad plan key".into()))?;
@@ -95,8 +98,9 @@ pub(super) fn load_plans(db: &sled::Db, net: &mut Network) -> Result<(), StoreEr
             return Err(StoreError::Corrupt(format!("plan {version} follows a gap")));
         }
         net.install_plan(Arc::new(plan));
+        last = u64::from(version);
     }
-    Ok(())
+    Ok(last)
 }
 
 /// The stored form of an official run.

@@ -1,7 +1,10 @@
 //! Group commit: writers stage their changes into sled, take a ticket, and
 //! wait until one flush covers it. One flusher task runs flushes back to
 //! back, so N concurrent writers share one `fsync` instead of paying N.
+//! After a flush, at most every `ledger::SIDECAR_INTERVAL`, it also has the
+//! manifest that flush made durable written to the sidecar, beside it.
 
+use super::ledger::Ledger;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -102,15 +105,20 @@ impl GroupCommit {
 
     /// Runs flushes for as long as the store lives (the task is aborted at
     /// shutdown, after a last flush of its own). Returns after a failed flush.
-    pub async fn run_flusher(self: Arc<Self>, db: sled::Db) {
+    pub async fn run_flusher(self: Arc<Self>, db: sled::Db, ledger: Arc<Ledger>) {
         loop {
             let target = self.staged.load(Ordering::Acquire);
             if target > *self.durable.borrow() {
+                // Taken before the flush, so the flush covers it.
+                let covered = ledger.snapshot();
                 let (db, commit) = (db.clone(), Arc::clone(&self));
                 let result = tokio::task::spawn_blocking(move || commit.flush(&db)).await;
                 match result {
                     Ok(Ok(_)) => {
                         self.durable.send_modify(|done| *done = (*done).max(target));
+                        if ledger.claim_background() {
+                            write_sidecar(&ledger, covered);
+                        }
                     }
                     Ok(Err(err)) => {
                         tracing::error!(error = %err, "flush failed; refusing further writes");
@@ -129,4 +137,18 @@ impl GroupCommit {
             self.wake.notified().await;
         }
     }
+}
+
+/// Writes the sidecar on a blocking thread, without holding up the next
+/// flush (its two fsyncs take as long as several flushes). A failure only
+/// leaves the older lower bound in place: the data is durable, so it is
+/// logged, not fatal.
+fn write_sidecar(ledger: &Arc<Ledger>, covered: super::manifest::Manifest) {
+    let ledger = Arc::clone(ledger);
+    tokio::task::spawn_blocking(move || {
+        if let Err(err) = ledger.write_sidecar(&covered) {
+            tracing::warn!(error = %err, "cannot write the MANIFEST file");
+        }
+        ledger.end_background();
+    });
 }

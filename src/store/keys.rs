@@ -14,6 +14,7 @@
 //! | `a` + mentee seq (u32) | `StoredMentor`: an explicit mentor assignment (absent: the sponsor) |
 //! | `t` + module ordinal (u32) | `StoredModule`: a training module |
 //! | `q` + chunk (u32) | `CompletionChunk`: training completions of partners `chunk * 64 ..` |
+//! | `m:manifest` | `Manifest`: the figures of everything committed, in every batch that adds data |
 //! | `m:` + name | metadata (format, structure version, token key) |
 
 /// Partners per chunk: small enough that rewriting one per write is cheap
@@ -47,6 +48,8 @@ pub const META_FORMAT: &[u8] = b"m:format";
 pub const META_STRUCTURE_VERSION: &[u8] = b"m:structure_version";
 /// The 16-byte key that signs page tokens.
 pub const META_TOKEN_KEY: &[u8] = b"m:token_key";
+/// The manifest (see `manifest.rs`).
+pub const META_MANIFEST: &[u8] = b"m:manifest";
 /// The format this build writes and reads.
 pub const FORMAT: &[u8] = b"downline-1";
 

@@ -2,19 +2,35 @@
 //! rebuild of the genealogy from its partner chunks.
 
 use super::keys::{self, CHUNK_PARTNERS};
+use super::manifest::Manifest;
 use super::records::PartnerChunk;
 use super::StoreError;
 use crate::engine::{Genealogy, GenealogyLoader, PartnerIx};
 use prost::Message;
 
-/// Accepts an empty directory (and marks it) or one of this format.
-pub fn check_format(db: &sled::Db) -> Result<(), StoreError> {
+/// Checks the format key and returns the stored manifest (`None`: a
+/// directory of the previous version, which wrote none). A brand-new
+/// directory (`new`: it was missing or empty before sled opened it) is
+/// marked in one batch with its format, page-token key and first manifest.
+pub fn check_format(db: &sled::Db, new: bool) -> Result<Option<Manifest>, StoreError> {
     match db.get(keys::META_FORMAT)? {
-        None => {
-            db.insert(keys::META_FORMAT, keys::FORMAT)?;
-            Ok(())
+        None if new => {
+            let manifest = Manifest::fresh();
+            let mut batch = sled::Batch::default();
+            batch.insert(keys::META_FORMAT, keys::FORMAT);
+            batch.insert(keys::META_TOKEN_KEY, &rand::random::<[u8; 16]>());
+            batch.insert(keys::META_MANIFEST, manifest.encode_to_vec());
+            db.apply_batch(batch)?;
+            db.flush()?;
+            Ok(Some(manifest))
         }
-        Some(format) if format.as_ref() == keys::FORMAT => Ok(()),
+        None => Err(StoreError::Corrupt("it has data files but no downline format key".into())),
+        Some(format) if format.as_ref() == keys::FORMAT => match db.get(keys::META_MANIFEST)? {
+            None => Ok(None),
+            Some(raw) => Manifest::decode(raw.as_ref())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("the manifest does not decode: {e}"))),
+        },
         Some(other) => Err(StoreError::Corrupt(format!(
             "data format {:?} is not {:?}",
             String::from_utf8_lossy(&other),
@@ -23,14 +39,11 @@ pub fn check_format(db: &sled::Db) -> Result<(), StoreError> {
     }
 }
 
-/// The key that signs page tokens, made on first open.
+/// The key that signs page tokens, written with the format key.
 pub fn token_key(db: &sled::Db) -> Result<[u8; 16], StoreError> {
-    if let Some(raw) = db.get(keys::META_TOKEN_KEY)? {
-        return raw.as_ref().try_into().map_err(|_| StoreError::Corrupt("token key is not 16 bytes".into()));
-    }
-    let key: [u8; 16] = rand::random();
-    db.insert(keys::META_TOKEN_KEY, &key)?;
-    Ok(key)
+    let raw =
+        db.get(keys::META_TOKEN_KEY)?.ok_or_else(|| StoreError::Corrupt("the page-token key is missing".into()))?;
+    raw.as_ref().try_into().map_err(|_| StoreError::Corrupt("token key is not 16 bytes".into()))
 }
 
 /// The seq the next event gets: one past the last stored one.

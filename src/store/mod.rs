@@ -5,22 +5,30 @@
 //! batch, in the same order the engine applied it (callers stage under the
 //! engine's write lock), and a write is acknowledged only after a flush
 //! that started after its batch (see `group_commit`). At start-up the
-//! genealogy is rebuilt from the partner chunks alone.
+//! genealogy is rebuilt from the partner chunks alone, and what was loaded
+//! is checked against the manifest (see `open`).
 
 mod closed;
 mod compensation;
 mod compensation_records;
+pub mod data_dir;
 mod events;
 pub mod group_commit;
 pub mod keys;
+mod ledger;
 mod load;
+pub mod manifest;
+mod open;
 mod orders;
+mod panic_guard;
 pub mod records;
 mod team;
 
-use crate::engine::{Audit, ChangeSet, Genealogy, Network, VolumePlan, NONE};
+use crate::engine::{Audit, ChangeSet, Genealogy, Network, NONE};
 use group_commit::{FlushFailed, GroupCommit};
 use keys::CHUNK_PARTNERS;
+use ledger::Ledger;
+pub use open::OpenMode;
 use prost::Message;
 use records::{PartnerChunk, StoredEvent, StoredPartner, CREATED};
 use std::ops::Range;
@@ -41,6 +49,20 @@ pub enum StoreError {
     /// A flush failed earlier; the store accepts no more writes.
     #[error(transparent)]
     Failed(#[from] FlushFailed),
+    /// The data directory cannot be used: damaged, corrupt, or an
+    /// interrupted import. The message names the directory.
+    #[error("{0}")]
+    DataDir(String),
+    /// An offline import stopped at a batch boundary because it was asked to.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl StoreError {
+    /// "the data directory D is {problem}".
+    pub fn data_dir(dir: &Path, problem: impl std::fmt::Display) -> StoreError {
+        StoreError::DataDir(format!("the data directory {} is {problem}", dir.display()))
+    }
 }
 
 /// The most partners in one creation event block.
@@ -54,6 +76,7 @@ pub struct Store {
     next_event_seq: AtomicU64,
     next_order_block: AtomicU64,
     commit: Arc<GroupCommit>,
+    ledger: Arc<Ledger>,
     token_key: [u8; 16],
 }
 
@@ -87,33 +110,9 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
 }
 
 impl Store {
-    /// Opens (or creates) the data directory and rebuilds the network:
-    /// the genealogy, the order book and every period's volumes.
-    pub fn open(path: &Path) -> Result<(Store, Network), StoreError> {
-        let db = open_db(path)?;
-        load::check_format(&db)?;
-        let token_key = load::token_key(&db)?;
-        db.flush()?;
-        let mut network = Network::new(load::genealogy(&db)?, VolumePlan::default());
-        team::load(&db, &mut network)?;
-        orders::load(&db, &mut network)?;
-        compensation::load_plans(&db, &mut network)?;
-        closed::load(&db, &mut network)?;
-        network.rebuild_periods().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        network.rebuild_team_layout();
-        let store = Store {
-            next_event_seq: AtomicU64::new(load::next_event_seq(&db)?),
-            next_order_block: AtomicU64::new(orders::next_block_seq(&db)?),
-            db,
-            commit: GroupCommit::new(),
-            token_key,
-        };
-        Ok((store, network))
-    }
-
     /// Starts the group-commit flusher on the current tokio runtime.
     pub fn spawn_flusher(&self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.commit.clone().run_flusher(self.db.clone()))
+        tokio::spawn(self.commit.clone().run_flusher(self.db.clone(), Arc::clone(&self.ledger)))
     }
 
     /// The key that signs page tokens; stable across restarts.
@@ -152,7 +151,12 @@ impl Store {
         self.add_change(&mut batch, change, &network.genealogy);
         self.add_orders(&mut batch, network, change.orders.clone());
         self.add_team(&mut batch, &change.team, network);
-        if let Err(err) = self.db.apply_batch(batch) {
+        let committed = self.ledger.commit(&self.db, batch, |m| {
+            self.count_change(m, change);
+            self.count_orders(m, change.orders.end);
+            team::count(m, &change.team);
+        });
+        if let Err(err) = committed {
             // The engine already holds the change: fail-stop, never serve it.
             self.commit.fail();
             return Err(err.into());
@@ -174,30 +178,54 @@ impl Store {
     /// Persists the partners of an offline bulk import, a batch at a time,
     /// then flushes. The created range is breadth-first, so a crash part-way
     /// leaves a valid forest, and running the same import again completes it.
+    /// `progress` hears of every batch and answers whether to go on: when it
+    /// says no, what was written is flushed and the import ends with
+    /// [`StoreError::Interrupted`].
     pub fn write_import(
         &self,
         genealogy: &Genealogy,
         created: Range<u32>,
         audit: &Audit,
-        mut progress: impl FnMut(u64),
+        mut progress: impl FnMut(u64) -> bool,
     ) -> Result<(), StoreError> {
         let mut start = created.start;
         while start < created.end {
             let end = created.end.min(start.saturating_add(IMPORT_BATCH_PARTNERS));
             let mut batch = sled::Batch::default();
-            self.add_change(&mut batch, &genealogy.created_change(start..end, audit), genealogy);
-            self.db.apply_batch(batch)?;
-            progress(u64::from(end - start));
+            let change = genealogy.created_change(start..end, audit);
+            self.add_change(&mut batch, &change, genealogy);
+            self.ledger.commit(&self.db, batch, |m| self.count_change(m, &change))?;
+            if !progress(u64::from(end - start)) && end < created.end {
+                self.flush()?;
+                return Err(StoreError::Interrupted);
+            }
             start = end;
         }
+        self.flush()
+    }
+
+    /// Flushes everything staged, blocking, and records what the flush
+    /// covered in the sidecar: the last step of a shutdown and an import.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let covered = self.ledger.snapshot();
         self.db.flush()?;
+        if !self.commit.has_failed() {
+            self.ledger.write_sidecar(&covered).map_err(|e| {
+                StoreError::DataDir(format!("cannot write the MANIFEST file of the data directory: {e}"))
+            })?;
+        }
         Ok(())
     }
 
-    /// Flushes everything staged, blocking: the last step of a shutdown.
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+    /// The manifest of everything committed so far.
+    pub fn manifest(&self) -> manifest::Manifest {
+        self.ledger.snapshot()
+    }
+
+    /// Counts a change set's partners and events in the manifest.
+    fn count_change(&self, m: &mut manifest::Manifest, change: &ChangeSet) {
+        m.partners = m.partners.max(u64::from(change.created.end));
+        m.next_event_seq = self.next_event_seq.load(Ordering::Acquire);
     }
 
     fn add_change(&self, batch: &mut sled::Batch, change: &ChangeSet, g: &Genealogy) {

@@ -3,6 +3,7 @@
 //! keeps a bulk load of millions to a few hundred sled keys.
 
 use super::keys;
+use super::manifest::Manifest;
 use super::records::{OrderBlock, StoredOrder};
 use super::{Store, StoreError};
 use crate::engine::Network;
@@ -27,24 +28,34 @@ impl Store {
     }
 
     /// Persists orders recorded offline (`downline import --orders`), then
-    /// flushes.
+    /// flushes. `progress` answers whether to go on, as for
+    /// [`Store::write_import`].
     pub fn write_orders(
         &self,
         net: &Network,
         range: Range<u32>,
-        mut progress: impl FnMut(u64),
+        mut progress: impl FnMut(u64) -> bool,
     ) -> Result<(), StoreError> {
         let mut first = range.start;
         while first < range.end {
             let end = range.end.min(first.saturating_add(64 * MAX_ORDER_BLOCK));
             let mut batch = sled::Batch::default();
             self.add_orders(&mut batch, net, first..end);
-            self.db.apply_batch(batch)?;
-            progress(u64::from(end - first));
+            self.ledger.commit(&self.db, batch, |m| self.count_orders(m, end))?;
+            if !progress(u64::from(end - first)) && end < range.end {
+                self.flush()?;
+                return Err(StoreError::Interrupted);
+            }
             first = end;
         }
-        self.db.flush()?;
-        Ok(())
+        self.flush()
+    }
+
+    /// Counts the orders up to `end` and the blocks written so far in the
+    /// manifest (block seqs start at 1 and have no gaps).
+    pub(super) fn count_orders(&self, m: &mut Manifest, end: u32) {
+        m.orders = m.orders.max(u64::from(end));
+        m.order_blocks = self.next_order_block.load(Ordering::Acquire) - 1;
     }
 }
 
@@ -59,9 +70,12 @@ pub(super) fn next_block_seq(db: &sled::Db) -> Result<u64, StoreError> {
     }
 }
 
-/// Loads every order into the network's book, in recording order.
-pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
+/// Loads every order into the network's book, in recording order;
+/// returns the number of blocks.
+pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<u64, StoreError> {
+    let mut blocks = 0;
     for entry in db.scan_prefix([keys::ORDER_BLOCK]) {
+        blocks += 1;
         let (key, value) = entry?;
         let seq = keys::order_block_seq(&key).unwrap_or(0);
         let block =
@@ -78,5 +92,5 @@ pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<(), StoreError> {
             net.orders.push(&order).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         }
     }
-    Ok(())
+    Ok(blocks)
 }

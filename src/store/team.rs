@@ -6,6 +6,7 @@
 //! is on disk with them or not at all.
 
 use super::keys::{self, CHUNK_PARTNERS};
+use super::manifest::Manifest;
 use super::records::{CompletionChunk, StoredCompletion, StoredMentor, StoredModule};
 use super::{Store, StoreError};
 use crate::engine::{Assignment, Audit, Completion, Date, Network, PartnerIx, TeamChange, TrainingModule};
@@ -36,6 +37,14 @@ impl Store {
         for number in chunks {
             batch.insert(&keys::completion_chunk(number), encode_completions(net, number));
         }
+    }
+}
+
+/// Counts the training modules a change wrote in the manifest (ordinals
+/// are dense, so the highest one tells the count).
+pub(super) fn count(m: &mut Manifest, change: &TeamChange) {
+    if let Some(&last) = change.modules.iter().max() {
+        m.modules = m.modules.max(u64::from(last) + 1);
     }
 }
 
