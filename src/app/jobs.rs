@@ -3,9 +3,9 @@
 //! from rayon threads while GetOperation reads it from async tasks: a
 //! concurrent map of shared states, so neither ever waits for the other.
 
-use super::now_unix_ms;
-use super::status::invalid;
 use crate::proto::v1 as pb;
+use crate::service::now_unix_ms;
+use crate::service::status::invalid;
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use pb::operations_service_server::OperationsService;

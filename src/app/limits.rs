@@ -1,7 +1,7 @@
 //! The server's limits, with their defaults. `downline serve` sets each
 //! from a flag or a `DOWNLINE_*` variable (see README.md).
 
-use super::status::invalid;
+use crate::service::status::invalid;
 use std::time::Duration;
 use tonic::Status;
 
