@@ -1,160 +1,273 @@
-//! The registry of long-running operations (AIP-151) and
-//! `downline.v1.OperationsService`. Workers update an operation's progress
-//! from rayon threads while GetOperation reads it from async tasks: a
-//! concurrent map of shared states, so neither ever waits for the other.
+//! The one registry of background jobs: recalculations and commission
+//! runs. Workers update a job's progress from rayon threads while the API
+//! reads it from async tasks: a concurrent map of shared jobs, so neither
+//! ever waits for the other.
+//!
+//! Every job has the same lifecycle: it starts (unless its kind has too
+//! many running), reports a phase and progress, and finishes with a result
+//! or a failure; the oldest finished jobs of a kind are forgotten. Jobs are
+//! not persisted: a restart forgets them, and their work is repeatable (a
+//! closed period's official run is kept on disk by the close, not here).
 
-use crate::proto::v1 as pb;
-use crate::service::now_unix_ms;
-use crate::service::status::invalid;
+use super::now_unix_ms;
+use super::recalc::RecalcSummary;
+use crate::engine::commission_run::{RunProgress, RunResult};
+use crate::engine::{EngineError, Period};
 use dashmap::DashMap;
 use parking_lot::Mutex;
-use pb::operations_service_server::OperationsService;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use tonic::{Request, Response, Status};
 
-/// How many operations are remembered; the oldest finished ones are
-/// forgotten beyond that.
-const MAX_REMEMBERED: usize = 1000;
-
-/// The live state of one operation.
-pub struct OperationState {
-    name: String,
-    start_ms: i64,
-    end_ms: AtomicI64,
-    phase: Mutex<&'static str>,
-    /// Units of work done; workers add to it.
-    pub done: AtomicU64,
-    /// Units of work in all.
-    pub total: AtomicU64,
-    result: Mutex<Option<pb::operation::Result>>,
+/// What a job does. Each kind has its own limits and id scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// RecalculateVolumes: recompute a period from scratch and compare.
+    Recalculation,
+    /// StartCommissionRun: compute a period's commissions.
+    CommissionRun,
 }
 
-impl OperationState {
-    /// The operation's name.
-    pub fn name(&self) -> &str {
-        &self.name
+/// How many jobs of a kind may run at once, and how many finished ones
+/// are kept.
+struct Retention {
+    /// Jobs computing at once (each holds a copy of a period).
+    max_running: usize,
+    /// Finished jobs kept; older ones are forgotten.
+    kept_finished: usize,
+    /// Whether each period's latest finished job that is not a dry run is
+    /// kept beyond `kept_finished` (a close needs its run).
+    spare_latest_real: bool,
+}
+
+/// Recalculations allowed to run at once.
+pub const MAX_RUNNING_RECALCULATIONS: usize = 2;
+/// Recalculations remembered, running ones included.
+const MAX_REMEMBERED_RECALCULATIONS: usize = 1000;
+/// Commission runs allowed to compute at once: each holds a copy of a period.
+pub const MAX_RUNNING_RUNS: usize = 2;
+/// Finished runs whose statements are kept; older ones are forgotten
+/// (about 90 bytes per partner each). The latest run of each period that
+/// is not a dry run is kept beyond this, until its period closes.
+pub const MAX_KEPT_RUNS: usize = 6;
+
+impl JobKind {
+    fn retention(self) -> Retention {
+        match self {
+            JobKind::Recalculation => Retention {
+                max_running: MAX_RUNNING_RECALCULATIONS,
+                kept_finished: MAX_REMEMBERED_RECALCULATIONS - MAX_RUNNING_RECALCULATIONS,
+                spare_latest_real: false,
+            },
+            JobKind::CommissionRun => {
+                Retention { max_running: MAX_RUNNING_RUNS, kept_finished: MAX_KEPT_RUNS, spare_latest_real: true }
+            }
+        }
     }
 
-    /// Enters a phase.
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How far a job got.
+pub enum Progress {
+    /// A recalculation: a named phase and partners done.
+    Steps {
+        /// The phase: queued, snapshot, rollup, done.
+        phase: Mutex<&'static str>,
+        /// Partners done; the worker adds to it.
+        done: AtomicU64,
+    },
+    /// A commission run: the engine follows its own phases.
+    Run(RunProgress),
+}
+
+/// What a finished job produced.
+#[derive(Clone)]
+pub enum JobResult {
+    /// A recalculation's findings.
+    Recalculation(RecalcSummary),
+    /// A commission run's statements and totals.
+    CommissionRun(Arc<RunResult>),
+}
+
+/// How a job ended, or that it has not yet.
+#[derive(Clone)]
+pub enum Outcome {
+    /// Still running.
+    Running,
+    /// Done.
+    Succeeded(JobResult),
+    /// Failed, with the reason.
+    Failed(EngineError),
+}
+
+/// One job.
+pub struct Job {
+    /// Its id (a recalculation's operation name, or a run id).
+    pub id: String,
+    /// What it does.
+    pub kind: JobKind,
+    /// The period it works on.
+    pub period: Period,
+    /// Whether it is a preview (commission runs).
+    pub dry_run: bool,
+    /// Start order within its kind (a larger number started later).
+    pub seq: u64,
+    /// When it started, Unix milliseconds.
+    pub start_ms: i64,
+    end_ms: AtomicI64,
+    /// How far it got.
+    pub progress: Progress,
+    /// Units of work in all (partners), once known.
+    pub total: AtomicU64,
+    outcome: Mutex<Outcome>,
+}
+
+impl Job {
+    /// Enters a named phase (recalculations).
     pub fn set_phase(&self, phase: &'static str) {
-        *self.phase.lock() = phase;
+        if let Progress::Steps { phase: current, .. } = &self.progress {
+            *current.lock() = phase;
+        }
     }
 
-    /// Finishes with a result (or an error).
-    pub fn finish(&self, result: pb::operation::Result) {
+    /// Ends the job.
+    pub fn finish(&self, outcome: Outcome) {
         self.set_phase("done");
-        *self.result.lock() = Some(result);
+        *self.outcome.lock() = outcome;
         self.end_ms.store(now_unix_ms(), Ordering::Release);
     }
 
-    /// Whether the operation finished.
-    pub fn is_done(&self) -> bool {
-        self.result.lock().is_some()
+    /// How it ended, or that it has not yet.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome.lock().clone()
     }
 
-    /// The proto view.
-    pub fn to_proto(&self) -> pb::Operation {
-        let result = self.result.lock().clone();
-        pb::Operation {
-            name: self.name.clone(),
-            done: result.is_some(),
-            progress: Some(pb::OperationProgress {
-                phase: (*self.phase.lock()).to_owned(),
-                done_count: self.done.load(Ordering::Acquire),
-                total_count: self.total.load(Ordering::Acquire),
-            }),
-            start_time_unix_ms: self.start_ms,
-            end_time_unix_ms: self.end_ms.load(Ordering::Acquire),
-            result,
+    /// When it ended, Unix milliseconds; 0 while it runs.
+    pub fn end_ms(&self) -> i64 {
+        self.end_ms.load(Ordering::Acquire)
+    }
+
+    /// A commission run's progress, as the engine reports it.
+    pub fn run_progress(&self) -> Option<&RunProgress> {
+        match &self.progress {
+            Progress::Run(progress) => Some(progress),
+            Progress::Steps { .. } => None,
         }
+    }
+
+    /// The run's result, once it succeeded.
+    pub fn run_result(&self) -> Option<Arc<RunResult>> {
+        match &*self.outcome.lock() {
+            Outcome::Succeeded(JobResult::CommissionRun(result)) => Some(Arc::clone(result)),
+            _ => None,
+        }
+    }
+
+    /// The failure, if it failed.
+    pub fn failure(&self) -> Option<EngineError> {
+        match &*self.outcome.lock() {
+            Outcome::Failed(reason) => Some(reason.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether it is still running.
+    pub fn is_running(&self) -> bool {
+        matches!(&*self.outcome.lock(), Outcome::Running)
     }
 }
 
-/// Every operation of this server's life (operations are not persisted:
-/// a restart forgets them, and their work is repeatable).
-#[derive(Default)]
-pub struct Operations {
-    ops: DashMap<String, Arc<OperationState>>,
-    next: AtomicU64,
+/// Every job of this server's life.
+pub struct Jobs {
+    by_id: DashMap<String, Arc<Job>>,
+    /// The last start number of each kind.
+    next: [AtomicU64; 2],
+    /// Distinguishes this server's run ids from those of earlier lives.
+    boot: String,
     /// Serialises "count the running ones, then start one".
     starting: Mutex<()>,
 }
 
-impl Operations {
-    /// Starts tracking a new operation named `operations/{kind}-{subject}-{n}`,
-    /// unless `max_running` operations of that kind are running (`None`).
-    pub fn start_limited(&self, kind: &str, subject: &str, max_running: usize) -> Option<Arc<OperationState>> {
-        let _guard = self.starting.lock();
-        (self.running(kind) < max_running).then(|| self.start(&format!("{kind}-{subject}")))
+impl Default for Jobs {
+    fn default() -> Jobs {
+        let boot = format!("{:08x}", rand::random::<u32>());
+        Jobs { by_id: DashMap::new(), next: Default::default(), boot, starting: Mutex::new(()) }
     }
+}
 
-    /// Starts tracking a new operation named `operations/{kind}-{n}`.
-    pub fn start(&self, kind: &str) -> Arc<OperationState> {
-        let n = self.next.fetch_add(1, Ordering::AcqRel) + 1;
-        let state = Arc::new(OperationState {
-            name: format!("operations/{kind}-{n}"),
+impl Jobs {
+    /// Registers a new job of `kind` on `period`, unless its kind's
+    /// running limit is reached (`None`). A recalculation is named
+    /// `operations/recalculate-{period}-{n}`, a run `{period}-{boot}-{n}`.
+    pub fn start(&self, kind: JobKind, period: Period, dry_run: bool) -> Option<Arc<Job>> {
+        let _guard = self.starting.lock();
+        let retention = kind.retention();
+        if self.by_id.iter().filter(|j| j.kind == kind && j.is_running()).count() >= retention.max_running {
+            return None;
+        }
+        let seq = self.next[kind.index()].fetch_add(1, Ordering::AcqRel) + 1;
+        let (id, progress) = match kind {
+            JobKind::Recalculation => (
+                format!("operations/recalculate-{period}-{seq}"),
+                Progress::Steps { phase: Mutex::new("queued"), done: AtomicU64::new(0) },
+            ),
+            JobKind::CommissionRun => (format!("{period}-{}-{seq}", self.boot), Progress::Run(RunProgress::default())),
+        };
+        let job = Arc::new(Job {
+            id,
+            kind,
+            period,
+            dry_run,
+            seq,
             start_ms: now_unix_ms(),
             end_ms: AtomicI64::new(0),
-            phase: Mutex::new("queued"),
-            done: AtomicU64::new(0),
+            progress,
             total: AtomicU64::new(0),
-            result: Mutex::new(None),
+            outcome: Mutex::new(Outcome::Running),
         });
-        self.forget_old();
-        self.ops.insert(state.name.clone(), Arc::clone(&state));
-        state
+        self.by_id.insert(job.id.clone(), Arc::clone(&job));
+        self.forget_old(kind, &retention);
+        Some(job)
     }
 
-    /// How many operations of a kind are still running.
-    pub fn running(&self, kind: &str) -> usize {
-        let prefix = format!("operations/{kind}-");
-        self.ops.iter().filter(|op| op.key().starts_with(&prefix) && !op.is_done()).count()
+    /// The job of a kind and an id.
+    pub fn get(&self, kind: JobKind, id: &str) -> Option<Arc<Job>> {
+        self.by_id.get(id).filter(|j| j.kind == kind).map(|j| Arc::clone(j.value()))
     }
 
-    fn forget_old(&self) {
-        if self.ops.len() < MAX_REMEMBERED {
+    /// The latest job of a kind on a period (by start), among those `keep`
+    /// accepts.
+    pub fn latest(&self, kind: JobKind, period: Period, keep: impl Fn(&Job) -> bool) -> Option<Arc<Job>> {
+        let jobs = self.by_id.iter().filter(|j| j.kind == kind && j.period == period && keep(j));
+        jobs.max_by_key(|j| j.seq).map(|j| Arc::clone(j.value()))
+    }
+
+    /// Forgets the oldest finished jobs of a kind beyond what it keeps.
+    fn forget_old(&self, kind: JobKind, retention: &Retention) {
+        let mut finished: Vec<(u64, String, Period, bool)> = self
+            .by_id
+            .iter()
+            .filter(|j| j.kind == kind && !j.is_running())
+            .map(|j| (j.seq, j.id.clone(), j.period, j.dry_run))
+            .collect();
+        if finished.len() <= retention.kept_finished {
             return;
         }
-        let mut finished: Vec<(i64, String)> =
-            self.ops.iter().filter(|op| op.is_done()).map(|op| (op.start_ms, op.key().clone())).collect();
-        finished.sort_unstable();
-        for (_, name) in finished.into_iter().take(self.ops.len() + 1 - MAX_REMEMBERED) {
-            self.ops.remove(&name);
+        finished.sort_unstable_by_key(|j| std::cmp::Reverse(j.0));
+        let mut spared_periods = Vec::new();
+        let mut kept = 0;
+        for (_, id, period, dry_run) in finished {
+            let latest_real = retention.spare_latest_real && !dry_run && !spared_periods.contains(&period);
+            if latest_real {
+                spared_periods.push(period);
+            }
+            if latest_real || kept < retention.kept_finished {
+                kept += 1;
+                continue;
+            }
+            self.by_id.remove(&id);
         }
-    }
-
-    /// The operation of a name.
-    pub fn get(&self, name: &str) -> Option<Arc<OperationState>> {
-        self.ops.get(name).map(|op| Arc::clone(op.value()))
-    }
-}
-
-/// The service over the registry.
-pub struct OperationsApi {
-    operations: Arc<Operations>,
-}
-
-impl OperationsApi {
-    /// The service of a server.
-    pub fn new(operations: Arc<Operations>) -> OperationsApi {
-        OperationsApi { operations }
-    }
-}
-
-#[tonic::async_trait]
-impl OperationsService for OperationsApi {
-    async fn get_operation(
-        &self,
-        request: Request<pb::GetOperationRequest>,
-    ) -> Result<Response<pb::Operation>, Status> {
-        let name = request.into_inner().name;
-        if name.is_empty() || name.len() > 200 {
-            return Err(invalid("name", "must be an operation name such as operations/recalculate-1"));
-        }
-        let op = self.operations.get(&name).ok_or_else(|| {
-            Status::not_found(format!("name: operation '{name}' not found (operations are forgotten on restart)"))
-        })?;
-        Ok(Response::new(op.to_proto()))
     }
 }

@@ -1,151 +1,223 @@
-//! The registry of commission runs of this server's life. A run computes on
-//! a rayon thread while GetCommissionRun polls it: a concurrent map of
-//! shared entries, so neither waits for the other.
-//!
-//! Runs of open periods live in memory only (a restart forgets them; the
-//! work is repeatable). The run a period closes with is kept on disk as
-//! its official run (see `store::compensation`).
+//! Commission runs: the job that computes one, and the lookup of a run by
+//! id or by period, live (a job of this server's life, see `jobs`) or
+//! official (a closed period's run, on disk), with a partner's statement
+//! from either.
 
-use crate::engine::commission_run::{RunProgress, RunResult};
-use crate::engine::Period;
-use dashmap::DashMap;
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use super::jobs::{Job, JobKind, JobResult, Outcome, Progress, MAX_RUNNING_RUNS};
+use super::{invalid, App, AppError, AppResult};
+use crate::engine::commission::{statement as build_statement, Statement};
+use crate::engine::commission_run::{RunResult, RunTotals};
+use crate::engine::{EngineError, InputMemory, OfficialRun, Period, Plan};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
-/// Runs allowed to compute at once: each holds a copy of a period.
-pub const MAX_RUNNING: usize = 2;
-/// Finished runs whose statements are kept; older ones are forgotten
-/// (about 90 bytes per partner each). The latest run of each period that
-/// is not a dry run is kept beyond this, until its period closes.
-pub const MAX_KEPT_RUNS: usize = 6;
-
-/// How a run ended, or that it has not yet.
-pub enum Outcome {
-    /// Still computing.
-    Running,
-    /// Done.
-    Succeeded(Arc<RunResult>),
-    /// Failed, with the reason.
-    Failed(String),
+/// A run the API can name.
+pub enum RunRef {
+    /// A run of this server's life.
+    Live(Arc<Job>),
+    /// A closed period's official run.
+    Official(Period, Arc<OfficialRun>),
 }
 
-/// One run.
-pub struct RunEntry {
-    /// Its id.
-    pub id: String,
-    /// Its period.
+/// One partner's statement in a run, with what it needs to be shown.
+pub struct RunStatement {
+    /// The plan version the run used.
+    pub plan: Arc<Plan>,
+    /// The run's id.
+    pub run_id: String,
+    /// The run's period.
     pub period: Period,
-    /// Whether it is a preview.
-    pub dry_run: bool,
-    /// Start order (a larger number started later).
-    pub seq: u64,
-    /// Its progress.
-    pub progress: RunProgress,
-    /// Partners in the run (set once the snapshot is taken).
-    pub partners_total: AtomicU64,
-    outcome: Mutex<Outcome>,
+    /// The partner's retail volume, units.
+    pub rv_units: i64,
+    /// The statement.
+    pub statement: Statement,
 }
 
-impl RunEntry {
-    /// Ends the run.
-    pub fn finish(&self, outcome: Outcome) {
-        *self.outcome.lock() = outcome;
-    }
-
-    /// The result, once it succeeded.
-    pub fn result(&self) -> Option<Arc<RunResult>> {
-        match &*self.outcome.lock() {
-            Outcome::Succeeded(result) => Some(Arc::clone(result)),
-            _ => None,
-        }
-    }
-
-    /// The failure, if it failed.
-    pub fn failure(&self) -> Option<String> {
-        match &*self.outcome.lock() {
-            Outcome::Failed(reason) => Some(reason.clone()),
-            _ => None,
-        }
-    }
-
-    /// Whether it is still computing.
-    pub fn is_running(&self) -> bool {
-        matches!(&*self.outcome.lock(), Outcome::Running)
-    }
-}
-
-/// Every run of this server's life.
-pub struct Runs {
-    by_id: DashMap<String, Arc<RunEntry>>,
-    next: AtomicU64,
-    /// Distinguishes this server's run ids from those of earlier lives.
-    boot: String,
-    /// Serialises "count the running ones, then start one".
-    starting: Mutex<()>,
-}
-
-impl Default for Runs {
-    fn default() -> Runs {
-        let boot = format!("{:08x}", rand::random::<u32>());
-        Runs { by_id: DashMap::new(), next: AtomicU64::new(0), boot, starting: Mutex::new(()) }
-    }
-}
-
-impl Runs {
-    /// Registers a new run, unless [`MAX_RUNNING`] runs compute (`None`).
-    pub fn start(&self, period: Period, dry_run: bool) -> Option<Arc<RunEntry>> {
-        let _guard = self.starting.lock();
-        if self.by_id.iter().filter(|r| r.is_running()).count() >= MAX_RUNNING {
-            return None;
-        }
-        let seq = self.next.fetch_add(1, Ordering::AcqRel) + 1;
-        let entry = Arc::new(RunEntry {
-            id: format!("{period}-{}-{seq}", self.boot),
-            period,
-            dry_run,
-            seq,
-            progress: RunProgress::default(),
-            partners_total: AtomicU64::new(0),
-            outcome: Mutex::new(Outcome::Running),
-        });
-        self.by_id.insert(entry.id.clone(), Arc::clone(&entry));
-        self.forget_old();
-        Some(entry)
-    }
-
-    /// The run of an id.
-    pub fn get(&self, id: &str) -> Option<Arc<RunEntry>> {
-        self.by_id.get(id).map(|r| Arc::clone(r.value()))
-    }
-
-    /// The latest run of a period (by start), among those `keep` accepts.
-    pub fn latest(&self, period: Period, keep: impl Fn(&RunEntry) -> bool) -> Option<Arc<RunEntry>> {
-        let runs = self.by_id.iter().filter(|r| r.period == period && keep(r));
-        runs.max_by_key(|r| r.seq).map(|r| Arc::clone(r.value()))
-    }
-
-    /// Forgets the oldest finished runs beyond [`MAX_KEPT_RUNS`], sparing
-    /// each period's latest run that is not a dry run (a close needs it).
-    fn forget_old(&self) {
-        let mut finished: Vec<(u64, String, Period, bool)> =
-            self.by_id.iter().filter(|r| !r.is_running()).map(|r| (r.seq, r.id.clone(), r.period, r.dry_run)).collect();
-        if finished.len() <= MAX_KEPT_RUNS {
-            return;
-        }
-        finished.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
-        let mut spared_periods = Vec::new();
-        let mut kept = 0;
-        for (_, id, period, dry_run) in finished {
-            let latest_real = !dry_run && !spared_periods.contains(&period);
-            if latest_real {
-                spared_periods.push(period);
+impl App {
+    /// Starts a commission run of an open period on a rayon thread. The
+    /// cheap checks answer at once; the snapshot is taken on the worker.
+    pub fn start_commission_run(self: &Arc<Self>, period: Period, dry_run: bool) -> AppResult<Arc<Job>> {
+        self.read(|net| {
+            if net.is_closed(period) {
+                return Err(EngineError::precondition(
+                    "period",
+                    format!("period {period} is closed: runs are made on open periods only"),
+                )
+                .into());
             }
-            if latest_real || kept < MAX_KEPT_RUNS {
-                kept += 1;
-                continue;
-            }
-            self.by_id.remove(&id);
+            net.period(period)?;
+            Ok::<_, AppError>(())
+        })?;
+        let job = self.jobs.start(JobKind::CommissionRun, period, dry_run).ok_or_else(|| AppError::Busy {
+            field: "period",
+            message: format!("{MAX_RUNNING_RUNS} commission runs are computing; wait for one to finish"),
+        })?;
+        let (app, run) = (Arc::clone(self), Arc::clone(&job));
+        rayon::spawn(move || run_commission(&app, &run));
+        tracing::info!(run_id = %job.id, %period, dry_run, "commission run started");
+        Ok(job)
+    }
+}
+
+/// The body of a run, on a rayon thread: snapshot under the read lock,
+/// then the computation without any lock.
+fn run_commission(app: &App, job: &Job) {
+    let Progress::Run(progress) = &job.progress else {
+        debug_assert!(false, "a commission run follows the engine's phases");
+        return;
+    };
+    // The snapshot's memory is faulted in before the lock: writes wait only
+    // for the snapshot itself (engine/snapshot_memory.rs says why).
+    let started = Instant::now();
+    let memory = InputMemory::prefaulted(app.network.read().partners_to_reserve());
+    let prepare_ms = started.elapsed().as_millis() as u64;
+    let reserved_mib = memory.reserved_bytes() >> 20;
+    let locked = Instant::now();
+    let snapshot = app.network.read().commission_snapshot_with(&job.period.to_string(), memory);
+    let snapshot_ms = locked.elapsed().as_millis() as u64;
+    match snapshot {
+        Err(err) => job.finish(Outcome::Failed(err)),
+        Ok(snapshot) => {
+            job.total.store(snapshot.partners() as u64, Ordering::Release);
+            let result = snapshot.run(progress);
+            tracing::info!(
+                run_id = %job.id,
+                partners = result.partners(),
+                reserved_mib,
+                prepare_ms,
+                snapshot_ms,
+                run_ms = result.duration.as_millis() as u64,
+                payable_cents = %result.totals.payable_cents,
+                "commission run done"
+            );
+            job.finish(Outcome::Succeeded(JobResult::CommissionRun(Arc::new(result))));
         }
     }
+}
+
+impl RunRef {
+    /// The run of an id: a live one, else an official one; NOT_FOUND.
+    pub fn find(app: &App, run_id: &str) -> AppResult<RunRef> {
+        if run_id.is_empty() || run_id.len() > 100 {
+            return Err(invalid("run_id", "must be a run id such as 2026-11-1a2b3c4d-1"));
+        }
+        if let Some(job) = app.jobs.get(JobKind::CommissionRun, run_id) {
+            return Ok(RunRef::Live(job));
+        }
+        let official =
+            app.read(|net| Ok::<_, AppError>(net.official_by_id(run_id).map(|(p, o)| (p, Arc::clone(o)))))?;
+        official.map(|(p, o)| RunRef::Official(p, o)).ok_or_else(|| {
+            AppError::NotFound(format!(
+                "run_id: commission run '{run_id}' not found (runs of open periods are forgotten on restart)"
+            ))
+        })
+    }
+
+    /// The run a period's statements come from: the official run once
+    /// closed; while open, its latest finished run that is not a dry run,
+    /// else its latest finished dry run.
+    pub fn of_period(app: &App, period: Period) -> AppResult<RunRef> {
+        let (closed, official) =
+            app.read(|net| Ok::<_, AppError>((net.is_closed(period), net.official_run(period).map(Arc::clone))))?;
+        if closed {
+            return official.map(|o| RunRef::Official(period, o)).ok_or_else(|| {
+                AppError::NotFound(format!("period: {period} closed without a commission run: it has no statements"))
+            });
+        }
+        let finished = |dry: bool| latest_finished(app, period, |r| r.dry_run == dry);
+        finished(false).or_else(|| finished(true)).map(RunRef::Live).ok_or_else(|| {
+            AppError::NotFound(format!("period: no finished commission run of {period}; start one first"))
+        })
+    }
+
+    /// The run the compliance report of a period shows, if any: the
+    /// official one, or the latest finished one that is not a dry run.
+    pub fn for_compliance(app: &App, period: Period) -> AppResult<Option<RunRef>> {
+        let official = app.read(|net| Ok::<_, AppError>(net.official_run(period).map(Arc::clone)))?;
+        if let Some(o) = official {
+            return Ok(Some(RunRef::Official(period, o)));
+        }
+        Ok(latest_finished(app, period, |r| !r.dry_run).map(RunRef::Live))
+    }
+
+    /// The run's id.
+    pub fn id(&self) -> &str {
+        match self {
+            RunRef::Live(job) => &job.id,
+            RunRef::Official(_, o) => &o.run_id,
+        }
+    }
+
+    /// The totals of a finished run; FAILED_PRECONDITION otherwise.
+    pub fn totals(&self) -> AppResult<RunTotals> {
+        match self {
+            RunRef::Official(_, o) => Ok(o.totals.clone()),
+            RunRef::Live(job) => Ok(finished_result(job)?.totals.clone()),
+        }
+    }
+
+    /// Whether it is its period's official run.
+    pub fn is_official(&self, app: &App) -> bool {
+        match self {
+            RunRef::Official(..) => true,
+            RunRef::Live(job) => app.network.read().official_run(job.period).is_some_and(|o| o.run_id == job.id),
+        }
+    }
+
+    /// A partner's statement in the run; NOT_FOUND if the partner was not
+    /// in it. An official run's statement is recomputed from the frozen
+    /// figures (from disk once the period's figures left memory).
+    pub fn statement(&self, app: &App, x: u32, partner_id: &str) -> AppResult<RunStatement> {
+        let not_in_run = || {
+            AppError::NotFound(format!(
+                "partner_id: partner '{partner_id}' is not in run '{}' (it was not live at its snapshot)",
+                self.id()
+            ))
+        };
+        match self {
+            RunRef::Live(job) => {
+                let result = finished_result(job)?;
+                let pos = result.position_of(x).ok_or_else(not_in_run)?;
+                let f = result.figures_at(pos);
+                let (plan, run_id) = (Arc::clone(&result.plan), job.id.clone());
+                Ok(RunStatement { plan, run_id, period: job.period, rv_units: f.rv_units, statement: f.statement })
+            }
+            RunRef::Official(period, o) => {
+                let (plan, inputs) = app.read(|net| {
+                    Ok::<_, AppError>((Arc::clone(net.plan_version(o.plan_version)?), net.official_inputs(*period, x)?))
+                })?;
+                let (view, rank_entry) = match inputs {
+                    Some(found) => found,
+                    None => app.store.read_frozen_ranked(*period, x)?.ok_or_else(not_in_run)?,
+                };
+                if rank_entry == 0 {
+                    return Err(not_in_run());
+                }
+                let levels: Vec<i64> = view.levels.iter().map(|l| l.volume_units).collect();
+                let statement =
+                    build_statement(&plan, rank_entry - 1, view.active, view.rv_units, &levels, o.totals.factor);
+                let run_id = o.run_id.clone();
+                Ok(RunStatement { plan, run_id, period: *period, rv_units: view.rv_units, statement })
+            }
+        }
+    }
+}
+
+/// The latest finished run of a period among those `keep` accepts.
+fn latest_finished(app: &App, period: Period, keep: impl Fn(&Job) -> bool) -> Option<Arc<Job>> {
+    app.jobs.latest(JobKind::CommissionRun, period, |r| keep(r) && r.run_result().is_some())
+}
+
+/// A live run's result; FAILED_PRECONDITION while it computes or once it
+/// failed.
+pub fn finished_result(job: &Job) -> AppResult<Arc<RunResult>> {
+    if let Some(result) = job.run_result() {
+        return Ok(result);
+    }
+    let message = match job.failure() {
+        Some(reason) => format!("run '{}' failed: {reason}", job.id),
+        None => format!("run '{}' is still running", job.id),
+    };
+    Err(AppError::NotReady { field: "run_id", message })
 }

@@ -3,8 +3,10 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
+use super::plan::Plan;
 use super::status::Status;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// The durable state of one partner. Recovery rebuilds the whole genealogy
 /// from these records alone.
@@ -92,6 +94,9 @@ pub struct ChangeSet {
     /// Team data this write changed (mentor assignments, training modules,
     /// completions): the store writes their current state.
     pub team: TeamChange,
+    /// The plan version this write made (a plan update): the store writes
+    /// it under its version key in the same batch.
+    pub plan: Option<Arc<Plan>>,
 }
 
 /// The team data one write changed, by key: the store persists the current

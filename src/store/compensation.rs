@@ -7,25 +7,16 @@
 
 use super::keys;
 use super::records::{OfficialRunRecord, PlanRecord, RankRecord};
-use super::{Store, StoreError};
+use super::StoreError;
 use crate::engine::commission::PayoutFactor;
 use crate::engine::commission_run::{KindTotals, RunTotals};
 use crate::engine::{Network, OfficialRun, Plan, PlanDraft, RankDraft};
 use prost::Message;
 use std::sync::Arc;
 
-impl Store {
-    /// Stages a new plan version; returns the ticket to wait on. Called
-    /// under the engine's write lock, right after the engine accepted it.
-    pub fn stage_plan(&self, plan: &Plan) -> Result<u64, StoreError> {
-        let mut batch = sled::Batch::default();
-        batch.insert(keys::plan(plan.version), plan_record(&plan.to_draft()).encode_to_vec());
-        if let Err(err) = self.db.apply_batch(batch) {
-            self.commit.fail();
-            return Err(err.into());
-        }
-        Ok(self.commit.ticket())
-    }
+/// Adds a new plan version to a change's batch (see [`Store::stage`]).
+pub(super) fn add_plan(batch: &mut sled::Batch, plan: &Plan) {
+    batch.insert(keys::plan(plan.version), plan_record(&plan.to_draft()).encode_to_vec());
 }
 
 fn plan_record(d: &PlanDraft) -> PlanRecord {

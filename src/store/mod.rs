@@ -139,6 +139,9 @@ impl Store {
         self.add_change(&mut batch, change, &network.genealogy);
         self.add_orders(&mut batch, network, change.orders.clone());
         self.add_team(&mut batch, &change.team, network);
+        if let Some(plan) = &change.plan {
+            compensation::add_plan(&mut batch, plan);
+        }
         if let Err(err) = self.db.apply_batch(batch) {
             // The engine already holds the change: fail-stop, never serve it.
             self.commit.fail();
