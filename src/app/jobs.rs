@@ -271,3 +271,46 @@ impl Jobs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period(text: &str) -> Period {
+        Period::parse("period", text).expect("a period")
+    }
+
+    #[test]
+    fn each_kind_has_its_own_running_limit_and_numbering() {
+        let jobs = Jobs::default();
+        let p = period("2026-11");
+        let recalcs: Vec<_> = (0..MAX_RUNNING_RECALCULATIONS)
+            .map(|_| jobs.start(JobKind::Recalculation, p, false).expect("room for a recalculation"))
+            .collect();
+        assert!(jobs.start(JobKind::Recalculation, p, false).is_none(), "the recalculation limit holds");
+        let run = jobs.start(JobKind::CommissionRun, p, false).expect("runs are limited on their own");
+        assert_eq!(recalcs[0].id, "operations/recalculate-2026-11-1");
+        assert!(run.id.starts_with("2026-11-") && run.id.ends_with("-1"), "{}", run.id);
+        assert!(jobs.get(JobKind::CommissionRun, &recalcs[0].id).is_none(), "lookups keep to their kind");
+        recalcs[0].finish(Outcome::Failed(EngineError::invalid("period", "x")));
+        assert!(jobs.start(JobKind::Recalculation, p, false).is_some(), "a finished job frees its place");
+    }
+
+    #[test]
+    fn finished_runs_are_forgotten_oldest_first_but_each_periods_latest_real_run_is_kept() {
+        let jobs = Jobs::default();
+        let finish = |job: Arc<Job>| {
+            job.finish(Outcome::Failed(EngineError::invalid("period", "x")));
+            job
+        };
+        let real = finish(jobs.start(JobKind::CommissionRun, period("2026-10"), false).expect("a run"));
+        let dry: Vec<_> = (0..MAX_KEPT_RUNS + 2)
+            .map(|_| finish(jobs.start(JobKind::CommissionRun, period("2026-11"), true).expect("a run")))
+            .collect();
+        let kept = |job: &Job| jobs.get(JobKind::CommissionRun, &job.id).is_some();
+        assert!(kept(&real), "the latest real run of 2026-10 is spared");
+        // Pruned as each run starts: the 8th start found 8 finished runs.
+        assert!(!kept(&dry[0]), "the oldest dry run is forgotten");
+        assert!(dry[1..].iter().all(|job| kept(job)));
+    }
+}
