@@ -9,6 +9,7 @@ mod security;
 
 pub use security::{Security, TlsFiles};
 
+use crate::app::{recovery, App, AppError};
 use crate::proto::v1::{
     compensation_service_server::CompensationServiceServer, genealogy_service_server::GenealogyServiceServer,
     operations_service_server::OperationsServiceServer, team_service_server::TeamServiceServer,
@@ -17,14 +18,12 @@ use crate::proto::v1::{
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::service::guard::GuardLayer;
 use crate::service::{
-    compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, team::TeamApi,
-    volume::VolumeApi, App,
+    compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, team::TeamApi, volume::VolumeApi,
 };
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -48,6 +47,9 @@ pub enum ServeError {
     /// Opening or flushing the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Opening the data directory into the application failed.
+    #[error(transparent)]
+    App(#[from] AppError),
     /// Binding the listener failed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -125,19 +127,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
 pub async fn start_with(config: ServerConfig, security: Security) -> Result<RunningServer, ServeError> {
     security.check(config.listen)?;
     let tls = security.tls.as_ref().map(TlsFiles::server_config).transpose()?;
-    let started = Instant::now();
-    let data_dir = config.data_dir.clone();
-    let (store, network) = tokio::task::spawn_blocking(move || Store::open(&data_dir)).await??;
-    let recovered_partners = network.genealogy.len();
-    tracing::info!(
-        partners = recovered_partners,
-        orders = network.orders.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        data_dir = %config.data_dir.display(),
-        "genealogy recovered"
-    );
     let limits = security.limits.clone();
-    let app = App::new(store, network, limits.clone());
+    let app = recovery::open(&config.data_dir, limits.clone()).await?;
+    let recovered_partners = app.network.read().genealogy.len();
     let guard = GuardLayer::new(Arc::clone(&app), security.credentials, limits.clone())?;
     let drain_guard = guard.clone();
     let grace = limits.shutdown_grace;
@@ -186,8 +178,7 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
             CompensationServiceServer::new(CompensationApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes),
         )
         .add_service(
-            OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app.operations)))
-                .max_decoding_message_size(max_bytes),
+            OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes),
         )
         .add_service(TeamServiceServer::new(TeamApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes));
     tracing::info!(%local_addr, "serving");

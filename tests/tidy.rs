@@ -238,6 +238,14 @@ fn the_store_knows_no_grpc() {
     assert_none(violations(&["src/store"], &[], "the store names the proto types", |l| names_crate(l, "proto")));
 }
 
+#[test]
+fn the_app_knows_no_grpc() {
+    for krate in ["tonic", "prost", "proto"] {
+        let what = format!("the application room names `{krate}`");
+        assert_none(violations(&["src/app"], &[], &what, |l| names_crate(l, krate)));
+    }
+}
+
 /// Tests are clients: they build statuses to stand for a server's answer
 /// (`tests/`, not scanned). Server and tools code may not.
 #[test]

@@ -4,8 +4,10 @@
 
 use super::date::Date;
 use super::partner_ix::PartnerIx;
+use crate::engine::compensation::Plan;
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// The durable state of one partner. Recovery rebuilds the whole genealogy
 /// from these records alone.
@@ -94,6 +96,9 @@ pub struct ChangeSet {
     /// Team data this write changed (mentor assignments, training modules,
     /// completions): the store writes their current state.
     pub team: TeamChange,
+    /// The plan version this write made (a plan update): the store writes
+    /// it under its version key in the same batch.
+    pub plan: Option<Arc<Plan>>,
 }
 
 /// The team data one write changed, by key: the store persists the current

@@ -3,14 +3,14 @@
 
 use super::caller::Caller;
 use super::compensation_convert::{compliance_ratio, plan_from_proto, plan_to_proto};
-use super::compensation_runs::{run_commission, RunRef};
 use super::page_token::ExplainToken;
-use super::status;
-use super::status::{from_join, from_store, invalid};
+use super::status::invalid;
 use super::{page_size, App};
+use crate::app::runs::RunRef;
+use crate::app::AppError;
 use crate::engine::money::format_units;
-use crate::engine::Period;
 use crate::engine::{format_cents, format_scaled};
+use crate::engine::{ChangeSet, EngineError, Period};
 use crate::engine::{LevelCursor, LevelRole};
 use crate::proto::v1 as pb;
 use pb::compensation_service_server::CompensationService;
@@ -38,31 +38,27 @@ impl CompensationApi {
 impl CompensationService for CompensationApi {
     async fn get_plan(&self, request: Request<pb::GetPlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let version = request.into_inner().version;
-        let plan = self.app.read(|net| Ok(Arc::clone(net.plan_version(version)?)))?;
+        let plan = self.app.read(|net| Ok::<_, Status>(Arc::clone(net.plan_version(version)?)))?;
         Ok(Response::new(plan_to_proto(&plan)))
     }
 
     async fn update_plan(&self, request: Request<pb::UpdatePlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let r = request.into_inner();
         let draft = plan_from_proto(r.plan.ok_or_else(|| invalid("plan", "is missing"))?);
-        let app = Arc::clone(&self.app);
         // A plan update re-levels the open periods: O(orders) under the
-        // write lock, so on a blocking thread.
-        let (plan, ticket) = tokio::task::spawn_blocking(move || -> Result<_, Status> {
-            let mut net = app.network.write();
-            let changed = net.update_plan(&draft, r.base_version)?;
-            let ticket = match &changed {
-                Some(plan) => app.store.stage_plan(plan).map_err(from_store)?,
-                None => app.store.last_ticket(),
-            };
-            if let Some(plan) = &changed {
-                tracing::info!(version = plan.version, "plan updated");
-            }
-            Ok((Arc::clone(net.current_plan()), ticket))
-        })
-        .await
-        .map_err(from_join)??;
-        self.app.store.wait_durable(ticket).await.map_err(from_store)?;
+        // write lock, which `App::write` takes on a blocking thread. The
+        // change set carries the new version, staged like any other write.
+        let plan = self
+            .app
+            .write(move |net| {
+                let changed = net.update_plan(&draft, r.base_version)?;
+                if let Some(plan) = &changed {
+                    tracing::info!(version = plan.version, "plan updated");
+                }
+                let change = changed.map(|plan| ChangeSet { plan: Some(plan), ..ChangeSet::default() });
+                Ok((Arc::clone(net.current_plan()), change))
+            })
+            .await?;
         Ok(Response::new(plan_to_proto(&plan)))
     }
 
@@ -75,7 +71,7 @@ impl CompensationService for CompensationApi {
         let progress = self.app.read(|net| {
             caller.check(&net.genealogy, "partner_id", &r.partner_id)?;
             let progress = net.rank_progress(&r.partner_id, &r.period)?;
-            Ok(super::compensation_convert::rank_progress_to_proto(net.current_plan(), &r, &progress))
+            Ok::<_, Status>(super::compensation_convert::rank_progress_to_proto(net.current_plan(), &r, &progress))
         })?;
         Ok(Response::new(progress))
     }
@@ -86,27 +82,8 @@ impl CompensationService for CompensationApi {
     ) -> Result<Response<pb::CommissionRun>, Status> {
         let r = request.into_inner();
         let period = Period::parse("period", &r.period)?;
-        // The cheap checks answer at once; the snapshot is taken on the worker.
-        self.app.read(|net| {
-            if net.is_closed(period) {
-                return Err(status::failed_precondition(
-                    "period",
-                    format!("period {period} is closed: runs are made on open periods only"),
-                ));
-            }
-            net.period(period)?;
-            Ok(())
-        })?;
-        let entry = self.app.runs.start(period, r.dry_run).ok_or_else(|| {
-            status::exhausted(
-                "period",
-                format!("{} commission runs are computing; wait for one to finish", super::runs::MAX_RUNNING),
-            )
-        })?;
-        let (app, run) = (Arc::clone(&self.app), Arc::clone(&entry));
-        rayon::spawn(move || run_commission(&app, &run));
-        tracing::info!(run_id = %entry.id, %period, dry_run = r.dry_run, "commission run started");
-        Ok(Response::new(super::compensation_runs::run_to_proto(&self.app, &RunRef::Live(entry))?))
+        let job = self.app.start_commission_run(period, r.dry_run)?;
+        Ok(Response::new(super::compensation_runs::run_to_proto(&self.app, &RunRef::Live(job))?))
     }
 
     async fn get_commission_run(
@@ -164,7 +141,7 @@ impl CompensationService for CompensationApi {
                 let cursor = if r.page_token.is_empty() {
                     None
                 } else {
-                    let t: ExplainToken = self.app.tokens.decode(EXPLAIN_TOKEN, "page_token", &r.page_token)?;
+                    let t: ExplainToken = self.app.tokens().decode(EXPLAIN_TOKEN, "page_token", &r.page_token)?;
                     if t.root != root
                         || t.level != r.level
                         || t.period != r.period
@@ -202,7 +179,7 @@ impl CompensationService for CompensationApi {
                         listed_skipped: c.listed_skipped,
                         structure_version: g.structure_version(),
                     };
-                    self.app.tokens.encode(EXPLAIN_TOKEN, &token)
+                    self.app.tokens().encode(EXPLAIN_TOKEN, &token)
                 });
                 Ok(pb::ExplainLevelResponse {
                     entries,
@@ -220,7 +197,11 @@ impl CompensationService for CompensationApi {
         let period = Period::parse("period", &request.into_inner().period)?;
         let kinds = self.app.read(|net| {
             if !net.periods().iter().any(|&(p, _, _)| p == period) {
-                return Err(status::not_found("period", format!("period with orders '{period}' not found")));
+                return Err(AppError::from(EngineError::not_found_what(
+                    "period",
+                    "period with orders",
+                    period.to_string(),
+                )));
             }
             Ok(net.kind_totals(period))
         })?;
@@ -243,7 +224,9 @@ impl CompensationService for CompensationApi {
             report.total_volume = format_units(totals.v_units);
             report.levels_without_retail = totals.levels_without_retail;
             report.levels_without_retail_partner_ids = self.app.read(|net| {
-                Ok(totals.levels_without_retail_listed.iter().map(|&x| net.genealogy.id(x).to_owned()).collect())
+                Ok::<_, Status>(
+                    totals.levels_without_retail_listed.iter().map(|&x| net.genealogy.id(x).to_owned()).collect(),
+                )
             })?;
             report.breakage = format_scaled(totals.breakage_scaled);
         }

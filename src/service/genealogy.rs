@@ -4,7 +4,7 @@
 use super::caller::Caller;
 use super::convert::{event_to_proto, partner_to_proto, status_from_proto};
 use super::page_token::{DownlineToken, EventsToken};
-use super::status::{denied, from_store, invalid};
+use super::status::{denied, invalid};
 use super::{actor, now_unix_ms, App};
 use crate::engine::{Audit, EngineError, Genealogy, NewPartner};
 use crate::proto::v1 as pb;
@@ -66,7 +66,7 @@ impl GenealogyService for GenealogyApi {
         let r = request.into_inner();
         let view = self.app.read(|net| {
             let g = &net.genealogy;
-            Ok(g.view(caller.find(g, "partner_id", &r.partner_id)?))
+            Ok::<_, Status>(g.view(caller.find(g, "partner_id", &r.partner_id)?))
         })?;
         Ok(Response::new(partner_to_proto(view)))
     }
@@ -85,7 +85,7 @@ impl GenealogyService for GenealogyApi {
             let cursor = match r.page_token.as_str() {
                 "" => None,
                 token => {
-                    let t: DownlineToken = self.app.tokens.decode(DOWNLINE_TOKEN, "page_token", token)?;
+                    let t: DownlineToken = self.app.tokens().decode(DOWNLINE_TOKEN, "page_token", token)?;
                     if t.root != root || t.max_depth != r.max_depth {
                         return Err(invalid("page_token", "was issued for another partner_id or max_depth"));
                     }
@@ -108,7 +108,7 @@ impl GenealogyService for GenealogyApi {
                 .map(|&(ix, level)| pb::DownlineMember { level, partner: Some(partner_to_proto(g.view(ix))) })
                 .collect();
             let next_page_token = page.next.map_or_else(String::new, |c| {
-                self.app.tokens.encode(DOWNLINE_TOKEN, &DownlineToken::new(root, r.max_depth, &c, g.structure_version()))
+                self.app.tokens().encode(DOWNLINE_TOKEN, &DownlineToken::new(root, r.max_depth, &c, g.structure_version()))
             });
             Ok(pb::ListDownlineResponse { members, next_page_token })
         })?;
@@ -130,11 +130,13 @@ impl GenealogyService for GenealogyApi {
             let ix = caller.find_live(g, "partner_id", &r.partner_id)?;
             // A partner's upline view stops at the partner itself.
             let max_levels = max_levels.min(caller.upline_levels_visible(g, ix));
-            Ok(g.upline(ix, max_levels)
-                .into_iter()
-                .enumerate()
-                .map(|(i, s)| pb::UplineMember { level: i as u32 + 1, partner: Some(partner_to_proto(g.view(s))) })
-                .collect())
+            Ok::<_, Status>(
+                g.upline(ix, max_levels)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, s)| pb::UplineMember { level: i as u32 + 1, partner: Some(partner_to_proto(g.view(s))) })
+                    .collect(),
+            )
         })?;
         Ok(Response::new(pb::GetUplineResponse { members }))
     }
@@ -193,23 +195,17 @@ impl GenealogyService for GenealogyApi {
         let after_seq = match r.page_token.as_str() {
             "" => 0,
             token => {
-                let t: EventsToken = self.app.tokens.decode(EVENTS_TOKEN, "page_token", token)?;
+                let t: EventsToken = self.app.tokens().decode(EVENTS_TOKEN, "page_token", token)?;
                 if t.partner_plus_one != partner_plus_one {
                     return Err(invalid("page_token", "was issued for another partner_id"));
                 }
                 t.after_seq
             }
         };
-        let app = Arc::clone(&self.app);
-        let (events, more) = tokio::task::spawn_blocking(move || {
-            app.store.list_events(&app.network.read().genealogy, partner, after_seq, size)
-        })
-        .await
-        .map_err(super::status::from_join)?
-        .map_err(from_store)?;
+        let (events, more) = self.app.list_events(partner, after_seq, size).await?;
         let next_page_token = match (more, events.last()) {
             (true, Some(&(last, _))) => {
-                self.app.tokens.encode(EVENTS_TOKEN, &EventsToken { partner_plus_one, after_seq: last })
+                self.app.tokens().encode(EVENTS_TOKEN, &EventsToken { partner_plus_one, after_seq: last })
             }
             _ => String::new(),
         };
@@ -217,7 +213,7 @@ impl GenealogyService for GenealogyApi {
         if caller.is_partner() {
             self.app.read(|net| {
                 events.iter_mut().for_each(|e| redact(&caller, &net.genealogy, e));
-                Ok(())
+                Ok::<_, Status>(())
             })?;
         }
         Ok(Response::new(pb::ListGenealogyEventsResponse { events, next_page_token }))

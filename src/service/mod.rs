@@ -1,5 +1,6 @@
-//! The gRPC services: they map proto messages to engine calls and back, and
-//! nothing else. All state lives in [`App`].
+//! The gRPC services: they map proto messages to application calls and
+//! back, and application errors to statuses (`status`), and nothing else.
+//! All state lives in [`App`] (`crate::app`).
 
 pub mod access;
 pub mod caller;
@@ -9,120 +10,26 @@ pub mod compensation_runs;
 pub mod convert;
 pub mod genealogy;
 pub mod guard;
-pub mod limits;
 pub mod operations;
+/// The limits live in `app`; `service::limits` stays the path callers use.
+pub use crate::app::limits;
 pub mod page_token;
-pub mod runs;
 pub mod status;
 pub mod stream_bodies;
 pub mod team;
 pub mod team_convert;
 pub mod volume;
 
+pub use crate::app::limits::page_size;
+pub use crate::app::{now_unix_ms, App};
 use crate::engine::text::text_refusal;
-use crate::engine::{ChangeSet, EngineResult, Network};
-use crate::store::Store;
 use caller::Caller;
-use limits::Limits;
-use page_token::TokenSigner;
-use parking_lot::RwLock;
-use std::sync::Arc;
-use tonic::{Request, Status};
+use tonic::Request;
 
 /// The metadata key that names the caller in the audit trail.
 pub const ACTOR_HEADER: &str = "x-downline-actor";
 /// The longest actor name kept, in bytes.
 const MAX_ACTOR_BYTES: usize = 128;
-
-/// The shared state of a running server.
-pub struct App {
-    /// The network. Writers hold the write lock while they apply a change
-    /// and stage it in the store, so the store sees changes in engine order.
-    pub network: RwLock<Network>,
-    /// The durable store.
-    pub store: Store,
-    /// Signs page tokens.
-    pub tokens: TokenSigner,
-    /// Long-running operations.
-    pub operations: Arc<operations::Operations>,
-    /// Commission runs.
-    pub runs: runs::Runs,
-    /// Page size and listing depth limits (the guard applies the others).
-    pub limits: Limits,
-}
-
-impl App {
-    /// The state of a server over an opened store and its genealogy.
-    pub fn new(store: Store, network: Network, limits: Limits) -> Arc<App> {
-        let tokens = TokenSigner::new(store.token_key());
-        Arc::new(App {
-            network: RwLock::new(network),
-            store,
-            tokens,
-            operations: Arc::default(),
-            runs: runs::Runs::default(),
-            limits,
-        })
-    }
-
-    /// The page size of a list request under this server's limit (which
-    /// also caps the default).
-    pub fn page_size(&self, field_value: i32, default: usize) -> Result<usize, Status> {
-        let max = self.limits.max_page_size;
-        page_size(field_value, default.min(max), max)
-    }
-
-    /// Runs a write: `op` applies it to the genealogy under the write lock
-    /// (on a blocking thread: a move can touch millions of partners), the
-    /// change is staged in the store under the same lock, and the answer
-    /// waits for the flush that makes it durable. A write that changed
-    /// nothing (a retry) still waits until everything it could have seen is
-    /// durable, so a retry is never acknowledged before its original.
-    pub async fn write<T, F>(self: &Arc<Self>, op: F) -> Result<T, Status>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
-    {
-        let (value, ticket) = self.write_staged(op).await?;
-        self.store.wait_durable(ticket).await.map_err(status::from_store)?;
-        Ok(value)
-    }
-
-    /// Like [`App::write`] but returns the ticket instead of waiting for
-    /// it: a stream stages chunk after chunk and waits once, at the end.
-    pub async fn write_staged<T, F>(self: &Arc<Self>, op: F) -> Result<(T, u64), Status>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
-    {
-        // A failed store refuses the staging (and the guard refuses every
-        // request admitted after the failure): fail-stop.
-        let app = Arc::clone(self);
-        let (value, ticket) = tokio::task::spawn_blocking(move || -> Result<(T, u64), Status> {
-            let mut network = app.network.write();
-            let (value, change) = op(&mut network)?;
-            // Staging only reads the network: let readers in meanwhile. The
-            // next writer still waits for this guard, so disk order stays
-            // engine order.
-            let network = parking_lot::RwLockWriteGuard::downgrade(network);
-            let ticket = match change {
-                Some(change) => app.store.stage(&change, &network).map_err(status::from_store)?,
-                None => app.store.last_ticket(),
-            };
-            Ok((value, ticket))
-        })
-        .await
-        .map_err(status::from_join)??;
-        Ok((value, ticket))
-    }
-
-    /// Runs a read under the read lock. Reads are bounded (pages, capped
-    /// upline walks), so they run inline on the async thread. Once the
-    /// store failed the guard admits no read (fail-stop).
-    pub fn read<T>(&self, op: impl FnOnce(&Network) -> Result<T, Status>) -> Result<T, Status> {
-        op(&self.network.read())
-    }
-}
 
 /// The caller's identity for the audit trail: an API key's name, followed
 /// by `/` and the `x-downline-actor` metadata when the backend names the
@@ -141,22 +48,5 @@ pub fn actor<T>(request: &Request<T>) -> String {
         (Some(Caller::Partner { id, .. }), _) => format!("partner:{id}"),
         (_, Some(person)) => person.to_owned(),
         (_, None) => "unknown".to_owned(),
-    }
-}
-
-/// Now, as Unix milliseconds.
-pub fn now_unix_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// The page size of a list request (AIP-158): negative is INVALID_ARGUMENT,
-/// 0 is the default, and anything above the maximum is coerced to it.
-pub fn page_size(field_value: i32, default: usize, max: usize) -> Result<usize, Status> {
-    match field_value {
-        v if v < 0 => Err(status::invalid("page_size", format!("{v} is negative"))),
-        0 => Ok(default),
-        v => Ok((v as usize).min(max)),
     }
 }

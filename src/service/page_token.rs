@@ -105,6 +105,15 @@ pub struct EventsToken {
     pub after_seq: u64,
 }
 
+// Page tokens are the transport's: the application keeps only their key
+// (in the store), and the services reach the signer through the app.
+impl crate::app::App {
+    /// The signer of this server's page tokens.
+    pub fn tokens(&self) -> TokenSigner {
+        TokenSigner::new(self.store.token_key())
+    }
+}
+
 /// Signs and checks tokens with one key.
 #[derive(Clone)]
 pub struct TokenSigner {

@@ -1,6 +1,7 @@
 //! The one place where errors become gRPC statuses.
 
 use super::guard::GuardError;
+use crate::app::AppError;
 use crate::engine::EngineError;
 use crate::store::StoreError;
 use tonic::{Code, Status};
@@ -90,6 +91,32 @@ pub fn from_store(err: StoreError) -> Status {
 pub fn from_join(err: tokio::task::JoinError) -> Status {
     tracing::error!(error = %err, "blocking task failed");
     status(Code::Internal, "the request's task failed; it changed nothing that was acknowledged".into())
+}
+
+/// Maps an application error: the engine's and the store's as above, a
+/// failed store UNAVAILABLE, a kind of job at its limit RESOURCE_EXHAUSTED
+/// (retry later), a job or run that does not exist NOT_FOUND, one that is
+/// not done FAILED_PRECONDITION.
+pub fn from_app(err: AppError) -> Status {
+    let code = match &err {
+        AppError::Engine(_) | AppError::Store(_) | AppError::Join(_) => Code::Internal,
+        AppError::Unavailable => Code::Unavailable,
+        AppError::Busy { .. } => Code::ResourceExhausted,
+        AppError::NotFound(_) => Code::NotFound,
+        AppError::NotReady { .. } => Code::FailedPrecondition,
+    };
+    match err {
+        AppError::Engine(err) => from_engine(err),
+        AppError::Store(err) => from_store(err),
+        AppError::Join(err) => from_join(err),
+        other => status(code, other.to_string()),
+    }
+}
+
+impl From<AppError> for Status {
+    fn from(err: AppError) -> Status {
+        from_app(err)
+    }
 }
 
 impl From<EngineError> for Status {

@@ -55,7 +55,7 @@ fn resume_at(app: &App, kind: u8, token: &str, partner_plus_one: u32) -> Result<
     if token.is_empty() {
         return Ok(0);
     }
-    let t: ModulesToken = app.tokens.decode(kind, "page_token", token)?;
+    let t: ModulesToken = app.tokens().decode(kind, "page_token", token)?;
     if t.partner_plus_one != partner_plus_one {
         return Err(invalid("page_token", "was issued for another partner_id"));
     }
@@ -82,7 +82,8 @@ impl TeamService for TeamApi {
 
     async fn get_mentor(&self, request: Request<pb::GetMentorRequest>) -> Result<Response<pb::Mentorship>, Status> {
         let r = request.into_inner();
-        let mentorship = self.app.read(|net| Ok(mentorship_to_proto(&net.genealogy, &net.mentor(&r.partner_id)?)))?;
+        let mentorship =
+            self.app.read(|net| Ok::<_, Status>(mentorship_to_proto(&net.genealogy, &net.mentor(&r.partner_id)?)))?;
         Ok(Response::new(mentorship))
     }
 
@@ -99,7 +100,7 @@ impl TeamService for TeamApi {
             let cursor = match r.page_token.as_str() {
                 "" => None,
                 token => {
-                    let t: MenteesToken = self.app.tokens.decode(MENTEES_TOKEN, "page_token", token)?;
+                    let t: MenteesToken = self.app.tokens().decode(MENTEES_TOKEN, "page_token", token)?;
                     if t.mentor != mentor {
                         return Err(invalid("page_token", "was issued for another mentor_id"));
                     }
@@ -124,7 +125,7 @@ impl TeamService for TeamApi {
                 .collect();
             let next_page_token = page.next.map_or_else(String::new, |c| {
                 let token = MenteesToken { mentor, lower: c.lower, next_child: c.next_child };
-                self.app.tokens.encode(MENTEES_TOKEN, &token)
+                self.app.tokens().encode(MENTEES_TOKEN, &token)
             });
             Ok(pb::ListMenteesResponse { mentees, next_page_token })
         })?;
@@ -176,11 +177,11 @@ impl TeamService for TeamApi {
             let end = all.len().min(first.saturating_add(size));
             let modules = all.get(first..end).unwrap_or_default().iter().map(module_to_proto).collect();
             let next_page_token = if end < all.len() {
-                self.app.tokens.encode(MODULES_TOKEN, &ModulesToken { partner_plus_one: 0, next_module: end as u32 })
+                self.app.tokens().encode(MODULES_TOKEN, &ModulesToken { partner_plus_one: 0, next_module: end as u32 })
             } else {
                 String::new()
             };
-            Ok(pb::ListTrainingModulesResponse { modules, next_page_token })
+            Ok::<_, Status>(pb::ListTrainingModulesResponse { modules, next_page_token })
         })?;
         Ok(Response::new(response))
     }
@@ -233,11 +234,11 @@ impl TeamService for TeamApi {
             let next_page_token = match (all.get(end), end.checked_sub(1).and_then(|l| all.get(l))) {
                 (Some(_), Some(last)) => {
                     let token = ModulesToken { partner_plus_one: partner + 1, next_module: last.module + 1 };
-                    self.app.tokens.encode(COMPLETIONS_TOKEN, &token)
+                    self.app.tokens().encode(COMPLETIONS_TOKEN, &token)
                 }
                 _ => String::new(),
             };
-            Ok(pb::ListTrainingCompletionsResponse { completions, next_page_token })
+            Ok::<_, Status>(pb::ListTrainingCompletionsResponse { completions, next_page_token })
         })?;
         Ok(Response::new(response))
     }
@@ -251,7 +252,7 @@ impl TeamService for TeamApi {
         let large = self.app.read(|net| {
             let g = &net.genealogy;
             caller.check(g, "partner_id", &r.partner_id)?;
-            Ok(g.find(&r.partner_id).is_some_and(|x| g.downline_count_of(x) > INLINE_TEAM_PARTNERS))
+            Ok::<_, Status>(g.find(&r.partner_id).is_some_and(|x| g.downline_count_of(x) > INLINE_TEAM_PARTNERS))
         })?;
         let run = move |net: &Network| -> Result<pb::TeamProgress, Status> {
             let progress = net.team_progress(&r.partner_id, &r.period, r.max_level)?;

@@ -3,16 +3,14 @@
 
 use super::caller::Caller;
 use super::convert::{kind_from_proto, order_to_proto, volumes_to_proto};
-use super::status;
+use super::operations::operation_to_proto;
 use super::status::from_engine;
 use super::App;
 use crate::engine::not_in_closed;
-use crate::engine::RunResult;
-use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded, SnapshotMemory, VolumeAnswer};
+use crate::engine::{ChangeSet, EngineError, OrderRequest, Period, Recorded, VolumeAnswer};
 use crate::proto::v1 as pb;
 use pb::volume_service_server::VolumeService;
 use std::sync::Arc;
-use std::time::Instant;
 use tonic::{Request, Response, Status, Streaming};
 
 /// The refused orders listed in a RecordOrders answer (the count is exact).
@@ -20,19 +18,16 @@ const MAX_LISTED_REFUSALS: usize = 1000;
 /// Orders recorded under one hold of the write lock: bounds how long a bulk
 /// stream can keep real-time queries waiting (about 1 ms).
 const ORDERS_PER_LOCK: usize = 1024;
-/// Recalculations allowed to run at once (each holds a copy of a period).
-const MAX_RUNNING_RECALCULATIONS: usize = 2;
 
 /// The service over the shared [`App`].
 pub struct VolumeApi {
     app: Arc<App>,
-    closing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl VolumeApi {
     /// The service of a server.
     pub fn new(app: Arc<App>) -> VolumeApi {
-        VolumeApi { app, closing: Arc::default() }
+        VolumeApi { app }
     }
 }
 
@@ -89,7 +84,7 @@ impl VolumeService for VolumeApi {
             }
         }
         if let Some(ticket) = last_ticket {
-            self.app.store.wait_durable(ticket).await.map_err(super::status::from_store)?;
+            self.app.wait_durable(ticket).await?;
         }
         tracing::info!(
             recorded = answer.recorded_count,
@@ -105,18 +100,14 @@ impl VolumeService for VolumeApi {
         let r = request.into_inner();
         let (answer, plan) = self.app.read(|net| {
             caller.check(&net.genealogy, "partner_id", &r.partner_id)?;
-            Ok((net.volume_answer(&r.partner_id, &r.period)?, net.plan))
+            Ok::<_, Status>((net.volume_answer(&r.partner_id, &r.period)?, net.plan))
         })?;
         let view = match answer {
             VolumeAnswer::Live(view) | VolumeAnswer::Frozen(view) => view,
             VolumeAnswer::OnDisk { period, partner } => {
                 // A closed period's figures are one small sled read away.
-                let app = Arc::clone(&self.app);
-                tokio::task::spawn_blocking(move || app.store.read_frozen(period, partner))
-                    .await
-                    .map_err(super::status::from_join)?
-                    .map_err(super::status::from_store)?
-                    .ok_or_else(|| from_engine(not_in_closed(&r.partner_id, period)))?
+                let frozen = self.app.read_frozen(period, partner).await?;
+                frozen.ok_or_else(|| from_engine(not_in_closed(&r.partner_id, period)))?
             }
         };
         Ok(Response::new(volumes_to_proto(&r.partner_id, &r.period, &plan, &view)))
@@ -127,15 +118,16 @@ impl VolumeService for VolumeApi {
         _: Request<pb::ListPeriodsRequest>,
     ) -> Result<Response<pb::ListPeriodsResponse>, Status> {
         let periods = self.app.read(|net| {
-            Ok(net
-                .periods()
-                .into_iter()
-                .map(|(period, closed, order_count)| pb::PeriodSummary {
-                    period: period.to_string(),
-                    closed,
-                    order_count,
-                })
-                .collect())
+            Ok::<_, Status>(
+                net.periods()
+                    .into_iter()
+                    .map(|(period, closed, order_count)| pb::PeriodSummary {
+                        period: period.to_string(),
+                        closed,
+                        order_count,
+                    })
+                    .collect(),
+            )
         })?;
         Ok(Response::new(pb::ListPeriodsResponse { periods }))
     }
@@ -145,15 +137,9 @@ impl VolumeService for VolumeApi {
         request: Request<pb::ClosePeriodRequest>,
     ) -> Result<Response<pb::PeriodSummary>, Status> {
         let period = Period::parse("period", &request.into_inner().period)?;
-        let (app, closing) = (Arc::clone(&self.app), Arc::clone(&self.closing));
-        // A task of its own runs the close to its end even when the caller
-        // goes away or the request times out: cut between the freeze in
-        // memory and the durable summary, the period would be closed in
-        // memory but open on disk, and a retry would answer OK at once.
-        let task = async move { close_period(&app, &closing, period).await };
-        let summary =
-            tokio::spawn(tracing::Instrument::in_current_span(task)).await.map_err(super::status::from_join)??;
-        Ok(Response::new(summary))
+        // The application runs the close to its end in a task of its own.
+        let order_count = self.app.close_period(period).await?;
+        Ok(Response::new(pb::PeriodSummary { period: period.to_string(), closed: true, order_count }))
     }
 
     async fn recalculate_volumes(
@@ -161,34 +147,9 @@ impl VolumeService for VolumeApi {
         request: Request<pb::RecalculateVolumesRequest>,
     ) -> Result<Response<pb::Operation>, Status> {
         let period = Period::parse("period", &request.into_inner().period)?;
-        self.app.read(|net| Ok(net.period(period).map(|_| ())?))?;
-        let op = self
-            .app
-            .operations
-            .start_limited("recalculate", &period.to_string(), MAX_RUNNING_RECALCULATIONS)
-            .ok_or_else(|| {
-                status::exhausted(
-                    "period",
-                    format!("{MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"),
-                )
-            })?;
-        let (app, state) = (Arc::clone(&self.app), Arc::clone(&op));
-        rayon::spawn(move || run_recalculation(&app, &state, period));
-        Ok(Response::new(op.to_proto()))
+        let job = self.app.start_recalculation(period)?;
+        Ok(Response::new(operation_to_proto(&job)))
     }
-}
-
-/// The run a period would close with: its latest successful run that is
-/// not a dry run. FAILED_PRECONDITION while such a run still computes.
-fn official_candidate(app: &App, period: Period) -> Result<Option<(String, Arc<RunResult>)>, Status> {
-    if let Some(running) = app.runs.latest(period, |r| !r.dry_run && r.is_running()) {
-        return Err(status::failed_precondition(
-            "period",
-            format!("commission run '{}' of {period} is still running; close when it is done", running.id),
-        ));
-    }
-    let latest = app.runs.latest(period, |r| !r.dry_run && r.result().is_some());
-    Ok(latest.and_then(|r| r.result().map(|result| (r.id.clone(), result))))
 }
 
 /// What one chunk of a stream did.
@@ -236,85 +197,4 @@ fn record_chunk(
     let end = net.orders.len() as u32;
     let change = (end > start).then(|| ChangeSet { orders: start..end, ..ChangeSet::default() });
     (ChunkTally { recorded, repeated, refused }, change)
-}
-
-/// The body of a recalculation operation, on a rayon thread.
-fn run_recalculation(app: &App, op: &super::operations::OperationState, period: Period) {
-    op.set_phase("snapshot");
-    // The snapshot's memory is faulted in before the lock: writes wait only
-    // for the snapshot itself (engine/snapshot_memory.rs says why).
-    let started = Instant::now();
-    let size = app.network.read().recalc_memory_size(period);
-    let memory = size.map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));
-    let prepare_ms = started.elapsed().as_millis() as u64;
-    let reserved_mib = memory.as_ref().map_or(0, |m| m.reserved_bytes() >> 20);
-    let locked = Instant::now();
-    let snapshot = memory.and_then(|memory| app.network.read().recalc_snapshot_with(period, memory));
-    let snapshot_ms = locked.elapsed().as_millis() as u64;
-    let result = match snapshot {
-        Err(err) => {
-            let status = from_engine(err);
-            pb::operation::Result::Error(pb::OperationError {
-                code: status.code() as i32,
-                message: status.message().to_owned(),
-            })
-        }
-        Ok(snapshot) => {
-            op.total.store(snapshot.partners() as u64, std::sync::atomic::Ordering::Release);
-            op.set_phase("rollup");
-            let report = snapshot.run(&op.done);
-            let [rollup_ms, ranks_ms, compare_ms] =
-                [report.rollup, report.ranks, report.compare].map(|elapsed| elapsed.as_millis() as u64);
-            if report.differences > 0 {
-                tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
-            }
-            tracing::info!(%period, partners = report.partners, reserved_mib, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
-            pb::operation::Result::Recalculation(pb::RecalculationResult {
-                period: period.to_string(),
-                partner_count: report.partners,
-                difference_count: report.differences,
-                first_difference: report.first_difference.unwrap_or_default(),
-                rollup_ms,
-                snapshot_ms,
-                compare_ms,
-                ranks_ms,
-                prepare_ms,
-            })
-        }
-    };
-    op.finish(result);
-}
-
-/// Closes a period and answers once the close is durable. One close at a
-/// time: a second close of the same period waits until the first is
-/// durable before it answers.
-async fn close_period(
-    app: &Arc<App>,
-    closing: &tokio::sync::Mutex<()>,
-    period: Period,
-) -> Result<pb::PeriodSummary, Status> {
-    let _closing = closing.lock().await;
-    let official = official_candidate(app, period)?;
-    let closed = app
-        .write(move |net| {
-            let official = official.as_ref().map(|(id, run)| (id.as_str(), run.as_ref()));
-            Ok((net.close_period(period, official)?, None))
-        })
-        .await?;
-    if let Some((frozen, official)) = closed {
-        let store_app = Arc::clone(app);
-        let (count, fees) = app.read(|net| Ok(net.closed_totals(period)))?;
-        let ticket = tokio::task::spawn_blocking(move || {
-            store_app.store.write_frozen(&frozen)?;
-            store_app.store.stage_closed(period, count, fees, official.as_deref())
-        })
-        .await
-        .map_err(super::status::from_join)?
-        .map_err(super::status::from_store)?;
-        app.store.wait_durable(ticket).await.map_err(super::status::from_store)?;
-        app.network.write().frozen_on_disk(period);
-        tracing::info!(%period, orders = count, "period closed");
-    }
-    let order_count = app.read(|net| Ok(net.closed_totals(period).0))?;
-    Ok(pb::PeriodSummary { period: period.to_string(), closed: true, order_count })
 }

@@ -7,26 +7,16 @@
 
 use super::keys;
 use super::records::{OfficialRunRecord, PlanRecord, RankRecord};
-use super::{Store, StoreError};
+use super::StoreError;
 use crate::engine::PayoutFactor;
 use crate::engine::{KindTotals, RunTotals};
 use crate::engine::{Network, OfficialRun, Plan, PlanDraft, RankDraft};
 use prost::Message;
 use std::sync::Arc;
 
-impl Store {
-    /// Stages a new plan version; returns the ticket to wait on. Called
-    /// under the engine's write lock, right after the engine accepted it.
-    pub fn stage_plan(&self, plan: &Plan) -> Result<u64, StoreError> {
-        let mut batch = sled::Batch::default();
-        batch.insert(keys::plan(plan.version), plan_record(&plan.to_draft()).encode_to_vec());
-        let version = u64::from(plan.version);
-        if let Err(err) = self.ledger.commit(&self.db, batch, |m| m.plans = m.plans.max(version)) {
-            self.commit.fail();
-            return Err(err.into());
-        }
-        Ok(self.commit.ticket())
-    }
+/// Adds a new plan version to a change's batch (see [`Store::stage`]).
+pub(super) fn add_plan(batch: &mut sled::Batch, plan: &Plan) {
+    batch.insert(keys::plan(plan.version), plan_record(&plan.to_draft()).encode_to_vec());
 }
 
 fn plan_record(d: &PlanDraft) -> PlanRecord {

@@ -151,10 +151,16 @@ impl Store {
         self.add_change(&mut batch, change, &network.genealogy);
         self.add_orders(&mut batch, network, change.orders.clone());
         self.add_team(&mut batch, &change.team, network);
+        if let Some(plan) = &change.plan {
+            compensation::add_plan(&mut batch, plan);
+        }
         let committed = self.ledger.commit(&self.db, batch, |m| {
             self.count_change(m, change);
             self.count_orders(m, change.orders.end);
             team::count(m, &change.team);
+            if let Some(plan) = &change.plan {
+                m.plans = m.plans.max(u64::from(plan.version));
+            }
         });
         if let Err(err) = committed {
             // The engine already holds the change: fail-stop, never serve it.

@@ -245,6 +245,29 @@ async fn plan_decimals_say_what_is_wrong_and_zeros_past_the_places_are_none() {
 }
 
 #[tokio::test]
+async fn a_plan_update_is_durable_and_a_retry_makes_no_new_version() {
+    let (mut h, _) = example_with_orders().await;
+    let mut c = comp(h.addr).await;
+    let reference = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let mut flat = reference.clone();
+    flat.compression = false;
+    let v2 = c.update_plan(pb::UpdatePlanRequest { plan: Some(flat.clone()), base_version: 1 }).await.unwrap();
+    assert_eq!(v2.into_inner().version, 2);
+    // The acknowledged version is on disk: a restart recovers both versions.
+    h.restart().await;
+    let mut c = comp(h.addr).await;
+    let current = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    assert_eq!((current.version, current.compression), (2, false));
+    assert_eq!(c.get_plan(pb::GetPlanRequest { version: 1 }).await.unwrap().into_inner(), reference);
+    // The same update again (a retry) answers the version it made.
+    let retry = c.update_plan(pb::UpdatePlanRequest { plan: Some(flat), base_version: 0 }).await.unwrap();
+    assert_eq!(retry.into_inner().version, 2);
+    let missing = c.get_plan(pb::GetPlanRequest { version: 3 }).await;
+    expect_err(missing, Code::NotFound, &["version", "3"]);
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn bad_requests_name_their_field_and_change_nothing() {
     let (mut h, mut v) = example_with_orders().await;
     let mut c = comp(h.addr).await;

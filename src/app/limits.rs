@@ -1,9 +1,8 @@
 //! The server's limits, with their defaults. `downline serve` sets each
 //! from a flag or a `DOWNLINE_*` variable (see README.md).
 
-use super::status::invalid;
+use super::{invalid, AppResult};
 use std::time::Duration;
-use tonic::Status;
 
 /// The default largest request message, in bytes (4 MiB).
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 4 << 20;
@@ -75,7 +74,7 @@ impl Default for Limits {
 
 impl Limits {
     /// The depth a ListDownline lists for its `max_depth` field.
-    pub fn downline_depth(&self, max_depth: u32) -> Result<u32, Status> {
+    pub fn downline_depth(&self, max_depth: u32) -> AppResult<u32> {
         match max_depth {
             0 => Ok(self.max_downline_depth),
             d if d > self.max_downline_depth => Err(invalid(
@@ -87,5 +86,15 @@ impl Limits {
             )),
             d => Ok(d),
         }
+    }
+}
+
+/// The page size of a list request (AIP-158): negative is INVALID_ARGUMENT,
+/// 0 is the default, and anything above the maximum is coerced to it.
+pub fn page_size(field_value: i32, default: usize, max: usize) -> AppResult<usize> {
+    match field_value {
+        v if v < 0 => Err(invalid("page_size", format!("{v} is negative"))),
+        0 => Ok(default),
+        v => Ok((v as usize).min(max)),
     }
 }

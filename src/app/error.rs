@@ -1,0 +1,46 @@
+//! The one error type of the application. The service maps each variant
+//! to a gRPC status in exactly one place (`service::status::from_app`).
+
+use crate::engine::EngineError;
+use crate::store::StoreError;
+
+/// Why the application refused or failed a request. Every message names
+/// the field it is about, so it can go to the caller unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The engine refused the request.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A flush failed earlier: the server serves nothing more (fail-stop).
+    #[error("the store failed to write to disk; this server serves nothing more")]
+    Unavailable,
+    /// Too many jobs of a kind are running; retry later.
+    #[error("{field}: {message}")]
+    Busy {
+        /// The request field the job was asked for.
+        field: &'static str,
+        /// Which limit was reached.
+        message: String,
+    },
+    /// A job, a run or a statement the request named does not exist (any
+    /// more). The message names the field.
+    #[error("{0}")]
+    NotFound(String),
+    /// A job the request needs is still running or failed.
+    #[error("{field}: {message}")]
+    NotReady {
+        /// The request field that named the job.
+        field: &'static str,
+        /// What state it is in.
+        message: String,
+    },
+    /// A blocking task did not finish (it panicked or was cancelled).
+    #[error("blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The result of an application call.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,151 @@
+//! The application between the transport and the engine: the shared
+//! state, its read and write paths, the background jobs (recalculations
+//! and commission runs), the close of a period, the limits and the
+//! recovery at start-up. No tonic, no proto: the service maps requests to
+//! these calls and [`AppError`] to statuses.
+
+pub mod close;
+pub mod error;
+pub mod jobs;
+pub mod limits;
+pub mod recalc;
+pub mod recovery;
+pub mod runs;
+
+pub use error::{AppError, AppResult};
+
+use crate::engine::{ChangeSet, EngineError, EngineResult, GenealogyEvent, Network, Period, VolumeView};
+use crate::store::Store;
+use jobs::Jobs;
+use limits::Limits;
+use parking_lot::RwLock;
+use std::sync::Arc;
+
+/// The shared state of a running server.
+pub struct App {
+    /// The network. Writers hold the write lock while they apply a change
+    /// and stage it in the store, so the store sees changes in engine order.
+    pub network: RwLock<Network>,
+    /// The durable store.
+    pub store: Store,
+    /// Background jobs: recalculations and commission runs.
+    pub jobs: Jobs,
+    /// Page size and listing depth limits (the guard applies the others).
+    pub limits: Limits,
+    /// Serialises closes (see `close`).
+    closing: tokio::sync::Mutex<()>,
+}
+
+impl App {
+    /// The state of a server over an opened store and its genealogy.
+    pub fn new(store: Store, network: Network, limits: Limits) -> Arc<App> {
+        Arc::new(App {
+            network: RwLock::new(network),
+            store,
+            jobs: Jobs::default(),
+            limits,
+            closing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The page size of a list request under this server's limit (which
+    /// also caps the default).
+    pub fn page_size(&self, field_value: i32, default: usize) -> AppResult<usize> {
+        let max = self.limits.max_page_size;
+        limits::page_size(field_value, default.min(max), max)
+    }
+
+    /// Runs a write: `op` applies it to the genealogy under the write lock
+    /// (on a blocking thread: a move can touch millions of partners), the
+    /// change is staged in the store under the same lock, and the answer
+    /// waits for the flush that makes it durable. A write that changed
+    /// nothing (a retry) still waits until everything it could have seen is
+    /// durable, so a retry is never acknowledged before its original.
+    ///
+    /// **The only write path**, plan updates included (their change set
+    /// carries the new plan version). The close is the one documented
+    /// exception (see `close`).
+    pub async fn write<T, F>(self: &Arc<Self>, op: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
+    {
+        let (value, ticket) = self.write_staged(op).await?;
+        self.wait_durable(ticket).await?;
+        Ok(value)
+    }
+
+    /// Like [`App::write`] but returns the ticket instead of waiting for
+    /// it: a stream stages chunk after chunk and waits once, at the end.
+    pub async fn write_staged<T, F>(self: &Arc<Self>, op: F) -> AppResult<(T, u64)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
+    {
+        // A failed store refuses the staging (and the guard refuses every
+        // request admitted after the failure): fail-stop.
+        let app = Arc::clone(self);
+        tokio::task::spawn_blocking(move || -> AppResult<(T, u64)> {
+            let mut network = app.network.write();
+            let (value, change) = op(&mut network)?;
+            // Staging only reads the network: let readers in meanwhile. The
+            // next writer still waits for this guard, so disk order stays
+            // engine order.
+            let network = parking_lot::RwLockWriteGuard::downgrade(network);
+            let ticket = match change {
+                Some(change) => app.store.stage(&change, &network)?,
+                None => app.store.last_ticket(),
+            };
+            Ok((value, ticket))
+        })
+        .await?
+    }
+
+    /// Waits until everything staged up to `ticket` is durable.
+    pub async fn wait_durable(&self, ticket: u64) -> AppResult<()> {
+        Ok(self.store.wait_durable(ticket).await?)
+    }
+
+    /// Runs a read under the read lock. Reads are bounded (pages, capped
+    /// upline walks), so they run inline on the async thread. The error
+    /// type is the caller's: anything an [`AppError`] converts into. Once
+    /// the store failed the guard admits no read (fail-stop).
+    pub fn read<T, E: From<AppError>>(&self, op: impl FnOnce(&Network) -> Result<T, E>) -> Result<T, E> {
+        op(&self.network.read())
+    }
+
+    /// A closed period's figures of one partner, read from disk on a
+    /// blocking thread (one small sled read); `None` if it was not in the
+    /// period.
+    pub async fn read_frozen(self: &Arc<Self>, period: Period, partner: u32) -> AppResult<Option<VolumeView>> {
+        let app = Arc::clone(self);
+        Ok(tokio::task::spawn_blocking(move || app.store.read_frozen(period, partner)).await??)
+    }
+
+    /// A page of audit events after `after_seq` (of one partner when
+    /// given), read from sled on a blocking thread, and whether more follow.
+    pub async fn list_events(
+        self: &Arc<Self>,
+        partner: Option<u32>,
+        after_seq: u64,
+        size: usize,
+    ) -> AppResult<(Vec<(u64, GenealogyEvent)>, bool)> {
+        let app = Arc::clone(self);
+        let page = tokio::task::spawn_blocking(move || {
+            app.store.list_events(&app.network.read().genealogy, partner, after_seq, size)
+        });
+        Ok(page.await??)
+    }
+}
+
+/// Now, as Unix milliseconds.
+pub fn now_unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Shorthand for the invalid-argument refusals of the application.
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Engine(EngineError::invalid(field, message))
+}

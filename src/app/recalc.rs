@@ -1,0 +1,94 @@
+//! The recalculation job (RecalculateVolumes): a period recomputed from
+//! scratch on a rayon thread and compared with the live volumes.
+
+use super::jobs::{Job, JobKind, JobResult, Outcome, Progress, MAX_RUNNING_RECALCULATIONS};
+use super::{App, AppError, AppResult};
+use crate::engine::{Period, SnapshotMemory};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What a recalculation found, and how long each step took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecalcSummary {
+    /// The period.
+    pub period: Period,
+    /// Live partners recomputed.
+    pub partners: u64,
+    /// Values that differed from the live ones (there must be none).
+    pub differences: u64,
+    /// The first difference, described; empty if none.
+    pub first_difference: String,
+    /// Faulting in the snapshot's memory, before the lock.
+    pub prepare_ms: u64,
+    /// The snapshot, under the read lock.
+    pub snapshot_ms: u64,
+    /// The rollup and the comparison of its volumes.
+    pub rollup_ms: u64,
+    /// Ranking every partner from scratch.
+    pub ranks_ms: u64,
+    /// Comparing the ranks with the live ones.
+    pub compare_ms: u64,
+}
+
+impl App {
+    /// Starts recalculating a period on a rayon thread; NOT_FOUND for a
+    /// period without orders, busy while [`MAX_RUNNING_RECALCULATIONS`]
+    /// run.
+    pub fn start_recalculation(self: &Arc<Self>, period: Period) -> AppResult<Arc<Job>> {
+        self.read(|net| Ok::<_, AppError>(net.period(period).map(|_| ())?))?;
+        let job = self.jobs.start(JobKind::Recalculation, period, false).ok_or_else(|| AppError::Busy {
+            field: "period",
+            message: format!("{MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"),
+        })?;
+        let (app, worker) = (Arc::clone(self), Arc::clone(&job));
+        rayon::spawn(move || run_recalculation(&app, &worker));
+        Ok(job)
+    }
+}
+
+/// The body of a recalculation, on a rayon thread.
+fn run_recalculation(app: &App, job: &Job) {
+    let period = job.period;
+    let Progress::Steps { done, .. } = &job.progress else {
+        debug_assert!(false, "a recalculation counts in steps");
+        return;
+    };
+    job.set_phase("snapshot");
+    // The snapshot's memory is faulted in before the lock: writes wait only
+    // for the snapshot itself (engine/snapshot_memory.rs says why).
+    let started = Instant::now();
+    let size = app.network.read().recalc_memory_size(period);
+    let memory = size.map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));
+    let prepare_ms = started.elapsed().as_millis() as u64;
+    let reserved_mib = memory.as_ref().map_or(0, |m| m.reserved_bytes() >> 20);
+    let locked = Instant::now();
+    let snapshot = memory.and_then(|memory| app.network.read().recalc_snapshot_with(period, memory));
+    let snapshot_ms = locked.elapsed().as_millis() as u64;
+    let outcome = match snapshot {
+        Err(err) => Outcome::Failed(err),
+        Ok(snapshot) => {
+            job.total.store(snapshot.partners() as u64, Ordering::Release);
+            job.set_phase("rollup");
+            let report = snapshot.run(done);
+            let [rollup_ms, ranks_ms, compare_ms] =
+                [report.rollup, report.ranks, report.compare].map(|elapsed| elapsed.as_millis() as u64);
+            if report.differences > 0 {
+                tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
+            }
+            tracing::info!(%period, partners = report.partners, reserved_mib, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
+            Outcome::Succeeded(JobResult::Recalculation(RecalcSummary {
+                period,
+                partners: report.partners,
+                differences: report.differences,
+                first_difference: report.first_difference.unwrap_or_default(),
+                prepare_ms,
+                snapshot_ms,
+                rollup_ms,
+                ranks_ms,
+                compare_ms,
+            }))
+        }
+    };
+    job.finish(outcome);
+}
