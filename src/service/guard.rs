@@ -23,7 +23,8 @@
 //!    the answers that stream (health Watch, reflection).
 //!
 //! Its cost is a map lookup, a semaphore permit, a boxed future, a timer
-//! and the credential check: 1 to 3.5 µs per request (BENCHMARKS.md).
+//! and the credential check: 0.6 to 1.1 µs per request on a quiet machine
+//! (BENCHMARKS.md, `cargo bench --bench auth -- guard/`).
 
 use super::access::{self, Allow};
 use super::caller::Caller;
