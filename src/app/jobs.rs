@@ -9,8 +9,9 @@
 //! not persisted: a restart forgets them, and their work is repeatable (a
 //! closed period's official run is kept on disk by the close, not here).
 
-use super::now_unix_ms;
+use super::error::{AppError, AppResult};
 use super::recalc::RecalcSummary;
+use super::{now_unix_ms, App};
 use crate::engine::{EngineError, Period};
 use crate::engine::{RunProgress, RunResult};
 use dashmap::DashMap;
@@ -66,6 +67,56 @@ impl JobKind {
 
     fn index(self) -> usize {
         self as usize
+    }
+
+    /// Why a job of this kind cannot start now.
+    fn busy_message(self) -> String {
+        match self {
+            JobKind::Recalculation => {
+                format!("{MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish")
+            }
+            JobKind::CommissionRun => {
+                format!("{MAX_RUNNING_RUNS} commission runs are computing; wait for one to finish")
+            }
+        }
+    }
+}
+
+impl App {
+    /// Registers a job of `kind` and runs `body` on rayon; RESOURCE_EXHAUSTED
+    /// (naming `period`) when its kind's running limit is reached. A panic in
+    /// `body` fails that job (INTERNAL, reported in its status), never the
+    /// process: rayon would abort on it.
+    pub(super) fn spawn_job(
+        self: &Arc<Self>,
+        kind: JobKind,
+        period: Period,
+        dry_run: bool,
+        body: fn(&App, &Job),
+    ) -> AppResult<Arc<Job>> {
+        let job = self
+            .jobs
+            .start(kind, period, dry_run)
+            .ok_or_else(|| AppError::Busy { field: "period", message: kind.busy_message() })?;
+        let (app, worker) = (Arc::clone(self), Arc::clone(&job));
+        rayon::spawn(move || run_caught(&worker, || body(&app, &worker)));
+        Ok(job)
+    }
+}
+
+/// Runs a job's body; a panic in it finishes the job as failed.
+fn run_caught(job: &Job, body: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        let cause = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        tracing::error!(job = %job.id, %cause, "a background job panicked; it failed, the server goes on");
+        job.finish(Outcome::Failed(EngineError::Internal(format!(
+            "the job {} failed inside the server: {cause}",
+            job.id
+        ))));
     }
 }
 
@@ -278,6 +329,21 @@ mod tests {
 
     fn period(text: &str) -> Period {
         Period::parse("period", text).expect("a period")
+    }
+
+    #[test]
+    fn a_panic_in_a_job_fails_that_job_only() {
+        let jobs = Jobs::default();
+        let job = jobs.start(JobKind::CommissionRun, period("2026-11"), true).expect("room for a run");
+        run_caught(&job, || panic!("boom"));
+        assert!(!job.is_running());
+        let failure = job.failure().expect("a failure").to_string();
+        assert!(failure.contains("failed inside the server: boom"), "{failure}");
+        assert!(matches!(job.failure(), Some(EngineError::Internal(_))));
+        // A body that returns leaves the outcome to the body.
+        let quiet = jobs.start(JobKind::CommissionRun, period("2026-11"), true).expect("room for a run");
+        run_caught(&quiet, || {});
+        assert!(quiet.is_running());
     }
 
     #[test]

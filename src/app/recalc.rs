@@ -1,7 +1,7 @@
 //! The recalculation job (RecalculateVolumes): a period recomputed from
 //! scratch on a rayon thread and compared with the live volumes.
 
-use super::jobs::{Job, JobKind, JobResult, Outcome, Progress, MAX_RUNNING_RECALCULATIONS};
+use super::jobs::{Job, JobKind, JobResult, Outcome, Progress};
 use super::{App, AppError, AppResult};
 use crate::engine::{Period, SnapshotMemory};
 use std::sync::atomic::Ordering;
@@ -33,17 +33,11 @@ pub struct RecalcSummary {
 
 impl App {
     /// Starts recalculating a period on a rayon thread; NOT_FOUND for a
-    /// period without orders, busy while [`MAX_RUNNING_RECALCULATIONS`]
+    /// period without orders, busy while [`MAX_RUNNING_RECALCULATIONS`](super::jobs::MAX_RUNNING_RECALCULATIONS)
     /// run.
     pub fn start_recalculation(self: &Arc<Self>, period: Period) -> AppResult<Arc<Job>> {
         self.read(|net| Ok::<_, AppError>(net.period(period).map(|_| ())?))?;
-        let job = self.jobs.start(JobKind::Recalculation, period, false).ok_or_else(|| AppError::Busy {
-            field: "period",
-            message: format!("{MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish"),
-        })?;
-        let (app, worker) = (Arc::clone(self), Arc::clone(&job));
-        rayon::spawn(move || run_recalculation(&app, &worker));
-        Ok(job)
+        self.spawn_job(JobKind::Recalculation, period, false, run_recalculation)
     }
 }
 

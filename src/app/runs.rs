@@ -3,7 +3,7 @@
 //! official (a closed period's run, on disk), with a partner's statement
 //! from either.
 
-use super::jobs::{Job, JobKind, JobResult, Outcome, Progress, MAX_RUNNING_RUNS};
+use super::jobs::{Job, JobKind, JobResult, Outcome, Progress};
 use super::{invalid, App, AppError, AppResult};
 use crate::engine::compensation::statement as build_statement;
 use crate::engine::Statement;
@@ -50,12 +50,7 @@ impl App {
             net.period(period)?;
             Ok::<_, AppError>(())
         })?;
-        let job = self.jobs.start(JobKind::CommissionRun, period, dry_run).ok_or_else(|| AppError::Busy {
-            field: "period",
-            message: format!("{MAX_RUNNING_RUNS} commission runs are computing; wait for one to finish"),
-        })?;
-        let (app, run) = (Arc::clone(self), Arc::clone(&job));
-        rayon::spawn(move || run_commission(&app, &run));
+        let job = self.spawn_job(JobKind::CommissionRun, period, dry_run, run_commission)?;
         tracing::info!(run_id = %job.id, %period, dry_run, "commission run started");
         Ok(job)
     }

@@ -53,6 +53,10 @@ pub enum EngineError {
     /// A plan was refused: every violation, each naming its field.
     #[error("plan: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
     InvalidPlan(Vec<FieldViolation>),
+    /// A background job failed for a reason that is the server's, not the
+    /// request's (a panic caught in the job): INTERNAL.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl EngineError {
@@ -90,7 +94,9 @@ impl EngineError {
             EngineError::FailedPrecondition { field, message } => {
                 EngineError::FailedPrecondition { field: join(field), message }
             }
-            other @ (EngineError::ResourceExhausted(_) | EngineError::InvalidPlan(_)) => other,
+            other @ (EngineError::ResourceExhausted(_) | EngineError::InvalidPlan(_) | EngineError::Internal(_)) => {
+                other
+            }
         }
     }
 }

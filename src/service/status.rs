@@ -53,6 +53,7 @@ pub fn from_engine(err: EngineError) -> Status {
         EngineError::FailedPrecondition { .. } => Code::FailedPrecondition,
         EngineError::ResourceExhausted(_) => Code::ResourceExhausted,
         EngineError::InvalidPlan(_) => Code::InvalidArgument,
+        EngineError::Internal(_) => Code::Internal,
     };
     status(code, err.to_string())
 }

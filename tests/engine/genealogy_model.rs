@@ -16,6 +16,7 @@ pub(crate) fn kind(e: &EngineError) -> (&'static str, String) {
         EngineError::FailedPrecondition { field, .. } => ("FailedPrecondition", field.clone()),
         EngineError::ResourceExhausted(message) => ("ResourceExhausted", message.clone()),
         EngineError::InvalidPlan(_) => ("InvalidPlan", String::new()),
+        EngineError::Internal(message) => ("Internal", message.clone()),
     }
 }
 

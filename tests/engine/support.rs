@@ -18,6 +18,7 @@ pub fn kind_of(e: EngineError) -> &'static str {
         EngineError::FailedPrecondition { .. } => FP,
         EngineError::ResourceExhausted(_) => "ResourceExhausted",
         EngineError::InvalidPlan(_) => "InvalidPlan",
+        EngineError::Internal(_) => "Internal",
     }
 }
 
