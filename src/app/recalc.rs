@@ -50,7 +50,7 @@ fn run_recalculation(app: &App, job: &Job) {
     };
     job.set_phase("snapshot");
     // The snapshot's memory is faulted in before the lock: writes wait only
-    // for the snapshot itself (engine/snapshot_memory.rs says why).
+    // for the snapshot itself (engine/volumes/snapshot_memory.rs says why).
     let started = Instant::now();
     let size = app.network.read().recalc_memory_size(period);
     let memory = size.map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));

@@ -64,7 +64,7 @@ fn run_commission(app: &App, job: &Job) {
         return;
     };
     // The snapshot's memory is faulted in before the lock: writes wait only
-    // for the snapshot itself (engine/snapshot_memory.rs says why).
+    // for the snapshot itself (engine/volumes/snapshot_memory.rs says why).
     let started = Instant::now();
     let memory = InputMemory::prefaulted(app.network.read().partners_to_reserve());
     let prepare_ms = started.elapsed().as_millis() as u64;
