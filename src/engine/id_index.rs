@@ -47,7 +47,7 @@ pub fn truncate(value: &str) -> &str {
 ///
 /// Architecture invariant: index `i` is the `i`-th id ever inserted; ids are
 /// never removed (a terminated partner keeps its id reserved forever).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct IdIndex {
     bytes: Vec<u8>,
     ends: Vec<u32>,

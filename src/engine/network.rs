@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub const MAX_OPEN_PERIODS: usize = 24;
 
 /// Everything the engine knows about one sales network.
+#[derive(Clone)]
 pub struct Network {
     /// The sponsor tree.
     pub genealogy: Genealogy,
@@ -121,5 +122,17 @@ impl Network {
         }
         let volumes = self.periods.get_mut(&period).expect("inserted above");
         Ok(volumes)
+    }
+}
+
+impl Network {
+    /// A read-only copy of the whole network for background work (a
+    /// recalculation, a commission run, a re-ranking, a layout rebuild)
+    /// that then runs with no lock held.
+    ///
+    /// Today a deep copy, O(n) under the caller's read lock; issue #16
+    /// makes it O(columns × chunks) with copy-on-write columns.
+    pub fn snapshot(&self) -> Network {
+        self.clone()
     }
 }

@@ -83,6 +83,7 @@ impl LegChange {
 }
 
 /// The live ranks of one period (see the module documentation).
+#[derive(Clone)]
 pub struct LiveRanks {
     /// The plan whose ranks these are.
     plan: Arc<Plan>,

@@ -45,7 +45,7 @@ pub struct PartnerView {
 }
 
 /// The whole sponsor forest in columns indexed by partner index.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Genealogy {
     pub(in crate::engine) ids: IdIndex,
     pub(in crate::engine) sponsor: Vec<u32>,

@@ -59,7 +59,7 @@ impl Synced {
 }
 
 /// The breadth-first copy of the genealogy (see the module doc).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TeamLayout {
     /// Arena index at each position.
     order: Vec<u32>,

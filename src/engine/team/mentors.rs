@@ -76,7 +76,7 @@ pub struct MenteePage {
 }
 
 /// The explicit mentor assignments, by mentee and by mentor.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Mentors {
     assigned: HashMap<u32, Assignment>,
     by_mentor: HashMap<u32, BTreeSet<u32>>,

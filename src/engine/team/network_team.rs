@@ -17,7 +17,7 @@ use crate::engine::partner_ix::PartnerIx;
 use crate::engine::text::check_text;
 
 /// The team data of a network.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Team {
     /// Explicit mentor assignments.
     pub mentors: Mentors,

@@ -181,7 +181,7 @@ impl ModuleUpdate {
 }
 
 /// Every module and every partner's completions.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Training {
     modules: Vec<TrainingModule>,
     by_id: HashMap<String, u32>,

@@ -76,7 +76,7 @@ pub fn parse_order_fields(order_id: &str, period: &str, volume: &str) -> EngineR
 }
 
 /// Every order ever recorded, by id.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct OrderBook {
     ids: IdIndex,
     partner: Vec<u32>,

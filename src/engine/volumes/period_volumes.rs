@@ -56,6 +56,7 @@ impl LevelTotals {
 }
 
 /// The live volumes of one period.
+#[derive(Clone)]
 pub struct PeriodVolumes {
     /// The period.
     pub period: Period,
