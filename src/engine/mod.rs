@@ -32,6 +32,7 @@
 
 pub mod change;
 pub mod compensation;
+pub mod cow_column;
 pub mod date;
 pub mod decimal_text;
 pub mod error;

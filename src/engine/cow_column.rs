@@ -1,0 +1,329 @@
+//! [`CowColumn`]: a column of the live network that snapshots share
+//! without copying it.
+//!
+//! The entries live in chunks of [`CHUNK_ROWS`] rows behind `Arc`s. A
+//! clone copies only the chunk pointers (O(chunks): 153 of them for 10M
+//! rows), so [`Network::snapshot`](crate::engine::Network::snapshot) is
+//! O(columns × chunks). A write goes through `Arc::make_mut`: it copies the
+//! one chunk it touches, and only while a snapshot still holds that chunk;
+//! the snapshot keeps the old chunk and so never changes.
+//!
+//! A row is `width` entries (the level profile's `levels` totals, the live
+//! ranks' `ranks` slots of one partner); a chunk holds whole rows, so a row
+//! is always one slice. Every chunk but the last is full: the last grows
+//! like a `Vec`, so a small column costs no more than its entries.
+//!
+//! Why 65,536 rows: the copy a first write makes must stay short (the
+//! widest column, 7 level totals of 16 bytes, copies 7 MiB: 1-2 ms), while
+//! the pointer table stays small enough to live in the cache and to clone
+//! in microseconds. Costs are measured in ARCHITECTURE.md
+//! ("Copy-on-write snapshots").
+
+use rayon::prelude::*;
+use std::ops::{Index, IndexMut};
+use std::sync::Arc;
+
+/// log2 of [`CHUNK_ROWS`].
+pub const CHUNK_SHIFT: u32 = 16;
+
+/// Rows per chunk: a power of two, so a row's chunk is a shift away.
+pub const CHUNK_ROWS: usize = 1 << CHUNK_SHIFT;
+
+/// A growable column of rows of `width` entries, shared chunk by chunk
+/// with its clones (see the module documentation).
+///
+/// Architecture invariant: every chunk but the last holds exactly
+/// `CHUNK_ROWS × width` entries, and no row straddles two chunks.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CowColumn<T> {
+    /// Entries per row (at least 1).
+    width: usize,
+    /// Entries in the column (a multiple of `width`).
+    len: usize,
+    chunks: Vec<Arc<Vec<T>>>,
+}
+
+impl<T> Default for CowColumn<T> {
+    /// An empty column of one entry per row.
+    fn default() -> Self {
+        CowColumn { width: 1, len: 0, chunks: Vec::new() }
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for CowColumn<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Bytes of a column's chunks: held by this column alone, or shared with
+/// at least one clone (a snapshot, or the live column seen from one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ColumnBytes {
+    /// Bytes in chunks no clone holds.
+    pub owned_bytes: usize,
+    /// Bytes in chunks some clone holds too.
+    pub shared_bytes: usize,
+}
+
+impl std::ops::Add for ColumnBytes {
+    type Output = ColumnBytes;
+    fn add(self, other: ColumnBytes) -> ColumnBytes {
+        ColumnBytes {
+            owned_bytes: self.owned_bytes + other.owned_bytes,
+            shared_bytes: self.shared_bytes + other.shared_bytes,
+        }
+    }
+}
+
+impl<T> CowColumn<T> {
+    /// An empty column of `width` entries per row.
+    pub fn with_width(width: usize) -> CowColumn<T> {
+        assert!(width > 0, "a row has at least one entry");
+        CowColumn { width, len: 0, chunks: Vec::new() }
+    }
+
+    /// Entries per row.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The number of entries (rows × width).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The number of rows.
+    pub fn rows(&self) -> usize {
+        self.len / self.width
+    }
+
+    /// Whether the column has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Entries per full chunk.
+    fn chunk_len(&self) -> usize {
+        CHUNK_ROWS * self.width
+    }
+
+    /// The entry at `i`, if any.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&T> {
+        (i < self.len).then(|| &self[i])
+    }
+
+    /// Row `row` (`width` entries). Panics when out of range.
+    #[inline]
+    pub fn row(&self, row: usize) -> &[T] {
+        let chunk = &self.chunks[row >> CHUNK_SHIFT];
+        let start = (row & (CHUNK_ROWS - 1)) * self.width;
+        &chunk[start..start + self.width]
+    }
+
+    /// The chunks in order, as slices of whole rows: the way to walk a
+    /// whole column fast (chunk `c` starts at row `c × CHUNK_ROWS`).
+    pub fn chunks(&self) -> impl ExactSizeIterator<Item = &[T]> + '_ {
+        self.chunks.iter().map(|chunk| chunk.as_slice())
+    }
+
+    /// Every entry, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.chunks().flatten()
+    }
+
+    /// The entries of `range`, which must lie within one chunk (a row, or
+    /// rows that a caller placed so). Panics otherwise.
+    pub fn slice_in_chunk(&self, range: std::ops::Range<usize>) -> &[T] {
+        let chunk_len = self.chunk_len();
+        let chunk = range.start / chunk_len;
+        assert!(range.end <= self.len && range.end - chunk * chunk_len <= chunk_len, "range within one chunk");
+        let start = range.start - chunk * chunk_len;
+        &self.chunks[chunk][start..start + range.len()]
+    }
+
+    /// Bytes held alone and shared (see [`ColumnBytes`]): an untouched
+    /// snapshot holds only shared bytes plus its chunk table.
+    pub fn bytes(&self) -> ColumnBytes {
+        let size = std::mem::size_of::<T>();
+        let table = self.chunks.capacity() * std::mem::size_of::<Arc<Vec<T>>>();
+        let mut bytes = ColumnBytes { owned_bytes: table, shared_bytes: 0 };
+        for chunk in &self.chunks {
+            if Arc::strong_count(chunk) == 1 {
+                bytes.owned_bytes += chunk.capacity() * size;
+            } else {
+                bytes.shared_bytes += chunk.capacity() * size;
+            }
+        }
+        bytes
+    }
+
+    /// Bytes of heap this column keeps alive, shared or not.
+    pub fn heap_bytes(&self) -> usize {
+        let bytes = self.bytes();
+        bytes.owned_bytes + bytes.shared_bytes
+    }
+}
+
+impl<T: Clone> CowColumn<T> {
+    /// A column of one entry per row holding `values`.
+    pub fn from_vec(values: Vec<T>) -> CowColumn<T> {
+        CowColumn::from_rows(values, 1)
+    }
+
+    /// A column of `width` entries per row holding `values` (a whole
+    /// number of rows).
+    pub fn from_rows(values: Vec<T>, width: usize) -> CowColumn<T> {
+        let mut column = CowColumn::with_width(width);
+        column.extend_from_slice(&values);
+        column
+    }
+
+    /// Row `row`, to write: copies its chunk first if a clone holds it.
+    #[inline]
+    pub fn row_mut(&mut self, row: usize) -> &mut [T] {
+        let width = self.width;
+        let chunk = Arc::make_mut(&mut self.chunks[row >> CHUNK_SHIFT]);
+        let start = (row & (CHUNK_ROWS - 1)) * width;
+        &mut chunk[start..start + width]
+    }
+
+    /// Sets the entry at `i`.
+    pub fn set(&mut self, i: usize, value: T) {
+        self[i] = value;
+    }
+
+    /// Appends one entry (a whole row when the width is 1).
+    pub fn push(&mut self, value: T) {
+        let chunk_len = self.chunk_len();
+        if self.len % chunk_len == 0 {
+            self.chunks.push(Arc::new(Vec::new()));
+        }
+        let last = self.chunks.last_mut().expect("a chunk was pushed above");
+        Arc::make_mut(last).push(value);
+        self.len += 1;
+    }
+
+    /// Appends `values`, filling the last chunk before starting another.
+    pub fn extend_from_slice(&mut self, mut values: &[T]) {
+        let chunk_len = self.chunk_len();
+        while !values.is_empty() {
+            if self.len % chunk_len == 0 {
+                self.chunks.push(Arc::new(Vec::with_capacity(chunk_len.min(values.len()))));
+            }
+            let room = chunk_len - self.len % chunk_len;
+            let (now, rest) = values.split_at(room.min(values.len()));
+            let last = self.chunks.last_mut().expect("a chunk was pushed above");
+            Arc::make_mut(last).extend_from_slice(now);
+            self.len += now.len();
+            values = rest;
+        }
+    }
+
+    /// Grows to `len` entries with copies of `value`, or shrinks to it.
+    pub fn resize(&mut self, len: usize, value: T) {
+        if len <= self.len {
+            self.truncate(len);
+            return;
+        }
+        let chunk_len = self.chunk_len();
+        while self.len < len {
+            if self.len % chunk_len == 0 {
+                self.chunks.push(Arc::new(Vec::new()));
+            }
+            let room = chunk_len - self.len % chunk_len;
+            let add = room.min(len - self.len);
+            let last = self.chunks.last_mut().expect("a chunk was pushed above");
+            let last = Arc::make_mut(last);
+            last.resize(last.len() + add, value.clone());
+            self.len += add;
+        }
+    }
+
+    /// Keeps the first `len` entries.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        let chunk_len = self.chunk_len();
+        self.chunks.truncate(len.div_ceil(chunk_len));
+        let keep = len - self.chunks.len().saturating_sub(1) * chunk_len;
+        if let Some(last) = self.chunks.last_mut() {
+            if last.len() > keep {
+                Arc::make_mut(last).truncate(keep);
+            }
+        }
+        self.len = len;
+    }
+
+    /// Reserves room for `additional` more entries in the chunk table (the
+    /// chunks themselves are allocated whole when they start).
+    pub fn reserve(&mut self, additional: usize) {
+        let chunks = (self.len + additional).div_ceil(self.chunk_len());
+        self.chunks.reserve(chunks.saturating_sub(self.chunks.len()));
+    }
+
+    /// Sets every entry to `value`.
+    pub fn fill(&mut self, value: T) {
+        for chunk in &mut self.chunks {
+            Arc::make_mut(chunk).fill(value.clone());
+        }
+    }
+
+    /// The chunks as mutable slices of whole rows, copying those a clone
+    /// holds: for loops that rewrite a whole column.
+    pub fn chunks_mut(&mut self) -> impl ExactSizeIterator<Item = &mut [T]> + '_ {
+        self.chunks.iter_mut().map(|chunk| Arc::make_mut(chunk).as_mut_slice())
+    }
+
+    /// The entries in one `Vec`.
+    pub fn to_vec(&self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len);
+        for chunk in self.chunks() {
+            out.extend_from_slice(chunk);
+        }
+        out
+    }
+}
+
+impl<T: Clone + Send + Sync> CowColumn<T> {
+    /// [`CowColumn::chunks_mut`] as a rayon iterator, with each chunk's
+    /// first row.
+    pub fn par_chunks_mut(&mut self) -> impl IndexedParallelIterator<Item = (usize, &mut [T])> + '_ {
+        self.chunks.par_iter_mut().enumerate().map(|(c, chunk)| (c * CHUNK_ROWS, Arc::make_mut(chunk).as_mut_slice()))
+    }
+}
+
+impl<T> Index<usize> for CowColumn<T> {
+    type Output = T;
+
+    /// The entry at `i` (row `i / width`). Panics when out of range.
+    #[inline]
+    fn index(&self, i: usize) -> &T {
+        if self.width == 1 {
+            &self.chunks[i >> CHUNK_SHIFT][i & (CHUNK_ROWS - 1)]
+        } else {
+            let chunk_len = self.chunk_len();
+            &self.chunks[i / chunk_len][i % chunk_len]
+        }
+    }
+}
+
+impl<T: Clone> IndexMut<usize> for CowColumn<T> {
+    /// The entry at `i`, to write: copies its chunk first if a clone holds it.
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        let (chunk, offset) = if self.width == 1 {
+            (i >> CHUNK_SHIFT, i & (CHUNK_ROWS - 1))
+        } else {
+            let chunk_len = self.chunk_len();
+            (i / chunk_len, i % chunk_len)
+        };
+        &mut Arc::make_mut(&mut self.chunks[chunk])[offset]
+    }
+}
+
+#[cfg(test)]
+#[path = "cow_column_tests.rs"]
+mod tests;
