@@ -19,9 +19,10 @@ pub struct RecalcSummary {
     pub differences: u64,
     /// The first difference, described; empty if none.
     pub first_difference: String,
-    /// Faulting in the snapshot's memory, before the lock.
+    /// Faulting in memory and capturing the period from the snapshot,
+    /// with no lock held.
     pub prepare_ms: u64,
-    /// The snapshot, under the read lock.
+    /// The network's copy-on-write snapshot, under the read lock: O(chunks).
     pub snapshot_ms: u64,
     /// The rollup and the comparison of its volumes.
     pub rollup_ms: u64,
@@ -49,16 +50,19 @@ fn run_recalculation(app: &App, job: &Job) {
         return;
     };
     job.set_phase("snapshot");
-    // The snapshot's memory is faulted in before the lock: writes wait only
-    // for the snapshot itself (engine/volumes/snapshot_memory.rs says why).
-    let started = Instant::now();
-    let size = app.network.read().recalc_memory_size(period);
-    let memory = size.map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));
-    let prepare_ms = started.elapsed().as_millis() as u64;
-    let reserved_mib = memory.as_ref().map_or(0, |m| m.reserved_bytes() >> 20);
+    // The only step under the lock: an O(chunks) copy-on-write snapshot.
+    // Everything after it reads the snapshot, so writes never wait for the
+    // job, and the live values compared are those as of the snapshot.
     let locked = Instant::now();
-    let snapshot = memory.and_then(|memory| app.network.read().recalc_snapshot_with(period, memory));
+    let network = app.network.read().snapshot();
     let snapshot_ms = locked.elapsed().as_millis() as u64;
+    let started = Instant::now();
+    let memory =
+        network.recalc_memory_size(period).map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));
+    let reserved_mib = memory.as_ref().map_or(0, |m| m.reserved_bytes() >> 20);
+    let snapshot = memory.and_then(|memory| network.recalc_snapshot_with(period, memory));
+    drop(network);
+    let prepare_ms = started.elapsed().as_millis() as u64;
     let outcome = match snapshot {
         Err(err) => Outcome::Failed(err),
         Ok(snapshot) => {

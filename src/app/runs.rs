@@ -56,22 +56,23 @@ impl App {
     }
 }
 
-/// The body of a run, on a rayon thread: snapshot under the read lock,
-/// then the computation without any lock.
+/// The body of a run, on a rayon thread: an O(chunks) copy-on-write
+/// snapshot under the read lock, then everything else on it without any
+/// lock.
 fn run_commission(app: &App, job: &Job) {
     let Progress::Run(progress) = &job.progress else {
         debug_assert!(false, "a commission run follows the engine's phases");
         return;
     };
-    // The snapshot's memory is faulted in before the lock: writes wait only
-    // for the snapshot itself (engine/volumes/snapshot_memory.rs says why).
-    let started = Instant::now();
-    let memory = InputMemory::prefaulted(app.network.read().partners_to_reserve());
-    let prepare_ms = started.elapsed().as_millis() as u64;
-    let reserved_mib = memory.reserved_bytes() >> 20;
     let locked = Instant::now();
-    let snapshot = app.network.read().commission_snapshot_with(&job.period.to_string(), memory);
+    let network = app.network.read().snapshot();
     let snapshot_ms = locked.elapsed().as_millis() as u64;
+    let started = Instant::now();
+    let memory = InputMemory::prefaulted(network.partners_to_reserve());
+    let reserved_mib = memory.reserved_bytes() >> 20;
+    let snapshot = network.commission_snapshot_with(&job.period.to_string(), memory);
+    drop(network);
+    let prepare_ms = started.elapsed().as_millis() as u64;
     match snapshot {
         Err(err) => job.finish(Outcome::Failed(err)),
         Ok(snapshot) => {

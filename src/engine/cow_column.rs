@@ -136,6 +136,9 @@ impl<T> CowColumn<T> {
     /// The entries of `range`, which must lie within one chunk (a row, or
     /// rows that a caller placed so). Panics otherwise.
     pub fn slice_in_chunk(&self, range: std::ops::Range<usize>) -> &[T] {
+        if range.is_empty() {
+            return &[];
+        }
         let chunk_len = self.chunk_len();
         let chunk = range.start / chunk_len;
         assert!(range.end <= self.len && range.end - chunk * chunk_len <= chunk_len, "range within one chunk");

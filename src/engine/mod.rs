@@ -33,6 +33,7 @@
 pub mod change;
 pub mod compensation;
 pub mod cow_column;
+pub mod cow_map;
 pub mod date;
 pub mod decimal_text;
 pub mod error;

@@ -9,6 +9,7 @@
 //! `compensation/network_plan.rs` (plan versions) and
 //! `team/network_team.rs` (team writes).
 
+use super::cow_column::ColumnBytes;
 use super::error::{EngineError, EngineResult};
 use super::period::Period;
 use crate::engine::compensation::plan::Plan;
@@ -126,13 +127,29 @@ impl Network {
 }
 
 impl Network {
-    /// A read-only copy of the whole network for background work (a
-    /// recalculation, a commission run, a re-ranking, a layout rebuild)
-    /// that then runs with no lock held.
+    /// A copy of the whole network for background work (a recalculation,
+    /// a commission run, a re-ranking, a layout rebuild) that then runs
+    /// with no lock held; every `&Network` function runs on it unchanged.
     ///
-    /// Today a deep copy, O(n) under the caller's read lock; issue #16
-    /// makes it O(columns × chunks) with copy-on-write columns.
+    /// O(columns × chunks): every O(n) part of the network is a
+    /// [`CowColumn`](super::cow_column::CowColumn), a
+    /// [`CowMap`](super::cow_map::CowMap), an append-only id index or an
+    /// `Arc`, so the copy shares their chunks; the live network's next
+    /// write to a shared chunk copies that chunk alone.
+    ///
+    /// **Architecture invariant:** a snapshot never changes, whatever the
+    /// live network does after it (and the live network never waits for
+    /// what a snapshot is used for).
     pub fn snapshot(&self) -> Network {
         self.clone()
+    }
+
+    /// Bytes the network holds alone and shares with its snapshots (the
+    /// columns and maps; plans, closed periods and the small tables are
+    /// left out). An untouched snapshot's `owned_bytes` is what it costs.
+    pub fn bytes(&self) -> ColumnBytes {
+        let periods = self.periods.values().map(PeriodVolumes::bytes);
+        let team = self.team.mentors.bytes() + self.team.training.bytes() + self.team_layout.bytes();
+        periods.fold(self.genealogy.bytes() + self.orders.bytes() + team, |a, b| a + b)
     }
 }

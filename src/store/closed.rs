@@ -87,7 +87,7 @@ fn encode_chunk(frozen: &FrozenPeriod, chunk: u32) -> FrozenChunk {
     let end = (first + CHUNK_PARTNERS as usize).min(frozen.len());
     let partners = (first..end)
         .map(|i| {
-            let levels = &frozen.profile[i * frozen.levels..(i + 1) * frozen.levels];
+            let levels = frozen.profile.row(i);
             FrozenPartner {
                 pv: frozen.pv[i],
                 rv: frozen.rv[i],

@@ -12,6 +12,7 @@ mod explain_props;
 mod genealogy_model;
 mod genealogy_props;
 mod rank_props;
+mod snapshots;
 mod support;
 mod team_props;
 mod volume_model;

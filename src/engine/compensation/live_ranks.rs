@@ -32,6 +32,7 @@
 
 use super::plan::{Plan, RATE_ONE};
 use super::ranks::{paid_as, rank_bfs, BfsRanks, LegTotals};
+use crate::engine::cow_column::{ColumnBytes, CowColumn};
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::volumes::rollup::RollupInput;
 use rayon::prelude::*;
@@ -96,9 +97,9 @@ pub struct LiveRanks {
     top_threshold: i64,
     /// Per partner: its paid-as rank code and the best rank code in its
     /// subtree, itself included (together: one cache line to touch).
-    codes: Vec<[u8; 2]>,
-    /// `caps.len()` slots per partner: index `x * ranks + i`.
-    slots: Vec<LegSlot>,
+    codes: CowColumn<[u8; 2]>,
+    /// A row of `caps.len()` slots per partner: `slots.row(x)[i]`.
+    slots: CowColumn<LegSlot>,
 }
 
 impl LiveRanks {
@@ -109,14 +110,21 @@ impl LiveRanks {
         let thresholds: Vec<i64> =
             caps.iter().map(|&c| i64::try_from((c + one - 1) / one).expect("caps fit")).collect();
         let top_threshold = thresholds.iter().copied().max().unwrap_or(0);
-        let slots = vec![LegSlot::default(); partners * caps.len()];
-        LiveRanks { plan, caps, thresholds, top_threshold, codes: vec![[0; 2]; partners], slots }
+        let mut slots = CowColumn::with_width(caps.len().max(1));
+        slots.resize(partners * caps.len(), LegSlot::default());
+        let codes = CowColumn::from_vec(vec![[0; 2]; partners]);
+        LiveRanks { plan, caps, thresholds, top_threshold, codes, slots }
     }
 
     /// Ranks a whole period from scratch: [`rank_bfs`] over `input` (a
     /// capture of the period) for the codes, then every partner sums its
     /// recruits' legs, in parallel. `gv` is the period's GV by arena index.
-    pub(in crate::engine) fn build(plan: Arc<Plan>, g: &Genealogy, input: &RollupInput, gv: &[i64]) -> LiveRanks {
+    pub(in crate::engine) fn build(
+        plan: Arc<Plan>,
+        g: &Genealogy,
+        input: &RollupInput,
+        gv: &CowColumn<i64>,
+    ) -> LiveRanks {
         let mut live = LiveRanks::new(plan, g.len());
         let bfs_gv: Vec<i64> = input.order().par_iter().map(|&x| gv[x as usize]).collect();
         let BfsRanks { rank, best } = rank_bfs(input, &bfs_gv, &live.plan);
@@ -125,15 +133,17 @@ impl LiveRanks {
         }
         let r = live.caps.len();
         let (codes, thresholds) = (&live.codes, &live.thresholds);
-        live.slots.par_chunks_mut(r * PARTNERS_PER_TASK).enumerate().for_each(|(task, chunk)| {
-            for (i, slots) in chunk.chunks_mut(r).enumerate() {
-                let mut c = g.first_child_of((task * PARTNERS_PER_TASK + i) as u32);
-                while c != NONE {
-                    let leg = Leg { gv_units: gv[c as usize], best: codes[c as usize][1] };
-                    replace_leg(slots, thresholds, LegChange::attach(leg, 1));
-                    c = g.next_sibling_of(c);
+        live.slots.par_chunks_mut().for_each(|(first_row, column_chunk)| {
+            column_chunk.par_chunks_mut(r * PARTNERS_PER_TASK).enumerate().for_each(|(task, chunk)| {
+                for (i, slots) in chunk.chunks_mut(r).enumerate() {
+                    let mut c = g.first_child_of((first_row + task * PARTNERS_PER_TASK + i) as u32);
+                    while c != NONE {
+                        let leg = Leg { gv_units: gv[c as usize], best: codes[c as usize][1] };
+                        replace_leg(slots, thresholds, LegChange::attach(leg, 1));
+                        c = g.next_sibling_of(c);
+                    }
                 }
-            }
+            });
         });
         live
     }
@@ -153,7 +163,7 @@ impl LiveRanks {
     /// Per partner by arena index: `[paid-as rank code, best rank code in
     /// its subtree]` (0: none; `i + 1`: `plan.ranks[i]`; `[0, 0]` for a
     /// terminated partner).
-    pub fn codes(&self) -> &[[u8; 2]] {
+    pub fn codes(&self) -> &CowColumn<[u8; 2]> {
         &self.codes
     }
 
@@ -169,8 +179,11 @@ impl LiveRanks {
 
     /// The leg slots of `x`, one per rank.
     pub fn slots_of(&self, x: u32) -> &[LegSlot] {
-        let r = self.caps.len();
-        self.slots.get(x as usize * r..(x as usize + 1) * r).unwrap_or(&[])
+        if (x as usize) < self.slots.rows() && !self.caps.is_empty() {
+            self.slots.row(x as usize)
+        } else {
+            &[]
+        }
     }
 
     /// What `x`'s legs add up to, in the form the rank rules take.
@@ -186,7 +199,12 @@ impl LiveRanks {
 
     /// Bytes these ranks hold in memory.
     pub fn heap_bytes(&self) -> usize {
-        self.codes.capacity() * 2 + self.slots.capacity() * size_of::<LegSlot>()
+        self.codes.heap_bytes() + self.slots.heap_bytes()
+    }
+
+    /// Bytes held alone and shared with clones (snapshots).
+    pub fn bytes(&self) -> ColumnBytes {
+        self.codes.bytes() + self.slots.bytes()
     }
 
     /// Grows the arrays to `partners` (new partners start with no rank).
@@ -199,10 +217,11 @@ impl LiveRanks {
 
     /// Forgets `x` (after its termination: no legs, no rank).
     pub(in crate::engine) fn clear(&mut self, x: u32) {
-        let r = self.caps.len();
         let xi = x as usize;
         self.codes[xi] = [0; 2];
-        self.slots[xi * r..(xi + 1) * r].fill(LegSlot::default());
+        if !self.caps.is_empty() {
+            self.slots.row_mut(xi).fill(LegSlot::default());
+        }
     }
 
     /// `x` as a leg of its sponsor, with GV `gv_units`.
@@ -214,9 +233,8 @@ impl LiveRanks {
     /// returns its best before and after.
     pub(in crate::engine) fn rerank(&mut self, x: u32, pv_units: i64, active: bool) -> (u8, u8) {
         let xi = x as usize;
-        let r = self.caps.len();
         let rank = if active { paid_as(&self.plan, active, pv_units, &self.leg_totals(x)) } else { 0 };
-        let below = self.slots[xi * r..(xi + 1) * r].iter().rposition(|s| s.at_least > 0).map_or(0, |i| i as u8 + 1);
+        let below = self.slots_of(x).iter().rposition(|s| s.at_least > 0).map_or(0, |i| i as u8 + 1);
         let codes = [rank, rank.max(below)];
         let before = self.codes[xi][1];
         if self.codes[xi] != codes {
@@ -259,8 +277,7 @@ impl LiveRanks {
         if over_caps || change.old == change.new {
             return leg_change(gv_before, 0, gv_after, 0);
         }
-        let r = self.caps.len();
-        let slots = &mut self.slots[s as usize * r..(s as usize + 1) * r];
+        let slots = self.slots.row_mut(s as usize);
         let (slots_changed, counts_changed) = replace_leg(slots, &self.thresholds, change);
         // An inactive partner has no rank: only its legs' counts move its best.
         if !slots_changed || (!active && !counts_changed) {

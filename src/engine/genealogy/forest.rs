@@ -16,9 +16,10 @@
 //!   child list. Nothing here recurses: every walk is a loop.
 
 use super::partner_status::PartnerStatus;
+use crate::engine::cow_column::{ColumnBytes, CowColumn};
+use crate::engine::cow_map::CowMap;
 use crate::engine::date::Date;
 use crate::engine::id_index::IdIndex;
-use std::collections::HashMap;
 
 /// "No partner" in the link columns.
 pub const NONE: u32 = u32::MAX;
@@ -44,27 +45,28 @@ pub struct PartnerView {
     pub downline_count: u32,
 }
 
-/// The whole sponsor forest in columns indexed by partner index.
+/// The whole sponsor forest in columns indexed by partner index; a clone
+/// shares every column chunk by chunk (a snapshot costs O(chunks)).
 #[derive(Default, Clone)]
 pub struct Genealogy {
     pub(in crate::engine) ids: IdIndex,
-    pub(in crate::engine) sponsor: Vec<u32>,
-    pub(in crate::engine) first_child: Vec<u32>,
-    pub(in crate::engine) last_child: Vec<u32>,
-    pub(in crate::engine) next_sibling: Vec<u32>,
-    pub(in crate::engine) prev_sibling: Vec<u32>,
-    pub(in crate::engine) depth: Vec<u32>,
+    pub(in crate::engine) sponsor: CowColumn<u32>,
+    pub(in crate::engine) first_child: CowColumn<u32>,
+    pub(in crate::engine) last_child: CowColumn<u32>,
+    pub(in crate::engine) next_sibling: CowColumn<u32>,
+    pub(in crate::engine) prev_sibling: CowColumn<u32>,
+    pub(in crate::engine) depth: CowColumn<u32>,
     /// A jump pointer per partner (Myers' skew-binary scheme): an ancestor
     /// chosen from the depths alone, so that any ancestor is reached in
     /// O(log depth) steps (see [`Genealogy::ancestor_at_depth`]). A root
     /// and a terminated partner point to themselves.
-    pub(in crate::engine) jump: Vec<u32>,
-    pub(in crate::engine) status: Vec<PartnerStatus>,
-    pub(in crate::engine) joined_on: Vec<Date>,
-    pub(in crate::engine) frontline: Vec<u32>,
-    pub(in crate::engine) downline: Vec<u32>,
+    pub(in crate::engine) jump: CowColumn<u32>,
+    pub(in crate::engine) status: CowColumn<PartnerStatus>,
+    pub(in crate::engine) joined_on: CowColumn<Date>,
+    pub(in crate::engine) frontline: CowColumn<u32>,
+    pub(in crate::engine) downline: CowColumn<u32>,
     /// Display names are rare in bulk data, so they live aside.
-    pub(in crate::engine) names: HashMap<u32, Box<str>>,
+    pub(in crate::engine) names: CowMap<Box<str>>,
     pub(in crate::engine) structure_version: u64,
 }
 
@@ -314,8 +316,16 @@ impl Genealogy {
 
     /// Approximate heap bytes held, for capacity planning and BENCHMARKS.md.
     pub fn heap_bytes(&self) -> usize {
-        let per_partner = 4 * 9 + 4 + std::mem::size_of::<PartnerStatus>();
-        self.ids.heap_bytes() + self.sponsor.capacity() * per_partner + self.names.capacity() * 40
+        let bytes = self.bytes();
+        bytes.owned_bytes + bytes.shared_bytes
+    }
+
+    /// Bytes held alone and shared with clones (snapshots).
+    pub fn bytes(&self) -> ColumnBytes {
+        let links = [&self.sponsor, &self.first_child, &self.last_child, &self.next_sibling, &self.prev_sibling];
+        let counts = [&self.depth, &self.jump, &self.frontline, &self.downline];
+        let columns = links.into_iter().chain(counts).map(CowColumn::bytes).fold(ColumnBytes::default(), |a, b| a + b);
+        columns + self.ids.bytes() + self.status.bytes() + self.joined_on.bytes() + self.names.bytes(|n| n.len() + 16)
     }
 
     /// Checks every architecture invariant of the module doc in O(n).

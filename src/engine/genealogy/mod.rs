@@ -24,8 +24,10 @@
 //! A partner is an index (`PartnerIx` where it leaves the engine, a raw
 //! `u32` inside the columns). Its sponsor, first/last child, next/previous
 //! sibling, depth, jump pointer, status, joining day, frontline and downline
-//! counts are one `Vec` each (about 64 bytes per partner with its id). Display names live in a
-//! side map because bulk data rarely has them.
+//! counts are one [`CowColumn`](crate::engine::cow_column::CowColumn) each
+//! (about 64 bytes per partner with its id), so a snapshot shares them.
+//! Display names live in a side map ([`CowMap`](crate::engine::cow_map::CowMap))
+//! because bulk data rarely has them.
 //!
 //! **Architecture invariant:** the sponsor relation of live partners is a
 //! forest; a partner's children are exactly the live partners it sponsors,

@@ -30,9 +30,11 @@
 //! the layout hearing of it reads everything live.
 
 use super::training::{CompletionSummary, Training};
+use crate::engine::cow_column::{ColumnBytes, CowColumn, CHUNK_ROWS};
 use crate::engine::date::Date;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::genealogy::partner_status::PartnerStatus;
+use std::sync::Arc;
 
 /// Changes (relinked or loose partners) that make a rebuild due: at least
 /// this many, and at least one per [`STALE_SHARE`] laid-out partners.
@@ -58,27 +60,29 @@ impl Synced {
     }
 }
 
-/// The breadth-first copy of the genealogy (see the module doc).
+/// The breadth-first copy of the genealogy (see the module doc). A clone
+/// (a snapshot) shares it: the columns only a build writes behind `Arc`s,
+/// the ones writes keep up to date in [`CowColumn`]s.
 #[derive(Default, Clone)]
 pub struct TeamLayout {
     /// Arena index at each position.
-    order: Vec<u32>,
+    order: Arc<Vec<u32>>,
     /// Position of each arena index laid out; `NONE` for a partner
     /// terminated before the build. Partners created since are past its end.
-    position: Vec<u32>,
+    position: Arc<Vec<u32>>,
     /// First position of each position's recruits (one entry more than `order`).
-    child_start: Vec<u32>,
+    child_start: Arc<Vec<u32>>,
     /// Whether the list of recruits of the partner at a position changed
     /// since the build.
-    relinked: Vec<bool>,
+    relinked: CowColumn<bool>,
     /// Relinked positions.
     relinked_count: usize,
     /// The partner status at each position.
-    status: Vec<PartnerStatus>,
+    status: CowColumn<PartnerStatus>,
     /// Joining day at each position.
-    joined_on: Vec<Date>,
+    joined_on: Arc<Vec<Date>>,
     /// Completion summary at each position.
-    summary: Vec<CompletionSummary>,
+    summary: CowColumn<CompletionSummary>,
     synced: Synced,
 }
 
@@ -119,23 +123,37 @@ impl TeamLayout {
     /// Lays out every live partner of `g`, copying the columns the count
     /// reads. O(n).
     pub fn build(g: &Genealogy, changes: u64, training: &Training) -> TeamLayout {
-        let mut layout = TeamLayout::default();
         let mut depth_start = Vec::new();
         // Exact room up front: grown by doubling, the two columns would be
         // copied on the way and hold up to twice the memory.
-        layout.order.reserve_exact(g.len());
-        layout.child_start.reserve_exact(g.len() + 1);
-        g.lay_out_breadth_first(&mut layout.order, &mut layout.child_start, &mut depth_start);
-        layout.position = vec![NONE; g.len()];
-        for (pos, &x) in layout.order.iter().enumerate() {
-            layout.position[x as usize] = pos as u32;
+        let mut order = Vec::with_capacity(g.len());
+        let mut child_start = Vec::with_capacity(g.len() + 1);
+        g.lay_out_breadth_first(&mut order, &mut child_start, &mut depth_start);
+        let mut position = vec![NONE; g.len()];
+        for (pos, &x) in order.iter().enumerate() {
+            position[x as usize] = pos as u32;
         }
-        layout.relinked = vec![false; layout.order.len()];
+        let mut relinked = CowColumn::default();
+        relinked.resize(order.len(), false);
         // Sequential: copying in parallel with rayon was slower at 10M (the
         // two threads fault the new pages in; BENCHMARKS.md).
-        layout.status = layout.order.iter().map(|&x| g.status_of(x)).collect();
-        layout.joined_on = layout.order.iter().map(|&x| g.joined_on_of(x)).collect();
-        layout.summary = layout.order.iter().map(|&x| training.summary_of(x)).collect();
+        let (mut status, mut summary) = (CowColumn::default(), CowColumn::default());
+        for &x in &order {
+            status.push(g.status_of(x));
+            summary.push(training.summary_of(x));
+        }
+        let joined_on = order.iter().map(|&x| g.joined_on_of(x)).collect();
+        let mut layout = TeamLayout {
+            order: Arc::new(order),
+            position: Arc::new(position),
+            child_start: Arc::new(child_start),
+            relinked,
+            relinked_count: 0,
+            status,
+            joined_on: Arc::new(joined_on),
+            summary,
+            synced: Synced::default(),
+        };
         layout.sync(g, changes, training);
         layout
     }
@@ -232,9 +250,10 @@ impl TeamLayout {
         &self.order[lo as usize..hi as usize]
     }
 
-    /// The statuses of a range of positions.
+    /// The statuses of a range of positions within one chunk (see
+    /// [`chunk_end`]).
     pub(in crate::engine) fn status(&self, lo: u32, hi: u32) -> &[PartnerStatus] {
-        &self.status[lo as usize..hi as usize]
+        self.status.slice_in_chunk(lo as usize..hi as usize)
     }
 
     /// The joining days of a range of positions.
@@ -242,15 +261,36 @@ impl TeamLayout {
         &self.joined_on[lo as usize..hi as usize]
     }
 
-    /// The completion summaries of a range of positions.
+    /// The completion summaries of a range of positions within one chunk
+    /// (see [`chunk_end`]).
     pub(in crate::engine) fn summary(&self, lo: u32, hi: u32) -> &[CompletionSummary] {
-        &self.summary[lo as usize..hi as usize]
+        self.summary.slice_in_chunk(lo as usize..hi as usize)
     }
 
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        let per_position =
-            4 + 4 + 1 + std::mem::size_of::<PartnerStatus>() + 4 + std::mem::size_of::<CompletionSummary>();
-        self.order.capacity() * per_position + self.position.capacity() * 4
+        let bytes = self.bytes();
+        bytes.owned_bytes + bytes.shared_bytes
     }
+
+    /// Bytes held alone and shared with clones (snapshots).
+    pub fn bytes(&self) -> ColumnBytes {
+        let fixed = self.order.capacity() * 4
+            + self.child_start.capacity() * 4
+            + self.position.capacity() * 4
+            + self.joined_on.capacity() * std::mem::size_of::<Date>();
+        let fixed = if Arc::strong_count(&self.order) == 1 {
+            ColumnBytes { owned_bytes: fixed, shared_bytes: 0 }
+        } else {
+            ColumnBytes { owned_bytes: 0, shared_bytes: fixed }
+        };
+        fixed + self.relinked.bytes() + self.status.bytes() + self.summary.bytes()
+    }
+}
+
+/// The end of the part of positions `lo..hi` that lies in `lo`'s chunk of
+/// the copied columns: a range is counted chunk by chunk, one slice each.
+pub(in crate::engine) fn chunk_end(lo: u32, hi: u32) -> u32 {
+    let next_chunk = (u64::from(lo) | (CHUNK_ROWS as u64 - 1)) + 1;
+    next_chunk.min(u64::from(hi)) as u32
 }

@@ -13,9 +13,11 @@
 //! old assignment. `Mentors::check_invariants` checks it.
 
 use crate::engine::change::Audit;
+use crate::engine::cow_column::ColumnBytes;
+use crate::engine::cow_map::CowMap;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::genealogy::partner_status::PartnerStatus;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// Recruits of a mentor that ListMentees may skip (because they have
 /// another mentor) before it answers a shorter page: bounds one page's work.
@@ -75,11 +77,12 @@ pub struct MenteePage {
     pub next: Option<MenteeCursor>,
 }
 
-/// The explicit mentor assignments, by mentee and by mentor.
+/// The explicit mentor assignments, by mentee and by mentor, in maps a
+/// snapshot shares.
 #[derive(Default, Clone)]
 pub struct Mentors {
-    assigned: HashMap<u32, Assignment>,
-    by_mentor: HashMap<u32, BTreeSet<u32>>,
+    assigned: CowMap<Assignment>,
+    by_mentor: CowMap<BTreeSet<u32>>,
 }
 
 /// Whether `top` is `node` or above it. O(depth difference) through the
@@ -99,6 +102,12 @@ fn is_at_or_below(g: &Genealogy, top: u32, node: u32) -> bool {
 }
 
 impl Mentors {
+    /// Bytes held alone and shared with clones (snapshots).
+    pub fn bytes(&self) -> ColumnBytes {
+        let index = self.by_mentor.bytes(|set| set.len() * 8 + 48);
+        self.assigned.bytes(|a| std::mem::size_of_val(a) + a.audit.actor.len() + a.audit.reason.len()) + index
+    }
+
     /// The number of explicit assignments.
     pub fn len(&self) -> usize {
         self.assigned.len()
@@ -159,7 +168,7 @@ impl Mentors {
             }
         }
         if let Some(a) = assignment {
-            self.by_mentor.entry(a.mentor).or_default().insert(mentee);
+            self.by_mentor.get_or_default(a.mentor).insert(mentee);
             self.assigned.insert(mentee, a);
         }
     }
@@ -280,7 +289,7 @@ impl Mentors {
 
     /// Checks the invariant of the module doc and the two maps' agreement.
     pub fn check_invariants(&self, g: &Genealogy) -> Result<(), String> {
-        for (&y, a) in &self.assigned {
+        for (&y, a) in self.assigned.iter() {
             if (y as usize) >= g.len() || (a.mentor as usize) >= g.len() || !Mentors::is_valid(g, y, a.mentor) {
                 return Err(format!("assignment of #{y} to #{} is not valid", a.mentor));
             }

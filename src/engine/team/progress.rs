@@ -133,7 +133,7 @@ impl Network {
         let (first_day, last_day) = day_range(period);
         let input = TallyInput {
             genealogy: &self.genealogy,
-            pv: volumes.map(|v| &v.pv[..]),
+            pv: volumes.map(|v| &v.pv),
             min_active_pv_units: self.plan.min_active_pv_units,
             training: &self.team.training,
             first_day,

@@ -13,8 +13,9 @@
 //! (2026-11-29) and gave no lower latency on this 2-vCPU machine, only
 //! more CPU per call (BENCHMARKS.md, *Team support*).
 
-use super::layout::{LevelSet, TeamLayout};
+use super::layout::{chunk_end, LevelSet, TeamLayout};
 use super::training::{CompletionSummary, Training, SUMMARY_MODULES};
+use crate::engine::cow_column::CowColumn;
 use crate::engine::date::Date;
 use crate::engine::genealogy::forest::Genealogy;
 use crate::engine::genealogy::partner_status::PartnerStatus;
@@ -25,7 +26,7 @@ pub(in crate::engine) struct TallyInput<'a> {
     pub genealogy: &'a Genealogy,
     /// The period's PV column, `None` when the period has no orders (then
     /// nobody is active).
-    pub pv: Option<&'a [i64]>,
+    pub pv: Option<&'a CowColumn<i64>>,
     /// The plan's least PV of an active partner, in units.
     pub min_active_pv_units: i64,
     /// The training modules and completions.
@@ -119,13 +120,19 @@ fn count_range(
     counts: &mut LevelTally,
     masks: &mut Vec<u32>,
 ) {
-    let columns = Columns {
-        xs: layout.order(lo, hi),
-        status: layout.status(lo, hi),
-        joined_on: layout.joined_on(lo, hi),
-        summaries: layout.summary(lo, hi),
-    };
-    count_columns(input, &columns, counts, masks);
+    // Chunk by chunk: the copied columns are one slice only within a chunk.
+    let mut lo = lo;
+    while lo < hi {
+        let end = chunk_end(lo, hi);
+        let columns = Columns {
+            xs: layout.order(lo, end),
+            status: layout.status(lo, end),
+            joined_on: layout.joined_on(lo, end),
+            summaries: layout.summary(lo, end),
+        };
+        count_columns(input, &columns, counts, masks);
+        lo = end;
+    }
 }
 
 /// Counts loose partners (not laid out): their live columns are gathered

@@ -9,6 +9,8 @@
 //! heap address that depends on when its first completion came) and needs
 //! the list only for later modules or an earlier period.
 
+use crate::engine::cow_column::{ColumnBytes, CowColumn};
+use crate::engine::cow_map::CowMap;
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::id_index::{truncate, validate_id};
@@ -187,9 +189,9 @@ pub struct Training {
     by_id: HashMap<String, u32>,
     /// Per partner index; shorter than the genealogy when recent partners
     /// completed nothing.
-    summary: Vec<CompletionSummary>,
+    summary: CowColumn<CompletionSummary>,
     /// The completions of each partner that has any, sorted by module.
-    lists: HashMap<u32, Vec<Completion>>,
+    lists: CowMap<Vec<Completion>>,
     count: u64,
 }
 
@@ -225,6 +227,12 @@ impl Training {
     pub fn completion(&self, partner: u32, module: u32) -> Option<Completion> {
         let list = self.completions_of(partner);
         list.binary_search_by_key(&module, |c| c.module).ok().map(|i| list[i])
+    }
+
+    /// Bytes held alone and shared with clones (snapshots).
+    pub fn bytes(&self) -> ColumnBytes {
+        let lists = self.lists.bytes(|list| list.capacity() * std::mem::size_of::<Completion>() + 24);
+        self.summary.bytes() + lists
     }
 
     /// Completions recorded in all.
@@ -264,7 +272,7 @@ impl Training {
         } else {
             summary.mask |= LATER_MODULES;
         }
-        let list = self.lists.entry(partner).or_default();
+        let list = self.lists.get_or_default(partner);
         let at = list.partition_point(|c| c.module < completion.module);
         debug_assert!(list.get(at).is_none_or(|c| c.module != completion.module));
         list.insert(at, completion);

@@ -6,6 +6,7 @@
 use super::period_volumes::{LevelTotals, PeriodVolumes, VolumeView};
 use super::volume_plan::VolumePlan;
 use crate::engine::compensation::commission_run::RunTotals;
+use crate::engine::cow_column::CowColumn;
 use crate::engine::genealogy::forest::Genealogy;
 use crate::engine::period::Period;
 use std::sync::Arc;
@@ -46,19 +47,19 @@ pub struct FrozenPeriod {
     /// Levels per partner.
     pub levels: usize,
     /// Per partner, by index: PV, RV, GV.
-    pub pv: Vec<i64>,
+    pub pv: CowColumn<i64>,
     /// Retail volume.
-    pub rv: Vec<i64>,
+    pub rv: CowColumn<i64>,
     /// Group volume.
-    pub gv: Vec<i64>,
-    /// `levels` entries per partner.
-    pub profile: Vec<LevelTotals>,
+    pub gv: CowColumn<i64>,
+    /// A row of `levels` entries per partner.
+    pub profile: CowColumn<LevelTotals>,
     /// Whether each partner was active.
     pub active: Vec<bool>,
     /// Direct recruits at closing.
     pub frontline: Vec<u32>,
     /// Active direct recruits at closing.
-    pub active_frontline: Vec<u32>,
+    pub active_frontline: CowColumn<u32>,
     /// Per partner: 0 when not in the official run (or there is none),
     /// else its paid-as rank code plus one.
     pub rank: Vec<u8>,
@@ -109,7 +110,7 @@ impl FrozenPeriod {
             pv_units: self.pv[i],
             rv_units: self.rv[i],
             gv_units: self.gv[i],
-            levels: self.profile[i * self.levels..(i + 1) * self.levels].to_vec(),
+            levels: self.profile.row(i).to_vec(),
             active: self.active[i],
             frontline: self.frontline[i],
             active_frontline: self.active_frontline[i],

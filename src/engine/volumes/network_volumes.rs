@@ -7,6 +7,7 @@ use super::orders::{parse_order_fields, Order, OrderKind, Recorded};
 use super::period_volumes::{PeriodVolumes, VolumeView};
 use super::rollup::{personal_volumes, Rollup, RollupInput};
 use crate::engine::compensation::live_ranks::LiveRanks;
+use crate::engine::cow_column::CowColumn;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::network::Network;
@@ -149,7 +150,8 @@ impl Network {
     pub(in crate::engine) fn rerank_from_scratch(&mut self, period: Period) {
         let ranks_plan = Arc::clone(self.current_plan());
         if let Some(volumes) = self.periods.get_mut(&period) {
-            let input = RollupInput::capture(&self.genealogy, &self.plan, &volumes.pv, &volumes.rv);
+            let (pv, rv) = (volumes.pv.to_vec(), volumes.rv.to_vec());
+            let input = RollupInput::capture(&self.genealogy, &self.plan, &pv, &rv);
             volumes.ranks = LiveRanks::build(ranks_plan, &self.genealogy, &input, &volumes.gv);
         }
     }
@@ -178,11 +180,11 @@ impl Network {
 }
 
 fn install(volumes: &mut PeriodVolumes, rollup: Rollup) {
-    volumes.pv = rollup.pv;
-    volumes.rv = rollup.rv;
-    volumes.gv = rollup.gv;
-    volumes.profile = rollup.profile;
-    volumes.active_frontline = rollup.active_frontline;
+    volumes.pv = CowColumn::from_vec(rollup.pv);
+    volumes.rv = CowColumn::from_vec(rollup.rv);
+    volumes.gv = CowColumn::from_vec(rollup.gv);
+    volumes.profile = CowColumn::from_rows(rollup.profile, volumes.levels);
+    volumes.active_frontline = CowColumn::from_vec(rollup.active_frontline);
 }
 
 /// The error for a partner that did not exist when a period closed.

@@ -1,6 +1,7 @@
 //! Orders: the idempotent record of every sale, own purchase and fee. The
 //! book keeps each order once, keyed by its `order_id`, in compact columns.
 
+use crate::engine::cow_column::{ColumnBytes, CowColumn};
 use crate::engine::error::EngineResult;
 use crate::engine::id_index::{validate_id, IdIndex};
 use crate::engine::money::{format_units, parse_volume};
@@ -75,14 +76,14 @@ pub fn parse_order_fields(order_id: &str, period: &str, volume: &str) -> EngineR
     Ok((period, units))
 }
 
-/// Every order ever recorded, by id.
+/// Every order ever recorded, by id, in columns a snapshot shares.
 #[derive(Default, Clone)]
 pub struct OrderBook {
     ids: IdIndex,
-    partner: Vec<u32>,
-    period: Vec<Period>,
-    volume_units: Vec<i64>,
-    kind: Vec<OrderKind>,
+    partner: CowColumn<u32>,
+    period: CowColumn<Period>,
+    volume_units: CowColumn<i64>,
+    kind: CowColumn<OrderKind>,
 }
 
 /// What recording an order did.
@@ -151,7 +152,7 @@ impl OrderBook {
 
     /// The distinct periods that have orders, in order.
     pub fn periods(&self) -> Vec<Period> {
-        let mut periods = self.period.clone();
+        let mut periods = self.period.to_vec();
         periods.sort_unstable();
         periods.dedup();
         periods
@@ -165,6 +166,11 @@ impl OrderBook {
                 visit(self.partner[i], self.volume_units[i], self.kind[i]);
             }
         }
+    }
+
+    /// Bytes held alone and shared with clones (snapshots).
+    pub fn bytes(&self) -> ColumnBytes {
+        self.ids.bytes() + self.partner.bytes() + self.period.bytes() + self.volume_units.bytes() + self.kind.bytes()
     }
 
     /// Reserves room for more orders.

@@ -21,6 +21,7 @@
 use super::volume_plan::{VolumePlan, MAX_LEVELS};
 use crate::engine::compensation::live_ranks::{LegChange, LiveRanks};
 use crate::engine::compensation::plan::Plan;
+use crate::engine::cow_column::{ColumnBytes, CowColumn};
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::period::Period;
@@ -55,18 +56,18 @@ impl LevelTotals {
     }
 }
 
-/// The live volumes of one period.
+/// The live volumes of one period, in columns a snapshot shares.
 #[derive(Clone)]
 pub struct PeriodVolumes {
     /// The period.
     pub period: Period,
     pub(in crate::engine) levels: usize,
-    pub(in crate::engine) pv: Vec<i64>,
-    pub(in crate::engine) rv: Vec<i64>,
-    pub(in crate::engine) gv: Vec<i64>,
-    /// `levels` entries per partner: index `x * levels + (k - 1)`.
-    pub(in crate::engine) profile: Vec<LevelTotals>,
-    pub(in crate::engine) active_frontline: Vec<u32>,
+    pub(in crate::engine) pv: CowColumn<i64>,
+    pub(in crate::engine) rv: CowColumn<i64>,
+    pub(in crate::engine) gv: CowColumn<i64>,
+    /// A row of `levels` entries per partner: `profile.row(x)[k - 1]`.
+    pub(in crate::engine) profile: CowColumn<LevelTotals>,
+    pub(in crate::engine) active_frontline: CowColumn<u32>,
     /// Sum of |volume| of every order of the period: bounds every partial
     /// sum, so no rollup can overflow an i64 (checked when recording).
     pub(in crate::engine) absolute_units: i128,
@@ -120,11 +121,11 @@ impl PeriodVolumes {
         PeriodVolumes {
             period,
             levels: plan.levels,
-            pv: vec![0; partners],
-            rv: vec![0; partners],
-            gv: vec![0; partners],
-            profile: zeroed_totals(partners * plan.levels),
-            active_frontline: vec![0; partners],
+            pv: CowColumn::from_vec(vec![0; partners]),
+            rv: CowColumn::from_vec(vec![0; partners]),
+            gv: CowColumn::from_vec(vec![0; partners]),
+            profile: CowColumn::from_rows(zeroed_totals(partners * plan.levels), plan.levels),
+            active_frontline: CowColumn::from_vec(vec![0; partners]),
             absolute_units: 0,
             fee_units: 0,
             order_count: 0,
@@ -161,7 +162,12 @@ impl PeriodVolumes {
 
     /// LV_k of partner `x` (k in 1..=levels).
     pub fn level_volume_units(&self, x: u32, k: usize) -> i64 {
-        self.profile.get(x as usize * self.levels + k - 1).map_or(0, |t| t.volume_units)
+        let x = x as usize;
+        if x < self.profile.rows() {
+            self.profile.row(x).get(k - 1).map_or(0, |t| t.volume_units)
+        } else {
+            0
+        }
     }
 
     /// The totals kept once the period closes.
@@ -183,11 +189,7 @@ impl PeriodVolumes {
     pub fn view(&self, g: &Genealogy, plan: &VolumePlan, x: u32) -> VolumeView {
         let i = x as usize;
         let known = i < self.pv.len();
-        let levels = if known {
-            self.profile[i * self.levels..(i + 1) * self.levels].to_vec()
-        } else {
-            vec![LevelTotals::default(); self.levels]
-        };
+        let levels = if known { self.profile.row(i).to_vec() } else { vec![LevelTotals::default(); self.levels] };
         VolumeView {
             pv_units: self.pv_of(x),
             rv_units: self.rv_of(x),
@@ -197,6 +199,13 @@ impl PeriodVolumes {
             frontline: g.frontline_count_of(x),
             active_frontline: self.active_frontline.get(i).copied().unwrap_or(0),
         }
+    }
+
+    /// Bytes held alone and shared with clones (snapshots).
+    pub fn bytes(&self) -> ColumnBytes {
+        let scalars = [&self.pv, &self.rv, &self.gv].map(CowColumn::bytes);
+        scalars.into_iter().fold(self.profile.bytes() + self.active_frontline.bytes(), |a, b| a + b)
+            + self.ranks.bytes()
     }
 
     /// Grows the arrays to the genealogy's size (new partners start at 0).
@@ -230,7 +239,7 @@ impl PeriodVolumes {
         let (x_pv, x_gv) = (self.pv[xi], self.gv[xi]);
         // A copy on the stack: the walk below writes into `self.profile`.
         let mut copy = [LevelTotals::default(); MAX_LEVELS];
-        copy[..levels].copy_from_slice(&self.profile[xi * levels..(xi + 1) * levels]);
+        copy[..levels].copy_from_slice(self.profile.row(xi));
         let x_profile = &copy[..levels];
         let mut carry = Some(LegChange::attach(self.ranks.leg(x, x_gv), sign)).filter(|_| anchor != NONE);
         if anchor != NONE {
@@ -248,14 +257,14 @@ impl PeriodVolumes {
                 carry = self.ranks.climb(a, change, self.pv[ai], a_active, gv_before, self.gv[ai]);
             }
             if la <= levels {
-                let base = ai * levels;
-                self.profile[base + la - 1].add(sign * x_pv, sign, sign * i64::from(x_active));
+                let row = self.profile.row_mut(ai);
+                row[la - 1].add(sign * x_pv, sign, sign * i64::from(x_active));
                 for (j, totals) in x_profile.iter().enumerate() {
                     let k = la + x_step + j;
                     if k > levels {
                         break;
                     }
-                    self.profile[base + k - 1].add(
+                    row[k - 1].add(
                         sign * totals.volume_units,
                         sign * i64::from(totals.partners),
                         sign * i64::from(totals.active),
@@ -306,7 +315,7 @@ impl PeriodVolumes {
                 carry = self.ranks.climb(a, change, self.pv[ai], a_active, self.gv[ai] - pv_units, self.gv[ai]);
             }
             if la <= levels {
-                self.profile[ai * levels + la - 1].volume_units += pv_units;
+                self.profile.row_mut(ai)[la - 1].volume_units += pv_units;
             }
             la += step(plan, a_active);
             a = g.sponsor_of(a);
@@ -320,7 +329,7 @@ impl PeriodVolumes {
         self.rv[xi] = 0;
         self.gv[xi] = 0;
         self.active_frontline[xi] = 0;
-        self.profile[xi * self.levels..(xi + 1) * self.levels].fill(LevelTotals::default());
+        self.profile.row_mut(xi).fill(LevelTotals::default());
         self.ranks.clear(x);
     }
 }

@@ -14,6 +14,7 @@ use super::snapshot_memory::{LiveCopy, SnapshotMemory};
 use crate::engine::compensation::live_ranks::LegSlot;
 use crate::engine::compensation::plan::Plan;
 use crate::engine::compensation::ranks::{rank_bfs, BfsRanks};
+use crate::engine::cow_column::CowColumn;
 use crate::engine::error::EngineResult;
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::network::Network;
@@ -112,7 +113,7 @@ impl Network {
 /// Copies the live values of the partners in `order`, in that order, into
 /// `copy`'s memory (growing it if it is too small).
 fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize, mut copy: LiveCopy) -> LiveCopy {
-    let take = |column: &Vec<i64>, into: &mut Vec<i64>| {
+    let take = |column: &CowColumn<i64>, into: &mut Vec<i64>| {
         order.par_iter().map(|&x| column[x as usize]).collect_into_vec(into);
     };
     take(&volumes.pv, &mut copy.pv);
@@ -126,7 +127,7 @@ fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize, mut copy: 
     }
     copy.profile.par_chunks_mut(levels.max(1)).zip(order.par_iter()).for_each(|(out, &x)| {
         let x = x as usize;
-        out.copy_from_slice(&volumes.profile[x * levels..(x + 1) * levels]);
+        out.copy_from_slice(volumes.profile.row(x));
     });
     order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect_into_vec(&mut copy.active_frontline);
     order.par_iter().map(|&x| volumes.ranks.rank_of(x)).collect_into_vec(&mut copy.rank);
