@@ -55,6 +55,12 @@ impl App {
         limits::page_size(field_value, default.min(max), max)
     }
 
+    /// The key that signs this server's page tokens (kept in the store;
+    /// the signing itself is the transport's).
+    pub fn token_key(&self) -> [u8; 16] {
+        self.store.token_key()
+    }
+
     /// Runs a write: `op` applies it to the genealogy under the write lock
     /// (on a blocking thread: a move can touch millions of partners), the
     /// change is staged in the store under the same lock, and the answer

@@ -3,6 +3,7 @@
 
 use super::caller::Caller;
 use super::genealogy::{audit, DEFAULT_PAGE_SIZE};
+use super::page_token::TokenSigner;
 use super::status;
 use super::status::{from_join, invalid};
 use super::team_convert::{
@@ -55,7 +56,7 @@ fn resume_at(app: &App, kind: u8, token: &str, partner_plus_one: u32) -> Result<
     if token.is_empty() {
         return Ok(0);
     }
-    let t: ModulesToken = app.tokens().decode(kind, "page_token", token)?;
+    let t: ModulesToken = TokenSigner::of(app).decode(kind, "page_token", token)?;
     if t.partner_plus_one != partner_plus_one {
         return Err(invalid("page_token", "was issued for another partner_id"));
     }
@@ -100,7 +101,7 @@ impl TeamService for TeamApi {
             let cursor = match r.page_token.as_str() {
                 "" => None,
                 token => {
-                    let t: MenteesToken = self.app.tokens().decode(MENTEES_TOKEN, "page_token", token)?;
+                    let t: MenteesToken = TokenSigner::of(&self.app).decode(MENTEES_TOKEN, "page_token", token)?;
                     if t.mentor != mentor {
                         return Err(invalid("page_token", "was issued for another mentor_id"));
                     }
@@ -125,7 +126,7 @@ impl TeamService for TeamApi {
                 .collect();
             let next_page_token = page.next.map_or_else(String::new, |c| {
                 let token = MenteesToken { mentor, lower: c.lower, next_child: c.next_child };
-                self.app.tokens().encode(MENTEES_TOKEN, &token)
+                TokenSigner::of(&self.app).encode(MENTEES_TOKEN, &token)
             });
             Ok(pb::ListMenteesResponse { mentees, next_page_token })
         })?;
@@ -177,7 +178,8 @@ impl TeamService for TeamApi {
             let end = all.len().min(first.saturating_add(size));
             let modules = all.get(first..end).unwrap_or_default().iter().map(module_to_proto).collect();
             let next_page_token = if end < all.len() {
-                self.app.tokens().encode(MODULES_TOKEN, &ModulesToken { partner_plus_one: 0, next_module: end as u32 })
+                TokenSigner::of(&self.app)
+                    .encode(MODULES_TOKEN, &ModulesToken { partner_plus_one: 0, next_module: end as u32 })
             } else {
                 String::new()
             };
@@ -234,7 +236,7 @@ impl TeamService for TeamApi {
             let next_page_token = match (all.get(end), end.checked_sub(1).and_then(|l| all.get(l))) {
                 (Some(_), Some(last)) => {
                     let token = ModulesToken { partner_plus_one: partner + 1, next_module: last.module + 1 };
-                    self.app.tokens().encode(COMPLETIONS_TOKEN, &token)
+                    TokenSigner::of(&self.app).encode(COMPLETIONS_TOKEN, &token)
                 }
                 _ => String::new(),
             };
