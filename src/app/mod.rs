@@ -11,6 +11,7 @@ pub mod limits;
 pub mod recalc;
 pub mod recovery;
 pub mod runs;
+pub mod team_progress;
 
 pub use error::{AppError, AppResult};
 
@@ -34,6 +35,8 @@ pub struct App {
     pub limits: Limits,
     /// Serialises closes (see `close`).
     closing: tokio::sync::Mutex<()>,
+    /// The turns of GetTeamProgress's large passes (see `team_progress`).
+    large_team_passes: team_progress::LargePasses,
 }
 
 impl App {
@@ -45,6 +48,7 @@ impl App {
             jobs: Jobs::default(),
             limits,
             closing: tokio::sync::Mutex::new(()),
+            large_team_passes: team_progress::LargePasses::default(),
         })
     }
 

@@ -4,17 +4,16 @@
 use super::caller::Caller;
 use super::genealogy::{audit, DEFAULT_PAGE_SIZE};
 use super::page_token::TokenSigner;
-use super::status;
-use super::status::{from_join, invalid};
+use super::status::invalid;
 use super::team_convert::{
     mentorship_to_proto, module_to_proto, module_update, progress_to_proto, MenteesToken, ModulesToken,
 };
 use super::{now_unix_ms, App};
-use crate::engine::{Date, MenteeCursor, Network, PartnerIx, TrainingModule, NONE};
+use crate::app::team_progress::TeamProgressQuery;
+use crate::engine::{Date, MenteeCursor, PartnerIx, TrainingModule, NONE};
 use crate::proto::v1 as pb;
 use pb::team_service_server::TeamService;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 // Page token kinds; genealogy.rs uses 1 (downline) and 2 (events).
@@ -22,27 +21,15 @@ const MENTEES_TOKEN: u8 = 3;
 const MODULES_TOKEN: u8 = 4;
 const COMPLETIONS_TOKEN: u8 = 5;
 
-/// Above this many partners in a downline, GetTeamProgress runs on a
-/// blocking thread: its pass (5 to 50 ns a partner) would otherwise hold an
-/// async worker for milliseconds.
-const INLINE_TEAM_PARTNERS: u32 = 20_000;
-
 /// The service over the shared [`App`].
 pub struct TeamApi {
     app: Arc<App>,
-    /// Large GetTeamProgress passes running at once: one per core. More
-    /// would only share the cores and evict each other's cache lines (a
-    /// burst of them on 2 cores took seconds each instead of milliseconds);
-    /// the rest wait their turn. A pass keeps its permit until it ends, also
-    /// when its caller gave up.
-    large_passes: Arc<Semaphore>,
 }
 
 impl TeamApi {
     /// The service of a server.
     pub fn new(app: Arc<App>) -> TeamApi {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        TeamApi { app, large_passes: Arc::new(Semaphore::new(cores)) }
+        TeamApi { app }
     }
 }
 
@@ -251,27 +238,13 @@ impl TeamService for TeamApi {
     ) -> Result<Response<pb::TeamProgress>, Status> {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let large = self.app.read(|net| {
-            let g = &net.genealogy;
-            caller.check(g, "partner_id", &r.partner_id)?;
-            Ok::<_, Status>(g.find(&r.partner_id).is_some_and(|x| g.downline_count_of(x) > INLINE_TEAM_PARTNERS))
-        })?;
-        let run = move |net: &Network| -> Result<pb::TeamProgress, Status> {
-            let progress = net.team_progress(&r.partner_id, &r.period, r.max_level)?;
-            Ok(progress_to_proto(&r.partner_id, &net.team.training, &progress))
-        };
-        let progress = if large {
-            let turn = Arc::clone(&self.large_passes).acquire_owned().await;
-            let turn = turn.map_err(|_| status::unavailable("the server is shutting down"))?;
-            let app = Arc::clone(&self.app);
-            let pass = move || {
-                let _turn = turn;
-                app.read(run)
-            };
-            tokio::task::spawn_blocking(pass).await.map_err(from_join)??
-        } else {
-            self.app.read(run)?
-        };
+        self.app.read(|net| caller.check(&net.genealogy, "partner_id", &r.partner_id))?;
+        let partner_id = r.partner_id.clone();
+        let query = TeamProgressQuery { partner_id: r.partner_id, period: r.period, max_level: r.max_level };
+        let progress = self
+            .app
+            .team_progress(query, move |net, progress| progress_to_proto(&partner_id, &net.team.training, progress))
+            .await?;
         Ok(Response::new(progress))
     }
 }
