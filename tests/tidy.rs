@@ -202,6 +202,15 @@ fn uses_unsafe(code: &str) -> bool {
     code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == "unsafe")
 }
 
+/// Whether `code` opens an `impl` block of `App` (inherent or of a trait):
+/// a word `App` in the header before its `{`.
+fn implements_app(code: &str) -> bool {
+    let header = code.trim_start();
+    let header = header.split('{').next().unwrap_or(header);
+    let mut words = header.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    words.next() == Some("impl") && words.any(|w| w == "App")
+}
+
 /// `file:line: what` for every line of the files under `dirs` whose code
 /// breaks `rule`.
 fn violations(dirs: &[&str], skip: &[&str], what: &str, rule: impl Fn(&str) -> bool) -> Vec<String> {
@@ -244,6 +253,16 @@ fn the_app_knows_no_grpc() {
         let what = format!("the application room names `{krate}`");
         assert_none(violations(&["src/app"], &[], &what, |l| names_crate(l, krate)));
     }
+}
+
+/// The application's behaviour lives in its room: the services only map
+/// proto messages to `App` calls, so they add no methods to it.
+#[test]
+fn app_is_implemented_only_in_src_app() {
+    let what = "an `impl` of `App` outside src/app (move the method into the application room)";
+    let outside: Vec<String> =
+        violations(&["src"], &[], what, implements_app).into_iter().filter(|v| !v.starts_with("src/app/")).collect();
+    assert_none(outside);
 }
 
 /// Tests are clients: they build statuses to stand for a server's answer
@@ -292,6 +311,8 @@ fn the_checks_see_code_and_only_code() {
     assert!(!builds_status("PartnerStatus::Enrolled"));
     assert!(uses_unsafe("let n = unsafe { read(fd) };"));
     assert!(!uses_unsafe("#![forbid(unsafe_code)]"));
+    assert!(implements_app("impl crate::app::App {") && implements_app("impl<T> Tokens for Arc<App> {"));
+    assert!(!implements_app("impl From<AppError> for Status {") && !implements_app("let app: Arc<App> = x;"));
     let code = code_of("a // tonic::x\n/* unsafe /* nested */ */ b \"Status::new\" 'x' '\\'' r#\"unsafe\"# c<'a>");
     assert!(!names_crate(&code, "tonic") && !uses_unsafe(&code) && !builds_status(&code), "{code}");
     assert!(code.contains(" b ") && code.contains(" c<'a>") && code.lines().count() == 2, "{code}");

@@ -17,6 +17,9 @@ pub enum AppError {
     /// A flush failed earlier: the server serves nothing more (fail-stop).
     #[error("the store failed to write to disk; this server serves nothing more")]
     Unavailable,
+    /// The server is shutting down: it starts no more work.
+    #[error("the server is shutting down")]
+    ShuttingDown,
     /// Too many jobs of a kind are running; retry later.
     #[error("{field}: {message}")]
     Busy {

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod recalc;
 pub mod recovery;
 pub mod runs;
+pub mod team_progress;
 
 pub use error::{AppError, AppResult};
 
@@ -34,6 +35,8 @@ pub struct App {
     pub limits: Limits,
     /// Serialises closes (see `close`).
     closing: tokio::sync::Mutex<()>,
+    /// The turns of GetTeamProgress's large passes (see `team_progress`).
+    large_team_passes: team_progress::LargePasses,
 }
 
 impl App {
@@ -45,6 +48,7 @@ impl App {
             jobs: Jobs::default(),
             limits,
             closing: tokio::sync::Mutex::new(()),
+            large_team_passes: team_progress::LargePasses::default(),
         })
     }
 
@@ -53,6 +57,12 @@ impl App {
     pub fn page_size(&self, field_value: i32, default: usize) -> AppResult<usize> {
         let max = self.limits.max_page_size;
         limits::page_size(field_value, default.min(max), max)
+    }
+
+    /// The key that signs this server's page tokens (kept in the store;
+    /// the signing itself is the transport's).
+    pub fn token_key(&self) -> [u8; 16] {
+        self.store.token_key()
     }
 
     /// Runs a write: `op` applies it to the genealogy under the write lock

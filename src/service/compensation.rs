@@ -3,7 +3,7 @@
 
 use super::caller::Caller;
 use super::compensation_convert::{compliance_ratio, plan_from_proto, plan_to_proto};
-use super::page_token::ExplainToken;
+use super::page_token::{ExplainToken, TokenSigner};
 use super::status::invalid;
 use super::{page_size, App};
 use crate::app::runs::RunRef;
@@ -141,7 +141,8 @@ impl CompensationService for CompensationApi {
                 let cursor = if r.page_token.is_empty() {
                     None
                 } else {
-                    let t: ExplainToken = self.app.tokens().decode(EXPLAIN_TOKEN, "page_token", &r.page_token)?;
+                    let t: ExplainToken =
+                        TokenSigner::of(&self.app).decode(EXPLAIN_TOKEN, "page_token", &r.page_token)?;
                     if t.root != root
                         || t.level != r.level
                         || t.period != r.period
@@ -179,7 +180,7 @@ impl CompensationService for CompensationApi {
                         listed_skipped: c.listed_skipped,
                         structure_version: g.structure_version(),
                     };
-                    self.app.tokens().encode(EXPLAIN_TOKEN, &token)
+                    TokenSigner::of(&self.app).encode(EXPLAIN_TOKEN, &token)
                 });
                 Ok(pb::ExplainLevelResponse {
                     entries,

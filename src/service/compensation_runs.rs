@@ -3,7 +3,7 @@
 //! statement, and the pages of the payout export.
 
 use super::compensation_convert::{fill_totals, phase_to_proto, rank_name, statement_to_proto};
-use super::page_token::StatementsToken;
+use super::page_token::{StatementsToken, TokenSigner};
 use super::status::invalid;
 use super::App;
 use crate::app::runs::{finished_result, RunRef};
@@ -79,7 +79,7 @@ pub fn list_statements(
     let from = if page_token.is_empty() {
         0
     } else {
-        let t: StatementsToken = app.tokens().decode(STATEMENTS_TOKEN, "page_token", page_token)?;
+        let t: StatementsToken = TokenSigner::of(app).decode(STATEMENTS_TOKEN, "page_token", page_token)?;
         if t.run_id != run.id() {
             return Err(invalid("page_token", "belongs to another run"));
         }
@@ -127,7 +127,7 @@ pub fn list_statements(
         }
     };
     let next_page_token = if x < arena_len {
-        app.tokens().encode(STATEMENTS_TOKEN, &StatementsToken { run_id: run.id().to_owned(), next: x })
+        TokenSigner::of(app).encode(STATEMENTS_TOKEN, &StatementsToken { run_id: run.id().to_owned(), next: x })
     } else {
         String::new()
     };

@@ -3,7 +3,7 @@
 
 use super::caller::Caller;
 use super::convert::{event_to_proto, partner_to_proto, status_from_proto};
-use super::page_token::{DownlineToken, EventsToken};
+use super::page_token::{DownlineToken, EventsToken, TokenSigner};
 use super::status::{denied, invalid};
 use super::{actor, now_unix_ms, App};
 use crate::engine::{Audit, EngineError, Genealogy, NewPartner};
@@ -85,7 +85,7 @@ impl GenealogyService for GenealogyApi {
             let cursor = match r.page_token.as_str() {
                 "" => None,
                 token => {
-                    let t: DownlineToken = self.app.tokens().decode(DOWNLINE_TOKEN, "page_token", token)?;
+                    let t: DownlineToken = TokenSigner::of(&self.app).decode(DOWNLINE_TOKEN, "page_token", token)?;
                     if t.root != root || t.max_depth != r.max_depth {
                         return Err(invalid("page_token", "was issued for another partner_id or max_depth"));
                     }
@@ -108,7 +108,7 @@ impl GenealogyService for GenealogyApi {
                 .map(|&(ix, level)| pb::DownlineMember { level, partner: Some(partner_to_proto(g.view(ix))) })
                 .collect();
             let next_page_token = page.next.map_or_else(String::new, |c| {
-                self.app.tokens().encode(DOWNLINE_TOKEN, &DownlineToken::new(root, r.max_depth, &c, g.structure_version()))
+                TokenSigner::of(&self.app).encode(DOWNLINE_TOKEN, &DownlineToken::new(root, r.max_depth, &c, g.structure_version()))
             });
             Ok(pb::ListDownlineResponse { members, next_page_token })
         })?;
@@ -195,7 +195,7 @@ impl GenealogyService for GenealogyApi {
         let after_seq = match r.page_token.as_str() {
             "" => 0,
             token => {
-                let t: EventsToken = self.app.tokens().decode(EVENTS_TOKEN, "page_token", token)?;
+                let t: EventsToken = TokenSigner::of(&self.app).decode(EVENTS_TOKEN, "page_token", token)?;
                 if t.partner_plus_one != partner_plus_one {
                     return Err(invalid("page_token", "was issued for another partner_id"));
                 }
@@ -205,7 +205,7 @@ impl GenealogyService for GenealogyApi {
         let (events, more) = self.app.list_events(partner, after_seq, size).await?;
         let next_page_token = match (more, events.last()) {
             (true, Some(&(last, _))) => {
-                self.app.tokens().encode(EVENTS_TOKEN, &EventsToken { partner_plus_one, after_seq: last })
+                TokenSigner::of(&self.app).encode(EVENTS_TOKEN, &EventsToken { partner_plus_one, after_seq: last })
             }
             _ => String::new(),
         };

@@ -3,6 +3,7 @@
 //! a client can neither forge one nor reuse one for another request.
 
 use super::status::invalid;
+use crate::app::App;
 use crate::engine::DownlineCursor;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -105,15 +106,6 @@ pub struct EventsToken {
     pub after_seq: u64,
 }
 
-// Page tokens are the transport's: the application keeps only their key
-// (in the store), and the services reach the signer through the app.
-impl crate::app::App {
-    /// The signer of this server's page tokens.
-    pub fn tokens(&self) -> TokenSigner {
-        TokenSigner::new(self.store.token_key())
-    }
-}
-
 /// Signs and checks tokens with one key.
 #[derive(Clone)]
 pub struct TokenSigner {
@@ -124,6 +116,12 @@ impl TokenSigner {
     /// A signer with the store's key.
     pub fn new(key: [u8; 16]) -> TokenSigner {
         TokenSigner { key }
+    }
+
+    /// The signer of `app`'s page tokens. Page tokens are the transport's:
+    /// the application keeps only their key ([`App::token_key`]).
+    pub fn of(app: &App) -> TokenSigner {
+        TokenSigner::new(app.token_key())
     }
 
     fn tag(&self, kind: u8, body: &[u8]) -> [u8; 8] {

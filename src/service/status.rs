@@ -101,7 +101,7 @@ pub fn from_join(err: tokio::task::JoinError) -> Status {
 pub fn from_app(err: AppError) -> Status {
     let code = match &err {
         AppError::Engine(_) | AppError::Store(_) | AppError::Join(_) => Code::Internal,
-        AppError::Unavailable => Code::Unavailable,
+        AppError::Unavailable | AppError::ShuttingDown => Code::Unavailable,
         AppError::Busy { .. } => Code::ResourceExhausted,
         AppError::NotFound(_) => Code::NotFound,
         AppError::NotReady { .. } => Code::FailedPrecondition,

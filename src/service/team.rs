@@ -3,17 +3,17 @@
 
 use super::caller::Caller;
 use super::genealogy::{audit, DEFAULT_PAGE_SIZE};
-use super::status;
-use super::status::{from_join, invalid};
+use super::page_token::TokenSigner;
+use super::status::invalid;
 use super::team_convert::{
     mentorship_to_proto, module_to_proto, module_update, progress_to_proto, MenteesToken, ModulesToken,
 };
 use super::{now_unix_ms, App};
-use crate::engine::{Date, MenteeCursor, Network, PartnerIx, TrainingModule, NONE};
+use crate::app::team_progress::TeamProgressQuery;
+use crate::engine::{Date, MenteeCursor, PartnerIx, TrainingModule, NONE};
 use crate::proto::v1 as pb;
 use pb::team_service_server::TeamService;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 // Page token kinds; genealogy.rs uses 1 (downline) and 2 (events).
@@ -21,27 +21,15 @@ const MENTEES_TOKEN: u8 = 3;
 const MODULES_TOKEN: u8 = 4;
 const COMPLETIONS_TOKEN: u8 = 5;
 
-/// Above this many partners in a downline, GetTeamProgress runs on a
-/// blocking thread: its pass (5 to 50 ns a partner) would otherwise hold an
-/// async worker for milliseconds.
-const INLINE_TEAM_PARTNERS: u32 = 20_000;
-
 /// The service over the shared [`App`].
 pub struct TeamApi {
     app: Arc<App>,
-    /// Large GetTeamProgress passes running at once: one per core. More
-    /// would only share the cores and evict each other's cache lines (a
-    /// burst of them on 2 cores took seconds each instead of milliseconds);
-    /// the rest wait their turn. A pass keeps its permit until it ends, also
-    /// when its caller gave up.
-    large_passes: Arc<Semaphore>,
 }
 
 impl TeamApi {
     /// The service of a server.
     pub fn new(app: Arc<App>) -> TeamApi {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        TeamApi { app, large_passes: Arc::new(Semaphore::new(cores)) }
+        TeamApi { app }
     }
 }
 
@@ -55,7 +43,7 @@ fn resume_at(app: &App, kind: u8, token: &str, partner_plus_one: u32) -> Result<
     if token.is_empty() {
         return Ok(0);
     }
-    let t: ModulesToken = app.tokens().decode(kind, "page_token", token)?;
+    let t: ModulesToken = TokenSigner::of(app).decode(kind, "page_token", token)?;
     if t.partner_plus_one != partner_plus_one {
         return Err(invalid("page_token", "was issued for another partner_id"));
     }
@@ -100,7 +88,7 @@ impl TeamService for TeamApi {
             let cursor = match r.page_token.as_str() {
                 "" => None,
                 token => {
-                    let t: MenteesToken = self.app.tokens().decode(MENTEES_TOKEN, "page_token", token)?;
+                    let t: MenteesToken = TokenSigner::of(&self.app).decode(MENTEES_TOKEN, "page_token", token)?;
                     if t.mentor != mentor {
                         return Err(invalid("page_token", "was issued for another mentor_id"));
                     }
@@ -125,7 +113,7 @@ impl TeamService for TeamApi {
                 .collect();
             let next_page_token = page.next.map_or_else(String::new, |c| {
                 let token = MenteesToken { mentor, lower: c.lower, next_child: c.next_child };
-                self.app.tokens().encode(MENTEES_TOKEN, &token)
+                TokenSigner::of(&self.app).encode(MENTEES_TOKEN, &token)
             });
             Ok(pb::ListMenteesResponse { mentees, next_page_token })
         })?;
@@ -177,7 +165,8 @@ impl TeamService for TeamApi {
             let end = all.len().min(first.saturating_add(size));
             let modules = all.get(first..end).unwrap_or_default().iter().map(module_to_proto).collect();
             let next_page_token = if end < all.len() {
-                self.app.tokens().encode(MODULES_TOKEN, &ModulesToken { partner_plus_one: 0, next_module: end as u32 })
+                TokenSigner::of(&self.app)
+                    .encode(MODULES_TOKEN, &ModulesToken { partner_plus_one: 0, next_module: end as u32 })
             } else {
                 String::new()
             };
@@ -234,7 +223,7 @@ impl TeamService for TeamApi {
             let next_page_token = match (all.get(end), end.checked_sub(1).and_then(|l| all.get(l))) {
                 (Some(_), Some(last)) => {
                     let token = ModulesToken { partner_plus_one: partner + 1, next_module: last.module + 1 };
-                    self.app.tokens().encode(COMPLETIONS_TOKEN, &token)
+                    TokenSigner::of(&self.app).encode(COMPLETIONS_TOKEN, &token)
                 }
                 _ => String::new(),
             };
@@ -249,27 +238,13 @@ impl TeamService for TeamApi {
     ) -> Result<Response<pb::TeamProgress>, Status> {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let large = self.app.read(|net| {
-            let g = &net.genealogy;
-            caller.check(g, "partner_id", &r.partner_id)?;
-            Ok::<_, Status>(g.find(&r.partner_id).is_some_and(|x| g.downline_count_of(x) > INLINE_TEAM_PARTNERS))
-        })?;
-        let run = move |net: &Network| -> Result<pb::TeamProgress, Status> {
-            let progress = net.team_progress(&r.partner_id, &r.period, r.max_level)?;
-            Ok(progress_to_proto(&r.partner_id, &net.team.training, &progress))
-        };
-        let progress = if large {
-            let turn = Arc::clone(&self.large_passes).acquire_owned().await;
-            let turn = turn.map_err(|_| status::unavailable("the server is shutting down"))?;
-            let app = Arc::clone(&self.app);
-            let pass = move || {
-                let _turn = turn;
-                app.read(run)
-            };
-            tokio::task::spawn_blocking(pass).await.map_err(from_join)??
-        } else {
-            self.app.read(run)?
-        };
+        self.app.read(|net| caller.check(&net.genealogy, "partner_id", &r.partner_id))?;
+        let partner_id = r.partner_id.clone();
+        let query = TeamProgressQuery { partner_id: r.partner_id, period: r.period, max_level: r.max_level };
+        let progress = self
+            .app
+            .team_progress(query, move |net, progress| progress_to_proto(&partner_id, &net.team.training, progress))
+            .await?;
         Ok(Response::new(progress))
     }
 }
