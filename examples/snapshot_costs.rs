@@ -6,7 +6,7 @@
 //! (defaults 1,000,000 and 20,000). A measurement, not a test: it asserts
 //! nothing and prints one line per figure.
 
-use downline::engine::{Network, OrderKind, OrderRequest, VolumePlan};
+use downline::engine::{Network, OrderKind, OrderRequest, Period, SnapshotMemory, VolumePlan};
 use std::time::{Duration, Instant};
 
 const PERIOD: &str = "2026-11";
@@ -60,16 +60,50 @@ fn main() {
     per_order(&mut net, &batch(0));
     println!("record_order, no snapshot: {:?} per order ({orders} orders)", per_order(&mut net, &batch(orders)));
     let snapshot = net.snapshot();
-    let first = batch(2 * orders);
-    let started = cpu_time::ThreadTime::now();
-    net.record_order(&first[0]).expect("bench order");
-    println!("record_order, first after a snapshot: {:?}", started.elapsed());
-    println!("record_order, snapshot alive: {:?} per order", per_order(&mut net, &first[1..]));
+    // Each order of the first ones after a snapshot, alone: the copies of
+    // the shared chunks its upline walk touches are its latency.
+    let mut each: Vec<Duration> = batch(2 * orders)
+        .iter()
+        .map(|order| {
+            let started = cpu_time::ThreadTime::now();
+            net.record_order(order).expect("bench order");
+            started.elapsed()
+        })
+        .collect();
+    println!("record_order, first after a snapshot: {:?}", each[0]);
+    let total: Duration = each.iter().sum();
+    each.sort_unstable();
+    let at = |q: f64| each[((each.len() - 1) as f64 * q) as usize];
+    println!(
+        "record_order, the {orders} after a snapshot: mean {:?}, p50 {:?}, p99 {:?}, p99.9 {:?}, max {:?}",
+        total / orders as u32,
+        at(0.5),
+        at(0.99),
+        at(0.999),
+        at(1.0)
+    );
+    println!("record_order, snapshot alive, chunks copied: {:?} per order", per_order(&mut net, &batch(3 * orders)));
     report_memory("the snapshot after the writes", &snapshot);
     report_memory("the network after the writes", &net);
     drop(snapshot);
     let untouched = net.snapshot();
     report_memory("an untouched snapshot", &untouched);
+    capture_costs(&untouched);
+}
+
+/// A recalculation's capture on a snapshot, with and without its memory
+/// faulted in first (both with no lock held now).
+fn capture_costs(net: &Network) {
+    let period = Period::parse("period", PERIOD).expect("period");
+    let started = Instant::now();
+    drop(net.recalc_snapshot(period).expect("capture"));
+    println!("recalc capture, memory faulted in as it goes: {:?}", started.elapsed());
+    let started = Instant::now();
+    let (partners, levels) = net.recalc_memory_size(period).expect("size");
+    let memory = SnapshotMemory::prefaulted(partners, levels);
+    let faulted = started.elapsed();
+    drop(net.recalc_snapshot_with(period, memory).expect("capture"));
+    println!("recalc capture, memory faulted in first: {:?} (of which faulting {faulted:?})", started.elapsed());
 }
 
 /// The network's memory: what it holds alone and shares with snapshots.

@@ -3,7 +3,7 @@
 
 use super::jobs::{Job, JobKind, JobResult, Outcome, Progress};
 use super::{App, AppError, AppResult};
-use crate::engine::{Period, SnapshotMemory};
+use crate::engine::Period;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,11 +56,10 @@ fn run_recalculation(app: &App, job: &Job) {
     let locked = Instant::now();
     let network = app.network.read().snapshot();
     let snapshot_ms = locked.elapsed().as_millis() as u64;
+    // No memory is faulted in ahead any more: that only shortened the
+    // lock, and off the lock it saves nothing (examples/snapshot_costs.rs).
     let started = Instant::now();
-    let memory =
-        network.recalc_memory_size(period).map(|(partners, levels)| SnapshotMemory::prefaulted(partners, levels));
-    let reserved_mib = memory.as_ref().map_or(0, |m| m.reserved_bytes() >> 20);
-    let snapshot = memory.and_then(|memory| network.recalc_snapshot_with(period, memory));
+    let snapshot = network.recalc_snapshot(period);
     drop(network);
     let prepare_ms = started.elapsed().as_millis() as u64;
     let outcome = match snapshot {
@@ -74,7 +73,7 @@ fn run_recalculation(app: &App, job: &Job) {
             if report.differences > 0 {
                 tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
             }
-            tracing::info!(%period, partners = report.partners, reserved_mib, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
+            tracing::info!(%period, partners = report.partners, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
             Outcome::Succeeded(JobResult::Recalculation(RecalcSummary {
                 period,
                 partners: report.partners,

@@ -7,7 +7,7 @@ use super::jobs::{Job, JobKind, JobResult, Outcome, Progress};
 use super::{invalid, App, AppError, AppResult};
 use crate::engine::compensation::statement as build_statement;
 use crate::engine::Statement;
-use crate::engine::{EngineError, InputMemory, OfficialRun, Period, Plan};
+use crate::engine::{EngineError, OfficialRun, Period, Plan};
 use crate::engine::{RunResult, RunTotals};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -68,9 +68,7 @@ fn run_commission(app: &App, job: &Job) {
     let network = app.network.read().snapshot();
     let snapshot_ms = locked.elapsed().as_millis() as u64;
     let started = Instant::now();
-    let memory = InputMemory::prefaulted(network.partners_to_reserve());
-    let reserved_mib = memory.reserved_bytes() >> 20;
-    let snapshot = network.commission_snapshot_with(&job.period.to_string(), memory);
+    let snapshot = network.commission_snapshot(&job.period.to_string());
     drop(network);
     let prepare_ms = started.elapsed().as_millis() as u64;
     match snapshot {
@@ -81,7 +79,6 @@ fn run_commission(app: &App, job: &Job) {
             tracing::info!(
                 run_id = %job.id,
                 partners = result.partners(),
-                reserved_mib,
                 prepare_ms,
                 snapshot_ms,
                 run_ms = result.duration.as_millis() as u64,

@@ -13,18 +13,21 @@
 //! is always one slice. Every chunk but the last is full: the last grows
 //! like a `Vec`, so a small column costs no more than its entries.
 //!
-//! Why 65,536 rows: the copy a first write makes must stay short (the
-//! widest column, 7 level totals of 16 bytes, copies 7 MiB: 1-2 ms), while
-//! the pointer table stays small enough to live in the cache and to clone
-//! in microseconds. Costs are measured in ARCHITECTURE.md
-//! ("Copy-on-write snapshots").
+//! Why 16,384 rows, the small end of the useful range: the copy a first
+//! write makes is the latency of that write, and a write walks up to the
+//! root, touching one chunk per ancestor far enough away (the widest
+//! column, 7 level totals of 16 bytes, is 1.75 MiB a chunk: 65,536 rows
+//! made the first order after a snapshot cost 8-12 ms at 1M partners). The
+//! pointer table stays small enough to live in the cache and to clone in
+//! well under a millisecond (610 chunks a column at 10M). Costs are
+//! measured in ARCHITECTURE.md ("Copy-on-write snapshots").
 
 use rayon::prelude::*;
 use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
 /// log2 of [`CHUNK_ROWS`].
-pub const CHUNK_SHIFT: u32 = 16;
+pub const CHUNK_SHIFT: u32 = 14;
 
 /// Rows per chunk: a power of two, so a row's chunk is a shift away.
 pub const CHUNK_ROWS: usize = 1 << CHUNK_SHIFT;

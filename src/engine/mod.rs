@@ -13,7 +13,9 @@
 //! - [`team`]: mentors, training and GetTeamProgress.
 //!
 //! The shared types stay at this top level rather than in a room of their
-//! own, because every room uses them: [`PartnerIx`] (`partner_ix.rs`),
+//! own, because every room uses them: the copy-on-write storage that makes
+//! [`Network::snapshot`] O(columns × chunks) (`cow_column.rs`: chunked
+//! columns; `cow_map.rs`: per-partner maps), [`PartnerIx`] (`partner_ix.rs`),
 //! [`ChangeSet`] and the audit (`change.rs`), [`EngineError`] (`error.rs`),
 //! money (`money.rs`), [`Period`], [`Date`], ids (`id_index.rs`), and
 //! [`Network`] itself (`network.rs`: the struct and what no room owns). Each

@@ -2,8 +2,8 @@
 //! the live network writes after it, and one that no write touched costs
 //! under 1 % of the network's memory.
 //!
-//! The network spans two chunks of every column (70,000 partners), so the
-//! writes land in shared chunks on both sides of a chunk boundary.
+//! The network spans several chunks of every column (70,000 partners), so
+//! the writes land in shared chunks on both sides of chunk boundaries.
 
 use downline::engine::*;
 use std::collections::hash_map::DefaultHasher;
@@ -71,10 +71,10 @@ fn fingerprint(net: &Network) -> Fingerprint {
 }
 
 /// Writes of every kind into the live network, on both sides of the
-/// first chunk boundary (65,536).
+/// first chunk boundary (16,384).
 fn write_everything(net: &mut Network) {
     let audit = Audit::default;
-    for (i, partner) in ["3", "65530", "65537", "69999"].into_iter().enumerate() {
+    for (i, partner) in ["3", "16383", "16386", "69999"].into_iter().enumerate() {
         let order = OrderRequest {
             order_id: format!("after-{i}"),
             partner_id: partner.into(),

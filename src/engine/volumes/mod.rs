@@ -17,7 +17,7 @@
 //! | `period_volumes.rs` | the live volumes of one period and their exact incremental maintenance |
 //! | `rollup.rs` | the from-scratch rollup: breadth-first layout, parallel bottom-up pass |
 //! | `recalc.rs` | RecalculateVolumes: snapshot under the lock, then rollup and comparison with the live values |
-//! | `snapshot_memory.rs` | the memory of the snapshots taken under the lock (order sums, layout, live copy), faulted in before the lock is taken |
+//! | `snapshot_memory.rs` | the memory of a capture (order sums, layout, live copy), optionally faulted in ahead |
 //! | `closed_period.rs` | the frozen figures of a closed period, and its official commission run |
 //! | `network_volumes.rs` | the `impl Network` part of orders, volume queries and rebuilding a period |
 //! | `network_closing.rs` | the `impl Network` part of closing a period and of the closed periods' figures |
@@ -68,14 +68,13 @@
 //! commission run and the rebuild of a period need every profile and keep the
 //! full rollup.
 //!
-//! The snapshot holds the read lock, so writes wait for it. Its memory (the
-//! order scan's sums, the breadth-first layout, the copy of the live values:
-//! ~2 GB at 10M) is therefore reserved and faulted in *before* the lock
-//! (`snapshot_memory.rs`, in parallel): under the lock the snapshot only
-//! overwrites mapped memory (figures in BENCHMARKS.md). Architecture
-//! invariant: a snapshot allocates no column of partners under the lock,
-//! unless the network outgrew the reservation meanwhile (then the column is
-//! allocated there, and the result is the same).
+//! The capture (the order scan's sums, the breadth-first layout, the copy of
+//! the live values: ~2 GB at 10M) runs on a copy-on-write
+//! `Network::snapshot()`, with no lock held: the live volumes, ranks and
+//! orders are [`CowColumn`](crate::engine::cow_column::CowColumn)s, so the
+//! snapshot holds them as they were (ARCHITECTURE.md, "Copy-on-write
+//! snapshots"). Its memory may still be reserved ahead (`snapshot_memory.rs`),
+//! which the jobs no longer do: off the lock it saves nothing.
 //!
 //! Volumes are `i64` units of 0.0001: exact for the 4 decimal places orders
 //! may have. **Architecture invariant:** the sum of `|volume|` of a period's
