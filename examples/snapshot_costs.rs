@@ -3,15 +3,21 @@
 //! chunk, and RecordOrder in the engine with and without a snapshot alive.
 //!
 //! `cargo run --release --example snapshot_costs -- [partners] [orders]`
-//! (defaults 1,000,000 and 20,000). A measurement, not a test: it asserts
+//! (defaults 1,000,000 and 20,000), or `-- columns [rows]` for the clone of
+//! 40 columns alone (default 10,000,000 rows). A measurement, not a test: it asserts
 //! nothing and prints one line per figure.
 
+use downline::engine::cow_column::CowColumn;
 use downline::engine::{Network, OrderKind, OrderRequest, Period, SnapshotMemory, VolumePlan};
 use std::time::{Duration, Instant};
 
 const PERIOD: &str = "2026-11";
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("columns") {
+        let rows = std::env::args().nth(2).map_or(10_000_000, |a| a.parse().expect("a number"));
+        return clone_columns(rows);
+    }
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>().expect("a number"));
     let partners = args.next().unwrap_or(1_000_000);
     let orders = args.next().unwrap_or(20_000);
@@ -24,17 +30,7 @@ fn main() {
     println!("network: {partners} partners built in {:.1} s", started.elapsed().as_secs_f64());
     report_memory("the network", &net);
 
-    let mut times: Vec<Duration> = (0..5)
-        .map(|_| {
-            let started = Instant::now();
-            let snapshot = net.snapshot();
-            let took = started.elapsed();
-            drop(snapshot);
-            took
-        })
-        .collect();
-    times.sort_unstable();
-    println!("snapshot: median {:?}, max {:?} (5 runs)", times[2], times[4]);
+    time_clones("snapshot", || net.snapshot());
 
     let batch = |from: usize| -> Vec<OrderRequest> {
         (0..orders)
@@ -111,4 +107,34 @@ fn report_memory(what: &str, net: &Network) {
     let bytes = net.bytes();
     let mib = |b: usize| b as f64 / f64::from(1 << 20);
     println!("memory of {what}: {:.2} MiB alone, {:.1} MiB shared", mib(bytes.owned_bytes), mib(bytes.shared_bytes));
+}
+
+/// What a snapshot of a network of `rows` partners costs without building
+/// one (10M takes many minutes here): cloning 40 columns of `rows` rows,
+/// more than `Network` has with one open period (about 30).
+fn clone_columns(rows: usize) {
+    let columns: Vec<CowColumn<u32>> = (0..40)
+        .map(|_| {
+            let mut column = CowColumn::default();
+            column.resize(rows, 0);
+            column
+        })
+        .collect();
+    time_clones(&format!("40 columns of {rows} rows, clone"), || columns.clone());
+}
+
+/// Times five clones (each dropped after it is timed) and prints the
+/// median and the max.
+fn time_clones<T>(what: &str, mut clone: impl FnMut() -> T) {
+    let mut times: Vec<Duration> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let copy = clone();
+            let took = started.elapsed();
+            drop(copy);
+            took
+        })
+        .collect();
+    times.sort_unstable();
+    println!("{what}: median {:?}, max {:?} (5 runs)", times[2], times[4]);
 }
