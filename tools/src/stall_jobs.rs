@@ -101,9 +101,10 @@ pub struct LayoutTrigger {
 /// How a job went.
 #[derive(Clone, Debug)]
 pub struct Finished {
-    /// The job's own duration in ms: as the server reports it (recalculation,
-    /// commission run), or the client's wall time of the call that did the
-    /// work (plan change: UpdatePlan; team layout: the slowest trigger write).
+    /// The job's own duration in ms: the operation's start to end as the
+    /// server reports it (recalculation), or the client's wall time (commission
+    /// run: from StartCommissionRun to seen finished, which includes its
+    /// snapshot; plan change: UpdatePlan; team layout: the slowest trigger write).
     pub duration_ms: f64,
     /// What the job reported, on one line.
     pub detail: String,
@@ -205,6 +206,7 @@ impl JobClient {
     async fn commission_run(&self, deadline: Instant) -> Result<Finished, String> {
         let request = pb::StartCommissionRunRequest { period: self.period.clone(), dry_run: true };
         let mut compensation = self.compensation();
+        let sent = Instant::now();
         let mut run = compensation.start_commission_run(request).await.map_err(|s| failed("StartCommissionRun", s))?;
         while matches!(run.get_ref().state(), pb::RunState::Running | pb::RunState::Unspecified) {
             poll_pause(deadline, "the commission run").await?;
@@ -216,10 +218,10 @@ impl JobClient {
             return Err(format!("the commission run {} failed: {}", run.run_id, run.error));
         }
         Ok(Finished {
-            duration_ms: run.duration_ms as f64,
+            duration_ms: millis(sent.elapsed()),
             detail: format!(
-                "dry run {} of {} partners with plan version {}, payable {}",
-                run.run_id, run.partners_total, run.plan_version, run.payable_total
+                "dry run {} of {} partners with plan version {}, payable {}; the run itself, after its snapshot, {} ms",
+                run.run_id, run.partners_total, run.plan_version, run.payable_total, run.duration_ms
             ),
         })
     }
