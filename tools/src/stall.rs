@@ -36,6 +36,10 @@ pub const MAX_WINDOW_S: u64 = 60;
 const GAP: Duration = Duration::from_millis(250);
 /// A stalled write may wait this long before it counts as a client timeout.
 const WRITE_TIMEOUT_MS: u64 = 60_000;
+/// The most slices the job window is cut into for the report's profile.
+const MAX_SLICES: u64 = 40;
+/// The shortest slice of the profile.
+const MIN_SLICE_MS: u64 = 100;
 
 /// Flags of `downline-tools stall`.
 #[derive(clap::Args, Debug)]
@@ -94,6 +98,12 @@ pub struct StallReport {
     pub during: Window,
     /// From the trigger's send to the job seen finished, in ms.
     pub window_ms: f64,
+    /// The job window cut into slices of this many ms, for `profile`.
+    pub slice_ms: u64,
+    /// The longest wait of the writes scheduled in each slice, in µs: one
+    /// block of long waits is a lock held; waits spread over the whole job
+    /// are a backlog, or the job's threads taking the cores.
+    pub profile: Vec<u64>,
     /// The job's own figures.
     pub job_figures: Finished,
 }
@@ -132,12 +142,15 @@ pub fn measure(args: StallArgs) -> Result<StallReport, String> {
     let job_to = Instant::now();
     *end.lock() = Some(job_to);
     let stats = join(load)?;
+    let (slice_ms, profile) = profile(&stats, job_from, job_to);
     Ok(StallReport {
         job: args.job,
         rate: args.rate,
         control: stats.window(control_from, control_to),
         during: stats.window(job_from, job_to),
         window_ms: job_to.duration_since(job_from).as_secs_f64() * 1000.0,
+        slice_ms,
+        profile,
         job_figures: finished?,
     })
 }
@@ -182,6 +195,20 @@ fn load_args(args: &StallArgs) -> LoadtestArgs {
     }
 }
 
+/// The window `from..to` cut into at most [`MAX_SLICES`] slices of whole
+/// multiples of [`MIN_SLICE_MS`]: their length, and each one's longest wait.
+fn profile(stats: &Stats, from: Instant, to: Instant) -> (u64, Vec<u64>) {
+    let window_us = u64::try_from(to.duration_since(from).as_micros()).unwrap_or(u64::MAX);
+    let slice_ms = window_us.div_ceil(1000 * MAX_SLICES).div_ceil(MIN_SLICE_MS).max(1) * MIN_SLICE_MS;
+    let maxima = (0..window_us.div_ceil(1000 * slice_ms).max(1))
+        .map(|i| {
+            let start = from + Duration::from_millis(i * slice_ms);
+            stats.window(start, (start + Duration::from_millis(slice_ms)).min(to)).max_us
+        })
+        .collect();
+    (slice_ms, maxima)
+}
+
 /// The load thread's statistics, or its error.
 fn join(load: JoinHandle<Result<Stats, String>>) -> Result<Stats, String> {
     load.join().map_err(|_| "the load thread panicked".to_owned())?
@@ -218,6 +245,11 @@ impl StallReport {
             ),
             row("control", c),
             row("during job", d),
+            format!(
+                "longest wait (ms) of the writes of each {} ms of the job: {}",
+                self.slice_ms,
+                self.profile.iter().map(|&us| format!("{:.1}", ms(us))).collect::<Vec<_>>().join(" ")
+            ),
             format!(
                 "result job={} rate={} job_ms={:.1} window_ms={:.1} control_writes={} control_failed={} control_p50_ms={:.3} control_p99_ms={:.3} control_p999_ms={:.3} control_max_ms={:.3} job_writes={} job_failed={} job_p50_ms={:.3} job_p99_ms={:.3} job_p999_ms={:.3} job_max_ms={:.3}",
                 self.job.name(),

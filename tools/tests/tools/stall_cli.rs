@@ -52,6 +52,10 @@ async fn every_job_reports_its_figures() {
         let lines = report.lines();
         assert!(lines[0].starts_with(&format!("job {}: ", job.name())) && lines[0].contains(detail), "{lines:?}");
         assert_eq!(lines[2].split_whitespace().nth(1), Some("200"), "{lines:?}");
+        // The profile cuts the job window into 100 ms slices, each with its longest wait.
+        assert_eq!(report.profile.len(), ((report.window_ms * 1000.0) as usize).div_ceil(100_000).max(1), "{job:?}");
+        assert_eq!(report.profile.iter().max().copied().unwrap_or(0), report.during.max_us, "{job:?}");
+        assert!(lines[4].starts_with("longest wait (ms) of the writes of each 100 ms of the job: "), "{lines:?}");
         let result = lines.last().expect("a result line");
         for key in ["job_ms=", "window_ms=", "control_max_ms=", "job_writes=", "job_p999_ms=", "job_max_ms="] {
             assert!(result.contains(key), "{result}");
