@@ -213,7 +213,8 @@ fn connection_count(args: &LoadtestArgs) -> usize {
     args.concurrency.div_ceil(IN_FLIGHT_PER_CHANNEL)
 }
 
-fn validate(args: &LoadtestArgs) -> Result<(), String> {
+/// Checks the flags' ranges before anything is sent.
+pub fn validate(args: &LoadtestArgs) -> Result<(), String> {
     if !(1..=MAX_DURATION_S).contains(&args.duration_s) {
         return Err(format!("--duration-s must be 1 to {MAX_DURATION_S}"));
     }

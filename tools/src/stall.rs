@@ -169,7 +169,8 @@ fn validate(args: &StallArgs) -> Result<(), String> {
     if !(1..=most).contains(&args.max_job_s) {
         return Err(format!("--max-job-s must be 1 to {most} with this warm-up and control"));
     }
-    Ok(())
+    // The load's own flags (--concurrency), before a job prepares anything.
+    loadtest::validate(&load_args(args))
 }
 
 /// The load: RecordOrder at `--rate`, for long enough that the job ends it.

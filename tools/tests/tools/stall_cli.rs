@@ -92,6 +92,7 @@ fn bad_flags_are_refused() {
         (&["--job", "recalculation", "--rate", "0"][..], "--rate must be 1 to 10000"),
         (&["--job", "recalculation", "--warmup-s", "61"][..], "--warmup-s must be 1 to 60"),
         (&["--job", "plan-change", "--max-job-s", "590"][..], "--max-job-s must be 1 to 580"),
+        (&["--job", "team-layout", "--concurrency", "0"][..], "--concurrency must be 1 to 4096"),
         (&["--job", "nightly"][..], "possible values: recalculation, commission-run, plan-change, team-layout"),
     ] {
         let out = run(flags);
