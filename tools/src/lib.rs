@@ -12,3 +12,5 @@ pub mod loadtest_clock;
 pub mod loadtest_h2;
 pub mod loadtest_stats;
 pub mod loadtest_team;
+pub mod stall;
+pub mod stall_jobs;

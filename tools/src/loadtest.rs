@@ -36,7 +36,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tonic::transport::{Channel, Endpoint};
@@ -148,6 +148,19 @@ pub struct LoadtestArgs {
     pub token: Option<String>,
 }
 
+/// What a caller that runs other work beside an open-loop load
+/// (`downline-tools stall`) hooks into it; ignored by a closed loop.
+#[derive(Default)]
+pub struct Hooks {
+    /// Once set, the run ends early: requests scheduled after this instant
+    /// are not sent (those scheduled before it still are, however late).
+    pub end: Arc<Mutex<Option<Instant>>>,
+    /// Told the instant request 0 is scheduled at, once the load is ready.
+    pub started: Option<mpsc::Sender<Instant>>,
+    /// Keep every request's scheduled time and latency, for [`Stats::window`].
+    pub timeline: bool,
+}
+
 /// Runs the load and prints its report.
 pub fn run(args: LoadtestArgs) -> Result<(), String> {
     measure(args)?.print()
@@ -156,6 +169,11 @@ pub fn run(args: LoadtestArgs) -> Result<(), String> {
 /// Runs the load and returns what it measured (the report is printed by
 /// [`run`]; the plan's one-line description is printed at the start).
 pub fn measure(args: LoadtestArgs) -> Result<Stats, String> {
+    measure_with(args, Hooks::default())
+}
+
+/// [`measure`], with `hooks` into the open loop.
+pub fn measure_with(args: LoadtestArgs, hooks: Hooks) -> Result<Stats, String> {
     validate(&args)?;
     let lean = args.client == Client::H2 && lean::supports(args.rpc) && args.target.starts_with("http://");
     let runtime = if lean {
@@ -185,7 +203,7 @@ pub fn measure(args: LoadtestArgs) -> Result<Stats, String> {
         if args.rate == 0 {
             Ok(closed_loop(plan, &args).await)
         } else {
-            open_loop(plan, &args).await
+            open_loop(plan, &args, hooks).await
         }
     })
 }
@@ -195,7 +213,8 @@ fn connection_count(args: &LoadtestArgs) -> usize {
     args.concurrency.div_ceil(IN_FLIGHT_PER_CHANNEL)
 }
 
-fn validate(args: &LoadtestArgs) -> Result<(), String> {
+/// Checks the flags' ranges before anything is sent.
+pub fn validate(args: &LoadtestArgs) -> Result<(), String> {
     if !(1..=MAX_DURATION_S).contains(&args.duration_s) {
         return Err(format!("--duration-s must be 1 to {MAX_DURATION_S}"));
     }
@@ -389,19 +408,31 @@ struct Slot {
     scheduled: Instant,
 }
 
-async fn open_loop(plan: Arc<Plan>, args: &LoadtestArgs) -> Result<Stats, String> {
+async fn open_loop(plan: Arc<Plan>, args: &LoadtestArgs, hooks: Hooks) -> Result<Stats, String> {
     let total = args.rate * args.duration_s;
     let start = Instant::now() + Duration::from_millis(20);
     let hard_end = start + Duration::from_secs(args.duration_s) + plan.timeout;
-    let stats = Arc::new(Mutex::new(Stats::new(start, total)));
+    let mut stats = Stats::new(start, total);
+    if hooks.timeline {
+        stats.keep_timeline(usize::try_from(total).unwrap_or(usize::MAX));
+    }
+    let stats = Arc::new(Mutex::new(stats));
     let slots = Arc::new(Semaphore::new(args.concurrency));
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut clock = Clock::new()?;
+    if let Some(started) = hooks.started {
+        // The receiver may have given up waiting: the load runs anyway.
+        let _ = started.send(start);
+    }
     for n in 0..total {
         let slot = Slot {
             n,
             scheduled: start + Duration::from_nanos((u128::from(n) * 1_000_000_000 / u128::from(args.rate)) as u64),
         };
+        if hooks.end.lock().is_some_and(|end| slot.scheduled > end) {
+            stats.lock().ended_after(n);
+            break;
+        }
         clock.wait_until(slot.scheduled).await?;
         let acquired = tokio::time::timeout_at(hard_end.into(), Arc::clone(&slots).acquire_owned()).await;
         let permit = match acquired {

@@ -1,5 +1,7 @@
 //! What a load test measured: counts and three latency histograms, printed
-//! at the end of `downline-tools loadtest`.
+//! at the end of `downline-tools loadtest`; on request also each request's
+//! scheduled time and latency, so a window of the run can be summed up on
+//! its own (`downline-tools stall`: the writes sent while a job ran).
 
 use downline::cli::stdout::line;
 use hdrhistogram::Histogram;
@@ -29,12 +31,41 @@ pub struct Stats {
     latency: Histogram<u64>,
     service: Histogram<u64>,
     lag: Histogram<u64>,
+    /// Every request's sample, in answer order, when kept ([`Stats::keep_timeline`]).
+    timeline: Option<Vec<Sample>>,
+}
+
+/// One request of the timeline.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Its scheduled time, from the start of the run.
+    scheduled_us: u32,
+    /// Scheduled to answered (or to given up, for a request never sent).
+    latency_us: u32,
+    /// Whether it was answered with success.
+    ok: bool,
+}
+
+/// The latency of the requests scheduled in one window of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Requests scheduled in the window.
+    pub count: u64,
+    /// Of those, the ones that failed or were never sent.
+    pub failed: u64,
+    /// Latency from the scheduled time, median.
+    pub p50_us: u64,
+    /// Latency, 99th percentile.
+    pub p99_us: u64,
+    /// Latency, 99.9th percentile.
+    pub p999_us: u64,
+    /// Latency, the longest.
+    pub max_us: u64,
 }
 
 impl Stats {
     /// Empty statistics of a run that schedules `scheduled` requests.
     pub fn new(start: Instant, scheduled: u64) -> Stats {
-        let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds");
         Stats {
             start,
             last_answer: start,
@@ -46,6 +77,55 @@ impl Stats {
             latency: histogram(),
             service: histogram(),
             lag: histogram(),
+            timeline: None,
+        }
+    }
+
+    /// Keeps every request's scheduled time and latency from now on (12
+    /// bytes a request: the caller bounds the run), for [`Stats::window`].
+    pub fn keep_timeline(&mut self, capacity: usize) {
+        self.timeline = Some(Vec::with_capacity(capacity));
+    }
+
+    /// The instant the run's schedule starts at.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// A run ended early: only `scheduled` requests were scheduled.
+    pub fn ended_after(&mut self, scheduled: u64) {
+        self.scheduled = scheduled;
+    }
+
+    /// The requests scheduled in `from..to` (needs the timeline; an empty
+    /// window without it).
+    pub fn window(&self, from: Instant, to: Instant) -> Window {
+        let micros = |t: Instant| t.saturating_duration_since(self.start).as_micros();
+        let (from_us, to_us) = (micros(from), micros(to));
+        let mut h = histogram();
+        let mut failed = 0;
+        for s in self.timeline.iter().flatten() {
+            if (from_us..to_us).contains(&u128::from(s.scheduled_us)) {
+                h.saturating_record(u64::from(s.latency_us).max(1));
+                failed += u64::from(!s.ok);
+            }
+        }
+        Window {
+            count: h.len(),
+            failed,
+            p50_us: h.value_at_quantile(0.50),
+            p99_us: h.value_at_quantile(0.99),
+            p999_us: h.value_at_quantile(0.999),
+            max_us: h.max(),
+        }
+    }
+
+    /// Adds a request to the timeline, when it is kept.
+    fn sample(&mut self, scheduled: Instant, latency: Duration, ok: bool) {
+        if let Some(timeline) = &mut self.timeline {
+            let clamp = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+            let scheduled_us = clamp(scheduled.saturating_duration_since(self.start));
+            timeline.push(Sample { scheduled_us, latency_us: clamp(latency), ok });
         }
     }
 
@@ -57,6 +137,7 @@ impl Stats {
         self.latency.saturating_record(micros(answered.saturating_duration_since(scheduled)));
         self.service.saturating_record(micros(answered.saturating_duration_since(sent)));
         self.lag.saturating_record(micros(sent.saturating_duration_since(scheduled)));
+        self.sample(scheduled, answered.saturating_duration_since(scheduled), result.is_ok());
         match result {
             Ok(()) => self.ok += 1,
             Err(Outcome::Status(code)) => *self.errors.entry(format!("{code:?}")).or_default() += 1,
@@ -91,6 +172,7 @@ impl Stats {
     pub fn unsent(&mut self, scheduled: Instant, now: Instant) {
         self.unsent += 1;
         self.latency.saturating_record(now.saturating_duration_since(scheduled).as_micros() as u64);
+        self.sample(scheduled, now.saturating_duration_since(scheduled), false);
     }
 
     /// Prints the report.
@@ -118,6 +200,11 @@ impl Stats {
         }
         Ok(())
     }
+}
+
+/// An empty latency histogram, in microseconds up to an hour.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
 }
 
 fn print_histogram(name: &str, h: &Histogram<u64>) -> Result<(), String> {

@@ -1,7 +1,7 @@
-//! The `downline-tools` command: `loadtest` and `hiccups`.
+//! The `downline-tools` command: `loadtest`, `stall` and `hiccups`.
 
 use clap::{Parser, Subcommand};
-use downline_tools::{hiccups, loadtest};
+use downline_tools::{hiccups, loadtest, stall};
 use std::process::ExitCode;
 
 /// Tools that measure a `downline` server and the machine it runs on.
@@ -16,6 +16,8 @@ struct Cli {
 enum Command {
     /// Sends a bounded load of requests to a running server and reports latencies.
     Loadtest(loadtest::LoadtestArgs),
+    /// Runs a RecordOrder load, starts a background job and reports how long the writes waited meanwhile.
+    Stall(stall::StallArgs),
     /// Measures how often this machine stops running a busy thread (run it alone).
     Hiccups(hiccups::HiccupsArgs),
 }
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
     downline::cli::init_tracing();
     let result = match Cli::parse().command {
         Command::Loadtest(args) => loadtest::run(args),
+        Command::Stall(args) => stall::run(args),
         Command::Hiccups(args) => hiccups::run(args),
     };
     match result {

@@ -21,4 +21,5 @@ mod volume_support;
 
 mod hiccups_cli;
 mod loadtest_cli;
+mod stall_cli;
 mod stdout_cli;
