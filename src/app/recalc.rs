@@ -19,8 +19,8 @@ pub struct RecalcSummary {
     pub differences: u64,
     /// The first difference, described; empty if none.
     pub first_difference: String,
-    /// Faulting in memory and capturing the period from the snapshot,
-    /// with no lock held.
+    /// Capturing the period from the snapshot (the order scan, the
+    /// breadth-first layout, the copy of the live values), with no lock held.
     pub prepare_ms: u64,
     /// The network's copy-on-write snapshot, under the read lock: O(chunks).
     pub snapshot_ms: u64,

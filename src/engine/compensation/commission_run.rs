@@ -99,8 +99,8 @@ impl Network {
         self.commission_snapshot_with(period, InputMemory::default())
     }
 
-    /// [`Network::commission_snapshot`] in `memory` (reserved beforehand
-    /// with [`InputMemory::prefaulted`], outside the lock).
+    /// [`Network::commission_snapshot`] in `memory` (reserved beforehand,
+    /// e.g. with [`InputMemory::prefaulted`], or kept from an earlier run).
     pub fn commission_snapshot_with(&self, period: &str, mut memory: InputMemory) -> EngineResult<RunSnapshot> {
         let period = Period::parse("period", period)?;
         if self.is_closed(period) {

@@ -1,7 +1,8 @@
 //! The from-scratch recalculation of a period that proves the live volumes
-//! and ranks right: a snapshot taken under the network's lock, then a
+//! and ranks right: a capture of the period from a copy-on-write
+//! [`Network::snapshot`] (the only step under the network's lock), then a
 //! rollup from the orders alone, compared value by value with the live
-//! figures, with no lock held.
+//! figures as of the snapshot, with no lock held.
 //!
 //! The volume comparison runs inside the rollup ([`RollupInput::compute_streaming`]):
 //! each depth's partners are compared the moment their task has summed
@@ -67,9 +68,8 @@ struct VolumeFindings {
 }
 
 impl Network {
-    /// Captures what a recalculation of `period` needs; O(n) under the
-    /// lock, including the page faults of a fresh copy of the live values
-    /// (see [`Network::recalc_snapshot_with`] to take those out of the lock).
+    /// Captures what a recalculation of `period` needs: O(n), so the app
+    /// calls it on a [`Network::snapshot`], never under the lock.
     pub fn recalc_snapshot(&self, period: Period) -> EngineResult<RecalcSnapshot> {
         self.recalc_snapshot_with(period, SnapshotMemory::default())
     }
@@ -82,8 +82,8 @@ impl Network {
         Ok((self.partners_to_reserve(), self.period(period)?.levels))
     }
 
-    /// [`Network::recalc_snapshot`] in `memory` (reserved beforehand with
-    /// [`SnapshotMemory::prefaulted`], outside the lock).
+    /// [`Network::recalc_snapshot`] in `memory` (reserved beforehand, e.g.
+    /// with [`SnapshotMemory::prefaulted`], or kept from an earlier run).
     pub fn recalc_snapshot_with(&self, period: Period, memory: SnapshotMemory) -> EngineResult<RecalcSnapshot> {
         let volumes = self.period(period)?;
         let SnapshotMemory { mut input, live } = memory;

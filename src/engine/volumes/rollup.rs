@@ -74,8 +74,8 @@ pub struct Rollup {
 
 /// Memory the inputs of a rollup are built in: empty (allocated as they
 /// are built) or reserved and faulted in beforehand
-/// ([`InputMemory::prefaulted`]), so a snapshot under the
-/// network's lock does not wait for page faults.
+/// ([`InputMemory::prefaulted`]); the jobs capture on a copy-on-write
+/// snapshot with no lock held, so they let it fault in as it goes.
 #[derive(Debug, Default)]
 pub struct InputMemory {
     /// Per arena index, PV and RV while the orders are summed: zero.
