@@ -293,6 +293,24 @@ impl<T: Clone> CowColumn<T> {
     }
 }
 
+impl<T: Clone + bytemuck::Zeroable> CowColumn<T> {
+    /// `len` zeroed entries of `width` a row, each chunk from zeroed
+    /// memory: no page is touched here (the kernel zero-fills each one on
+    /// its first write), so a column that is soon rewritten or replaced,
+    /// like a new period's before its first rollup, costs no page faults.
+    pub fn zeroed(len: usize, width: usize) -> CowColumn<T> {
+        let mut column = CowColumn::with_width(width);
+        assert_eq!(len % width, 0, "a whole number of rows");
+        let chunk_len = column.chunk_len();
+        while column.len < len {
+            let entries = chunk_len.min(len - column.len);
+            column.chunks.push(Arc::new(bytemuck::zeroed_vec(entries)));
+            column.len += entries;
+        }
+        column
+    }
+}
+
 impl<T: Clone + Send + Sync> CowColumn<T> {
     /// [`CowColumn::chunks_mut`] as a rayon iterator, with each chunk's
     /// first row.

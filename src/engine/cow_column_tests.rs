@@ -104,15 +104,18 @@ fn check(column: &CowColumn<u32>, model: &[u32], width: usize) -> Result<(), Tes
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// The column behaves as a `Vec`, and every snapshot keeps the
+    /// The column, empty or zeroed at first, behaves as a `Vec`, and every snapshot keeps the
     /// contents it had when taken, whatever is written later.
     #[test]
     fn a_column_is_a_vec_and_its_snapshots_never_change(
         width in prop_oneof![Just(1usize), Just(3usize), Just(7usize)],
+        initial_rows in prop_oneof![Just(0usize), 1..8usize, (CHUNK_ROWS - 2)..(CHUNK_ROWS + 2)],
         steps in prop::collection::vec(step(), 1..40),
     ) {
-        let mut column = CowColumn::with_width(width);
-        let mut model = Vec::new();
+        // A column starts empty or zeroed, as a new period's columns do.
+        let mut column = CowColumn::zeroed(initial_rows * width, width);
+        let mut model = vec![0; initial_rows * width];
+        check(&column, &model, width)?;
         let mut snapshots: Vec<(CowColumn<u32>, Vec<u32>)> = Vec::new();
         for step in &steps {
             match step {

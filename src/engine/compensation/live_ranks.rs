@@ -42,7 +42,7 @@ use std::sync::Arc;
 const PARTNERS_PER_TASK: usize = 4096;
 
 /// What a partner's legs add to one rank of the plan.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct LegSlot {
     /// Σ GV of the legs under this rank's leg cap, units of 0.0001.
     pub below_units: i64,
@@ -110,9 +110,8 @@ impl LiveRanks {
         let thresholds: Vec<i64> =
             caps.iter().map(|&c| i64::try_from((c + one - 1) / one).expect("caps fit")).collect();
         let top_threshold = thresholds.iter().copied().max().unwrap_or(0);
-        let mut slots = CowColumn::with_width(caps.len().max(1));
-        slots.resize(partners * caps.len(), LegSlot::default());
-        let codes = CowColumn::from_vec(vec![[0; 2]; partners]);
+        let slots = CowColumn::zeroed(partners * caps.len(), caps.len().max(1));
+        let codes = CowColumn::zeroed(partners, 1);
         LiveRanks { plan, caps, thresholds, top_threshold, codes, slots }
     }
 
