@@ -41,6 +41,7 @@ pub mod decimal_text;
 pub mod error;
 pub mod genealogy;
 pub mod id_index;
+pub mod inputs_snapshot;
 pub mod money;
 pub mod network;
 mod partner_ix;
@@ -58,6 +59,7 @@ pub use compensation::{
 };
 pub use date::Date;
 pub use error::{EngineError, EngineResult};
+pub use inputs_snapshot::{InputsSnapshot, PeriodInputs};
 pub use genealogy::{
     DownlineCursor, Genealogy, GenealogyLoader, ImportOutcome, NewPartner, PartnerStatus, PartnerView, WriteOutcome,
     NONE,
