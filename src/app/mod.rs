@@ -7,7 +7,9 @@
 pub mod close;
 pub mod error;
 pub mod jobs;
+mod layout_job;
 pub mod limits;
+mod plan_change;
 pub mod recalc;
 pub mod recovery;
 pub mod runs;
@@ -35,19 +37,24 @@ pub struct App {
     pub limits: Limits,
     /// Serialises closes (see `close`).
     closing: tokio::sync::Mutex<()>,
+    /// Serialises plan changes (see `plan_change`).
+    plan_changes: tokio::sync::Mutex<()>,
     /// The turns of GetTeamProgress's large passes (see `team_progress`).
     large_team_passes: team_progress::LargePasses,
 }
 
 impl App {
     /// The state of a server over an opened store and its genealogy.
-    pub fn new(store: Store, network: Network, limits: Limits) -> Arc<App> {
+    /// Its stale team layouts are rebuilt off the lock (`layout_job`).
+    pub fn new(store: Store, mut network: Network, limits: Limits) -> Arc<App> {
+        network.set_background_layout_rebuilds(true);
         Arc::new(App {
             network: RwLock::new(network),
             store,
             jobs: Jobs::default(),
             limits,
             closing: tokio::sync::Mutex::new(()),
+            plan_changes: tokio::sync::Mutex::new(()),
             large_team_passes: team_progress::LargePasses::default(),
         })
     }
@@ -98,15 +105,22 @@ impl App {
         tokio::task::spawn_blocking(move || -> AppResult<(T, u64)> {
             let mut network = app.network.write();
             let (value, change) = op(&mut network)?;
+            // The write that found the team layout stale starts its
+            // rebuild's snapshot under this lock (`layout_job`).
+            let layout_job = network.take_team_layout_job();
             // Staging only reads the network: let readers in meanwhile. The
             // next writer still waits for this guard, so disk order stays
             // engine order.
             let network = parking_lot::RwLockWriteGuard::downgrade(network);
             let ticket = match change {
-                Some(change) => app.store.stage(&change, &network)?,
-                None => app.store.last_ticket(),
+                Some(change) => app.store.stage(&change, &network),
+                None => Ok(app.store.last_ticket()),
             };
-            Ok((value, ticket))
+            drop(network);
+            if let Some(job) = layout_job {
+                app.spawn_layout_rebuild(job);
+            }
+            Ok((value, ticket?))
         })
         .await?
     }

@@ -53,23 +53,23 @@ pub mod volumes;
 pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord, TeamChange};
 pub use compensation::{
     format_cents, format_rate, format_scaled, rank_bfs, FieldViolation, KindTotals, LegSlot, LevelCursor, LevelRole,
-    Line, LineKind, LiveRanks, PartnerFigures, PayoutFactor, Phase, Plan, PlanDraft, Rank, RankDraft, RankProgress,
-    RankTarget, Requirement, RequirementKind, RunProgress, RunResult, RunTotals, Statement, MAX_LISTED_PARTNERS,
-    SCALED_PER_CENT,
+    Line, LineKind, LiveRanks, PartnerFigures, PayoutFactor, Phase, Plan, PlanChange, PlanDraft, PlanInstall, Rank,
+    RankDraft, RankProgress, RankTarget, Requirement, RequirementKind, RunProgress, RunResult, RunTotals, Statement,
+    MAX_LISTED_PARTNERS, SCALED_PER_CENT,
 };
 pub use date::Date;
 pub use error::{EngineError, EngineResult};
-pub use inputs_snapshot::{InputsSnapshot, PeriodInputs};
 pub use genealogy::{
     DownlineCursor, Genealogy, GenealogyLoader, ImportOutcome, NewPartner, PartnerStatus, PartnerView, WriteOutcome,
     NONE,
 };
+pub use inputs_snapshot::{InputsSnapshot, PeriodInputs};
 pub use network::Network;
 pub use partner_ix::PartnerIx;
 pub use period::Period;
 pub use team::{
-    Assignment, Completion, CompletionOutcome, LevelProgress, MenteeCursor, MenteePage, MentorSource, MentorView,
-    ModuleUpdate, Team, TeamLayout, TeamProgress, Training, TrainingModule,
+    Assignment, Completion, CompletionOutcome, LayoutJob, LevelProgress, MenteeCursor, MenteePage, MentorSource,
+    MentorView, ModuleUpdate, Team, TeamLayout, TeamProgress, Training, TrainingModule,
 };
 pub use volumes::{
     not_in_closed, personal_volumes, ClosedPeriod, FrozenPeriod, InputMemory, LevelTotals, OfficialRun, Order,

@@ -15,6 +15,7 @@ use super::period::Period;
 use crate::engine::compensation::plan::Plan;
 use crate::engine::genealogy::forest::Genealogy;
 use crate::engine::team::layout::TeamLayout;
+use crate::engine::team::layout_rebuild::LayoutRebuild;
 use crate::engine::team::network_team::Team;
 use crate::engine::volumes::closed_period::ClosedPeriod;
 use crate::engine::volumes::orders::OrderBook;
@@ -52,6 +53,8 @@ pub struct Network {
     /// The breadth-first copy GetTeamProgress reads; every genealogy write
     /// and completion tells it what changed (`team/progress.rs`).
     pub(super) team_layout: TeamLayout,
+    /// The layout's rebuild off the lock (`team/layout_rebuild.rs`).
+    pub(super) layout_rebuild: LayoutRebuild,
 }
 
 impl Default for Network {
@@ -76,6 +79,7 @@ impl Network {
             closed: BTreeMap::new(),
             team: Team::default(),
             team_layout: TeamLayout::default(),
+            layout_rebuild: LayoutRebuild::default(),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::app::runs::RunRef;
 use crate::app::AppError;
 use crate::engine::money::format_units;
 use crate::engine::{format_cents, format_scaled};
-use crate::engine::{ChangeSet, EngineError, Period};
+use crate::engine::{EngineError, Period};
 use crate::engine::{LevelCursor, LevelRole};
 use crate::proto::v1 as pb;
 use pb::compensation_service_server::CompensationService;
@@ -45,20 +45,9 @@ impl CompensationService for CompensationApi {
     async fn update_plan(&self, request: Request<pb::UpdatePlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let r = request.into_inner();
         let draft = plan_from_proto(r.plan.ok_or_else(|| invalid("plan", "is missing"))?);
-        // A plan update re-levels the open periods: O(orders) under the
-        // write lock, which `App::write` takes on a blocking thread. The
-        // change set carries the new version, staged like any other write.
-        let plan = self
-            .app
-            .write(move |net| {
-                let changed = net.update_plan(&draft, r.base_version)?;
-                if let Some(plan) = &changed {
-                    tracing::info!(version = plan.version, "plan updated");
-                }
-                let change = changed.map(|plan| ChangeSet { plan: Some(plan), ..ChangeSet::default() });
-                Ok((Arc::clone(net.current_plan()), change))
-            })
-            .await?;
+        // A change of the rank ladder re-ranks the open periods off the
+        // lock; other updates run under it (`app/plan_change.rs`).
+        let plan = self.app.update_plan(draft, r.base_version).await?;
         Ok(Response::new(plan_to_proto(&plan)))
     }
 

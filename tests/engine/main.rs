@@ -1,6 +1,7 @@
 //! Property tests of the engine against plain, deliberately naive models. No
 //! server, no store: these run the engine in-process.
 
+mod background_jobs;
 mod commission_example;
 mod commission_props;
 mod commission_reference;

@@ -131,7 +131,7 @@ fn ranks_of_example_md_follow_writes() {
 // ---------------------------------------------------------------- the model
 
 /// Ranks of a random plan: (min_pv step, min_gv step, share, min_legs, leg rank).
-type RankSpec = (usize, usize, usize, u32, Index);
+pub(crate) type RankSpec = (usize, usize, usize, u32, Index);
 
 fn plan_draft() -> impl Strategy<Value = PlanDraft> {
     let rank = (0usize..3, 0usize..5, 0usize..5, 0u32..3, any::<Index>());
@@ -139,7 +139,7 @@ fn plan_draft() -> impl Strategy<Value = PlanDraft> {
         .prop_map(|(levels, compression, min_pv, ranks)| draft(levels, compression, min_pv, &ranks))
 }
 
-fn draft(levels: u32, compression: bool, min_active: bool, specs: &[RankSpec]) -> PlanDraft {
+pub(crate) fn draft(levels: u32, compression: bool, min_active: bool, specs: &[RankSpec]) -> PlanDraft {
     let mut d = PlanDraft::reference();
     d.levels = levels;
     d.level_rates.truncate(levels as usize);

@@ -242,6 +242,31 @@ impl LiveRanks {
         (before, codes[1])
     }
 
+    /// Sums `x`'s legs again from its recruits in `g` (GV from `gv`, bests
+    /// from these ranks, so recruits go first) and re-evaluates its rank:
+    /// how a re-ranking takes in a row the writes touched after its
+    /// snapshot. O(recruits × ranks).
+    pub(in crate::engine) fn rederive(
+        &mut self,
+        g: &Genealogy,
+        x: u32,
+        gv: &CowColumn<i64>,
+        pv_units: i64,
+        active: bool,
+    ) {
+        if !self.caps.is_empty() {
+            let (slots, codes, thresholds) = (self.slots.row_mut(x as usize), &self.codes, &self.thresholds);
+            slots.fill(LegSlot::default());
+            let mut c = g.first_child_of(x);
+            while c != NONE {
+                let leg = Leg { gv_units: gv[c as usize], best: codes[c as usize][1] };
+                replace_leg(slots, thresholds, LegChange::attach(leg, 1));
+                c = g.next_sibling_of(c);
+            }
+        }
+        self.rerank(x, pv_units, active);
+    }
+
     /// Re-ranks `x` after its own PV changed (GV from `gv_before` to
     /// `gv_after`) and returns what that is to its sponsor.
     pub(in crate::engine) fn rerank_leg(

@@ -17,6 +17,7 @@
 //! | --- | --- |
 //! | `plan.rs` | the compensation plan: parsing, validation by field, versions |
 //! | `network_plan.rs` | the `impl Network` part of the plan: versions, re-levelling on update, freshness of runs |
+//! | `plan_change.rs` | a change of the rank ladder ranked off the lock on an inputs snapshot, installed with the meanwhile-writes' rows re-derived |
 //! | `ranks.rs` | rank rules (`LegTotals`, `paid_as`) and the bottom-up ranking of a snapshot |
 //! | `live_ranks.rs` | the live ranks of one period, kept exact in the volume walks |
 //! | `rank_progress.rs` | a partner's paid-as rank and its requirements for the next rank (GetRankProgress) |
@@ -98,6 +99,7 @@ pub(crate) mod explain_level;
 pub(crate) mod live_ranks;
 pub(crate) mod network_plan;
 pub(crate) mod plan;
+pub(crate) mod plan_change;
 pub(crate) mod rank_progress;
 pub(crate) mod ranks;
 
@@ -111,5 +113,6 @@ pub use explain_level::{LevelCursor, LevelEntry, LevelPage, LevelRole};
 pub use live_ranks::{LegSlot, LiveRanks};
 pub use network_plan::Freshness;
 pub use plan::{format_rate, FieldViolation, Plan, PlanDraft, Rank, RankDraft};
+pub use plan_change::{PlanChange, PlanInstall};
 pub use rank_progress::{RankProgress, RankTarget, Requirement, RequirementKind};
 pub use ranks::{rank_bfs, BfsRanks, LegTotals};

@@ -46,8 +46,25 @@ impl Network {
     /// every violation. A draft equal to the plan in force changes nothing
     /// (`None`): a retried update never makes two versions. `base_version`,
     /// when not 0, must be the version in force (optimistic concurrency).
+    /// Everything under the caller's lock; the app re-ranks off it instead
+    /// when it can (`plan_change.rs`).
     pub fn update_plan(&mut self, draft: &PlanDraft, base_version: u32) -> EngineResult<Option<Arc<Plan>>> {
-        let current = Arc::clone(self.current_plan());
+        let Some(next) = self.validate_update(draft, base_version)? else {
+            return Ok(None);
+        };
+        let plan = Arc::new(next);
+        self.install_plan(Arc::clone(&plan));
+        Ok(Some(plan))
+    }
+
+    /// The checks of [`Network::update_plan`]: the next version, or `None`
+    /// for a draft equal to the plan in force.
+    pub(in crate::engine) fn validate_update(
+        &self,
+        draft: &PlanDraft,
+        base_version: u32,
+    ) -> EngineResult<Option<Plan>> {
+        let current = self.current_plan();
         let next = draft.validate(current.version + 1).map_err(EngineError::InvalidPlan)?;
         if current.to_draft() == next.to_draft() {
             return Ok(None);
@@ -58,9 +75,7 @@ impl Network {
                 format!("the plan in force is version {}, not {base_version}: read it again", current.version),
             ));
         }
-        let plan = Arc::new(next);
-        self.install_plan(Arc::clone(&plan));
-        Ok(Some(plan))
+        Ok(Some(next))
     }
 
     /// Appends a validated plan version (an update, or one loaded at

@@ -14,6 +14,7 @@
 //! | `training.rs` | training modules and each partner's completions |
 //! | `network_team.rs` | the team data (`Team`), the `impl Network` part of the team writes (assign, modules, completions) and the hook after genealogy writes |
 //! | `layout.rs` | the breadth-first copy of the genealogy GetTeamProgress reads: each level of a team is a few ranges of positions; writes mark what changed instead of moving anything |
+//! | `layout_rebuild.rs` | the layout rebuilt off the lock (the server's mode): due, snapshot, build, install with the changes logged meanwhile told again |
 //! | `progress.rs` | GetTeamProgress: one pass over the team, level by level, cut at `max_level`; keeps the layout in step with every write, rebuilds it when stale |
 //! | `tally.rs` | the counting of one level of that pass: branch-free loops over the layout's copied columns, completions summed eight modules at a time |
 //!
@@ -65,10 +66,12 @@
 //! So a level is a list of ranges plus a list of loose partners; an unchanged
 //! team is one range per level. Every creation, move, status change and
 //! completion reports to `Network::team_layout_heard`; when the relinked and
-//! new partners reach 1/16 of the laid-out ones (at least 4,096), that write
-//! rebuilds the layout (O(n) under the write lock: 56-80 ms at 1.26M
-//! partners, 0.33-0.46 s at 10M, most of it the walk of the child links;
-//! ~26 bytes per partner, 247 MiB at 10M). The store builds it at start-up.
+//! new partners reach 1/16 of the laid-out ones (at least 4,096), the
+//! layout is rebuilt (O(n): 56-80 ms at 1.26M partners, 0.33-0.46 s at 10M,
+//! most of it the walk of the child links; ~26 bytes per partner, 247 MiB
+//! at 10M): by that write under the write lock, or, in the server, off the
+//! lock (`layout_rebuild.rs`: the write only marks it due, the stale layout
+//! answers meanwhile). The store builds it at start-up.
 //!
 //! **Architecture invariant:** a position that is not relinked has exactly
 //! the recruits it had at the build, at `child_start[p]..child_start[p+1]`,
@@ -86,6 +89,7 @@
 //! through `Network::team_levels` (one place to change for a versioned plan).
 
 pub(crate) mod layout;
+pub(crate) mod layout_rebuild;
 pub(crate) mod mentors;
 pub(crate) mod network_team;
 pub(crate) mod progress;
@@ -93,6 +97,7 @@ mod tally;
 pub(crate) mod training;
 
 pub use layout::TeamLayout;
+pub use layout_rebuild::LayoutJob;
 pub use mentors::{Assignment, MenteeCursor, MenteePage, MentorSource, MentorView, Mentors};
 pub use network_team::{CompletionOutcome, Team};
 pub use progress::{LevelProgress, TeamProgress};

@@ -14,7 +14,8 @@
 //!
 //! This file also keeps the layout in step: every genealogy write and
 //! completion reports here what it changed, and a layout with too many
-//! changes is rebuilt (O(n), under the write lock; see BENCHMARKS.md).
+//! changes is rebuilt: by the write that finds it stale (O(n), under the
+//! write lock), or in the server off the lock (`layout_rebuild.rs`).
 
 use super::layout::{LevelSet, TeamLayout};
 use super::tally::{tally_level, LevelTally, TallyInput};
@@ -69,8 +70,11 @@ impl Network {
     /// that the status or completions of `refreshed` did; rebuilds it when
     /// so much changed that the partners it reads live cost more than a
     /// rebuild. `NONE` entries are ignored.
+    /// In background mode a stale layout is not rebuilt here but marked
+    /// due for the app (`layout_rebuild.rs`).
     pub(in crate::engine) fn team_layout_heard(&mut self, relinked: &[u32], refreshed: &[u32]) {
-        if self.team_layout.is_stale(&self.genealogy) {
+        let background = self.layout_heard_in_background(relinked, refreshed);
+        if !background && self.team_layout.is_stale(&self.genealogy) {
             self.rebuild_team_layout();
             return;
         }

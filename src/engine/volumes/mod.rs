@@ -18,6 +18,7 @@
 //! | `rollup.rs` | the from-scratch rollup: breadth-first layout, parallel bottom-up pass |
 //! | `recalc.rs` | RecalculateVolumes: snapshot under the lock, then rollup and comparison with the live values |
 //! | `snapshot_memory.rs` | the memory of a capture (order sums, layout, live copy), optionally faulted in ahead |
+//! | `touched.rs` | the rows a period's writes touched while a plan change re-ranks off the lock |
 //! | `closed_period.rs` | the frozen figures of a closed period, and its official commission run |
 //! | `network_volumes.rs` | the `impl Network` part of orders, volume queries and rebuilding a period |
 //! | `network_closing.rs` | the `impl Network` part of closing a period and of the closed periods' figures |
@@ -97,6 +98,7 @@ pub(crate) mod period_volumes;
 pub(crate) mod recalc;
 pub(crate) mod rollup;
 pub(crate) mod snapshot_memory;
+pub(crate) mod touched;
 pub(crate) mod volume_plan;
 
 pub use closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun, VolumeAnswer};

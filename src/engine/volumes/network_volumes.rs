@@ -140,6 +140,7 @@ impl Network {
         let rollup = input.compute(&AtomicU64::new(0));
         let ranks_plan = Arc::clone(self.current_plan());
         if let Some(volumes) = self.periods.get_mut(&period) {
+            volumes.touched.overflow();
             install(volumes, rollup);
             volumes.ranks = LiveRanks::build(ranks_plan, &self.genealogy, &input, &volumes.gv);
         }

@@ -18,6 +18,7 @@
 //! rollup of the period's orders over the current genealogy (checked by
 //! RecalculateVolumes and by the property tests).
 
+use super::touched::TouchLog;
 use super::volume_plan::{VolumePlan, MAX_LEVELS};
 use crate::engine::compensation::live_ranks::{LegChange, LiveRanks};
 use crate::engine::compensation::plan::Plan;
@@ -77,6 +78,8 @@ pub struct PeriodVolumes {
     pub(in crate::engine) order_count: u64,
     /// The live ranks, kept exact by the same walks.
     pub(in crate::engine) ranks: LiveRanks,
+    /// The partners touched while a background re-ranking runs (`touched.rs`).
+    pub(in crate::engine) touched: TouchLog,
 }
 
 /// What a query shows of one partner in one period.
@@ -130,6 +133,7 @@ impl PeriodVolumes {
             fee_units: 0,
             order_count: 0,
             ranks: LiveRanks::new(ranks_plan, partners),
+            touched: TouchLog::Off,
         }
     }
 
@@ -142,6 +146,7 @@ impl PeriodVolumes {
     /// creation, before it is attached to its sponsor).
     pub(in crate::engine) fn rerank(&mut self, g: &Genealogy, plan: &VolumePlan, x: u32) {
         let active = self.is_active(g, plan, x);
+        self.touched.record(x);
         self.ranks.rerank(x, self.pv[x as usize], active);
     }
 
@@ -235,6 +240,8 @@ impl PeriodVolumes {
     ) {
         let levels = self.levels;
         let xi = x as usize;
+        self.touched.record(x);
+        self.touched.record(anchor);
         let x_step = step(plan, x_active);
         let (x_pv, x_gv) = (self.pv[xi], self.gv[xi]);
         // A copy on the stack: the walk below writes into `self.profile`.
@@ -289,6 +296,7 @@ impl PeriodVolumes {
         rv_units: i64,
     ) {
         let xi = x as usize;
+        self.touched.record(x);
         let sponsor = g.sponsor_of(x);
         let was = self.is_active(g, plan, x);
         let now = g.status_of(x) == PartnerStatus::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
@@ -325,6 +333,7 @@ impl PeriodVolumes {
     /// Forgets everything of `x` (after its termination).
     pub(in crate::engine) fn clear(&mut self, x: u32) {
         let xi = x as usize;
+        self.touched.record(x);
         self.pv[xi] = 0;
         self.rv[xi] = 0;
         self.gv[xi] = 0;

@@ -1,0 +1,80 @@
+//! UpdatePlan, with the re-ranking of the open periods off the lock
+//! (issue #16; the engine's side and its proof: `engine/compensation/plan_change.rs`).
+//!
+//! A change of the rank ladder alone takes three steps: a short write lock
+//! validates the draft, takes an inputs snapshot and starts the touch
+//! logs; a blocking thread ranks every open period on the snapshot; then
+//! [`App::write`] installs the version and the ranks (taking in the writes
+//! made meanwhile) and stages the version, so it is durable before the
+//! answer and the store's order is the engine's. Any other update (a
+//! no-op, rates and caps only, volume settings that re-level the periods)
+//! runs whole under the lock as before.
+//!
+//! Plan changes take turns (`plan_changes`): a second one waits for the
+//! first to be installed, then its `base_version` is checked against the
+//! version the first made, so a stale one is refused (FAILED_PRECONDITION)
+//! exactly as it would have been under the lock.
+
+use super::{App, AppResult};
+use crate::engine::{ChangeSet, Plan, PlanDraft};
+use std::sync::Arc;
+use std::time::Instant;
+
+impl App {
+    /// Makes `draft` the plan in force (see the module documentation);
+    /// answers the plan in force afterwards.
+    pub async fn update_plan(self: &Arc<Self>, draft: PlanDraft, base_version: u32) -> AppResult<Arc<Plan>> {
+        let _turn = self.plan_changes.lock().await;
+        let app = Arc::clone(self);
+        let checked = draft.clone();
+        let begun = tokio::task::spawn_blocking(move || app.network.write().begin_plan_change(&checked, base_version))
+            .await??;
+        let Some(mut change) = begun else {
+            return self.update_plan_locked(draft, base_version).await;
+        };
+        let started = Instant::now();
+        let ranked = tokio::task::spawn_blocking(move || {
+            change.rank();
+            change
+        })
+        .await;
+        let change = match ranked {
+            Ok(change) => change,
+            Err(failed) => {
+                // A panic in the ranking fails this update, never the
+                // server; the live ranks are still the old plan's.
+                let app = Arc::clone(self);
+                tokio::task::spawn_blocking(move || app.network.write().abandon_plan_change()).await?;
+                return Err(failed.into());
+            }
+        };
+        let rank_ms = started.elapsed().as_millis() as u64;
+        self.write(move |net| {
+            let install = net.install_plan_change(change)?;
+            tracing::info!(
+                version = install.plan.version,
+                rank_ms,
+                rows_rederived = install.rows_rederived,
+                periods_ranked_locked = install.periods_ranked_locked,
+                "plan updated; re-ranked off the lock"
+            );
+            let plan = install.plan;
+            Ok((Arc::clone(&plan), Some(ChangeSet { plan: Some(plan), ..ChangeSet::default() })))
+        })
+        .await
+    }
+
+    /// An update that needs no re-ranking, or that re-levels: whole under
+    /// the write lock.
+    async fn update_plan_locked(self: &Arc<Self>, draft: PlanDraft, base_version: u32) -> AppResult<Arc<Plan>> {
+        self.write(move |net| {
+            let changed = net.update_plan(&draft, base_version)?;
+            if let Some(plan) = &changed {
+                tracing::info!(version = plan.version, "plan updated");
+            }
+            let change = changed.map(|plan| ChangeSet { plan: Some(plan), ..ChangeSet::default() });
+            Ok((Arc::clone(net.current_plan()), change))
+        })
+        .await
+    }
+}

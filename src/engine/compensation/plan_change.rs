@@ -1,0 +1,228 @@
+//! A plan change that re-ranks off the network's lock (issue #16).
+//!
+//! A change of the rank ladder makes every open period's live ranks
+//! invalid: they are rebuilt from scratch (~1.9 s a period at 10M, which
+//! [`Network::update_plan`] spends under the write lock). Here it takes
+//! three steps instead:
+//!
+//! 1. [`Network::begin_plan_change`], under the write lock, O(chunks):
+//!    validates the draft as an update would, takes an
+//!    [`InputsSnapshot`] (genealogy, PV, RV: no hot column, see
+//!    `inputs_snapshot.rs`), and turns on each open period's
+//!    [`TouchLog`].
+//! 2. [`PlanChange::rank`], with no lock: per period, the rollup's GV on
+//!    the job's own buffers, then [`LiveRanks::build`] with the new plan.
+//! 3. [`Network::install_plan_change`], under the write lock (inside the
+//!    app's write, which stages the new version, so the store's order is
+//!    the engine's): the new version and the new ranks, brought up to date
+//!    with the writes made since the snapshot by re-deriving the rows they
+//!    touched, bottom-up.
+//!
+//! Why re-deriving the touched rows and their uplines is exact: a
+//! partner's rank row (codes and leg slots) depends only on its own PV,
+//! status, its recruits and their subtrees. A partner none of whose
+//! subtree was touched since the snapshot has the same subtree, the same
+//! recruits and the same figures, so the snapshot's row stays right. Every
+//! change of a subtree is logged inside it: an order or a status change at
+//! the partner itself, a creation at the new partner, a move or a
+//! termination at the partner moved and at the anchors its subtree left
+//! and joined (an anchor a later move takes out of the subtree leaves its
+//! own old anchor logged inside). So the rows that may differ are the
+//! logged rows and their current uplines, and re-deriving them deepest
+//! first (each from its current recruits: the GV is the live one, the
+//! recruits' bests already re-derived or still right) gives exactly the
+//! ranks a from-scratch ranking of the live network would. Nothing is
+//! applied twice: a row is recomputed, never adjusted. A period whose log
+//! overflowed or that was rebuilt whole (bulk orders re-level it), or that
+//! opened meanwhile, is ranked from scratch under the lock, and reported.
+//!
+//! Cost under the lock: O(Σ recruits of the re-derived rows × ranks); the
+//! rows are the meanwhile-writes' uplines.
+//!
+//! Architecture invariant: installed, the ranks equal those of the same
+//! writes followed by the plan change under the lock
+//! (`tests/engine/background_jobs.rs`).
+
+use super::live_ranks::LiveRanks;
+use super::plan::{Plan, PlanDraft};
+use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::genealogy::forest::{Genealogy, NONE};
+use crate::engine::genealogy::partner_status::PartnerStatus;
+use crate::engine::inputs_snapshot::{group_volumes, InputsSnapshot};
+use crate::engine::network::Network;
+use crate::engine::period::Period;
+use crate::engine::volumes::period_volumes::PeriodVolumes;
+use crate::engine::volumes::touched::TouchLog;
+use crate::engine::volumes::volume_plan::VolumePlan;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A plan change whose ranks are computed off the lock (see the module
+/// documentation).
+pub struct PlanChange {
+    /// The new version.
+    plan: Arc<Plan>,
+    /// The version in force when the change began: it installs only on it.
+    base_version: u32,
+    /// What the ranks are computed from, until [`PlanChange::rank`].
+    inputs: Option<InputsSnapshot>,
+    /// The new ranks of each open period as of the snapshot.
+    ranks: Vec<(Period, LiveRanks)>,
+}
+
+/// What an installation did, for the log.
+#[derive(Debug, Clone)]
+pub struct PlanInstall {
+    /// The version installed.
+    pub plan: Arc<Plan>,
+    /// Rows re-derived for the writes made since the snapshot.
+    pub rows_rederived: usize,
+    /// Periods ranked from scratch under the lock (opened meanwhile, or
+    /// too many writes to take in row by row).
+    pub periods_ranked_locked: usize,
+}
+
+impl Network {
+    /// Step 1 (under the write lock): validates `draft` as
+    /// [`Network::update_plan`] does and, when the change re-ranks the open
+    /// periods and nothing more, starts it: `None` when the update is a
+    /// no-op or is cheap or different enough to run under the lock
+    /// (rates and caps only; volume settings, which re-level the periods).
+    pub fn begin_plan_change(&mut self, draft: &PlanDraft, base_version: u32) -> EngineResult<Option<PlanChange>> {
+        let Some(next) = self.validate_update(draft, base_version)? else {
+            return Ok(None);
+        };
+        let current = self.current_plan();
+        if next.volume != self.plan || next.ranks == current.ranks || self.periods.is_empty() {
+            return Ok(None);
+        }
+        let base_version = current.version;
+        for volumes in self.periods.values_mut() {
+            volumes.touched = TouchLog::On(Vec::new());
+        }
+        let inputs = Some(self.inputs_snapshot());
+        Ok(Some(PlanChange { plan: Arc::new(next), base_version, inputs, ranks: Vec::new() }))
+    }
+
+    /// Step 3 (under the write lock): installs the new version and its
+    /// ranks, taking in the writes made since step 1. FAILED_PRECONDITION
+    /// (nothing changed) when another version was installed meanwhile.
+    pub fn install_plan_change(&mut self, change: PlanChange) -> EngineResult<PlanInstall> {
+        let current = self.current_plan().version;
+        if current != change.base_version || change.inputs.is_some() {
+            self.abandon_plan_change();
+            return Err(EngineError::precondition(
+                "base_version",
+                format!("the plan in force is version {current}, not {}: read it again", change.base_version),
+            ));
+        }
+        debug_assert_eq!(change.plan.version, current + 1, "plan versions are consecutive");
+        self.plans.push(Arc::clone(&change.plan));
+        let mut prepared: HashMap<Period, LiveRanks> = change.ranks.into_iter().collect();
+        let mut install = PlanInstall { plan: change.plan, rows_rederived: 0, periods_ranked_locked: 0 };
+        let periods: Vec<Period> = self.periods.keys().copied().collect();
+        for period in periods {
+            let volumes = self.periods.get_mut(&period).expect("listed above");
+            let log = std::mem::take(&mut volumes.touched);
+            match (prepared.remove(&period), log) {
+                (Some(ranks), TouchLog::On(rows)) => {
+                    volumes.ranks = ranks;
+                    install.rows_rederived += take_in(volumes, &self.genealogy, &self.plan, &rows);
+                }
+                _ => {
+                    self.rerank_from_scratch(period);
+                    install.periods_ranked_locked += 1;
+                }
+            }
+        }
+        Ok(install)
+    }
+
+    /// Stops logging for a plan change that will not be installed (its
+    /// job failed): the live ranks never stopped being the old plan's.
+    pub fn abandon_plan_change(&mut self) {
+        for volumes in self.periods.values_mut() {
+            volumes.touched = TouchLog::Off;
+        }
+    }
+}
+
+impl PlanChange {
+    /// The version this change makes.
+    pub fn plan(&self) -> &Arc<Plan> {
+        &self.plan
+    }
+
+    /// Step 2 (no lock): ranks every open period of the snapshot with the
+    /// new plan, then drops the snapshot. O(n) per period, in parallel.
+    pub fn rank(&mut self) {
+        let Some(inputs) = self.inputs.take() else { return };
+        let n = inputs.genealogy.len();
+        self.ranks = inputs
+            .periods
+            .iter()
+            .map(|period| {
+                let input = period.rollup_input(&inputs);
+                let gv = group_volumes(&input, n);
+                (period.period, LiveRanks::build(Arc::clone(&self.plan), &inputs.genealogy, &input, &gv))
+            })
+            .collect();
+    }
+}
+
+/// Brings `volumes.ranks` (as of the snapshot) up to date with the logged
+/// rows: each logged row and its current upline re-derived, recruits
+/// before sponsors. Returns the rows re-derived.
+fn take_in(volumes: &mut PeriodVolumes, g: &Genealogy, plan: &VolumePlan, rows: &[u32]) -> usize {
+    volumes.ranks.grow(g.len());
+    let order = bottom_up(g, rows);
+    for &x in &order {
+        if g.status_of(x) == PartnerStatus::Terminated {
+            volumes.ranks.clear(x);
+        } else {
+            let active = volumes.is_active(g, plan, x);
+            volumes.ranks.rederive(g, x, &volumes.gv, volumes.pv[x as usize], active);
+        }
+    }
+    order.len()
+}
+
+/// `rows` and their uplines, each once, every partner after all of its
+/// recruits among them (Kahn's order on the sponsor links). O(result).
+fn bottom_up(g: &Genealogy, rows: &[u32]) -> Vec<u32> {
+    // Per partner of the closure: its recruits in the closure not yet ordered.
+    let mut pending: HashMap<u32, u32> = HashMap::with_capacity(rows.len());
+    for &x in rows {
+        if pending.contains_key(&x) {
+            continue;
+        }
+        pending.insert(x, 0);
+        let mut child = x;
+        loop {
+            let sponsor = g.sponsor_of(child);
+            if sponsor == NONE {
+                break;
+            }
+            let known = pending.contains_key(&sponsor);
+            *pending.entry(sponsor).or_insert(0) += 1;
+            if known {
+                break;
+            }
+            child = sponsor;
+        }
+    }
+    let mut order: Vec<u32> = pending.iter().filter(|&(_, &n)| n == 0).map(|(&x, _)| x).collect();
+    let mut next = 0;
+    while next < order.len() {
+        let sponsor = g.sponsor_of(order[next]);
+        next += 1;
+        if let Some(left) = pending.get_mut(&sponsor) {
+            *left -= 1;
+            if *left == 0 {
+                order.push(sponsor);
+            }
+        }
+    }
+    debug_assert_eq!(order.len(), pending.len(), "the sponsor links have no cycle");
+    order
+}
