@@ -6,6 +6,7 @@
 
 pub mod close;
 pub mod error;
+pub mod job_pool;
 pub mod jobs;
 pub mod limits;
 pub mod recalc;
