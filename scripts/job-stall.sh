@@ -50,7 +50,7 @@ for job in $jobs; do
 done
 stop_server
 echo "== the server's log of the jobs"
-grep -E "recalculation done|commission run done|plan updated" "$log" | sed -E 's/^.*INFO //' || true
+grep -E "recalculation done|commission run done|plan updated|team layout rebuilt" "$log" | sed -E 's/^.*INFO //' || true
 printf '\n%-15s %10s %12s %12s %12s %12s %14s\n' job job_ms job_max_ms job_p999_ms ctl_max_ms ctl_p999_ms load
 for r in "${results[@]}"; do
   field() { sed -E "s/.* $1=([^ ]*).*/\1/" <<<" $r"; }

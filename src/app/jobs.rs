@@ -83,7 +83,8 @@ impl JobKind {
 }
 
 impl App {
-    /// Registers a job of `kind` and runs `body` on rayon; RESOURCE_EXHAUSTED
+    /// Registers a job of `kind` and runs `body` on a job thread (see
+    /// `job_pool`); RESOURCE_EXHAUSTED
     /// (naming `period`) when its kind's running limit is reached. A panic in
     /// `body` fails that job (INTERNAL, reported in its status), never the
     /// process: rayon would abort on it.
@@ -99,7 +100,7 @@ impl App {
             .start(kind, period, dry_run)
             .ok_or_else(|| AppError::Busy { field: "period", message: kind.busy_message() })?;
         let (app, worker) = (Arc::clone(self), Arc::clone(&job));
-        rayon::spawn(move || run_caught(&worker, || body(&app, &worker)));
+        super::job_pool::spawn_on_job_thread(move || run_caught(&worker, || body(&app, &worker)));
         Ok(job)
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The write that finds the layout stale takes the job's snapshot under
 //! the lock it already holds ([`App::write_staged`]); the layout is built
-//! on rayon with no lock held, then installed with a short write lock. A
+//! on a job thread (`job_pool`, at a lower priority) with no lock held, then installed with a short write lock. A
 //! panic in the build abandons the rebuild (the stale layout still answers
 //! exactly; the next write that finds it stale starts another), never the
 //! server.
@@ -17,7 +17,7 @@ impl App {
     /// Runs a layout rebuild on rayon (see the module documentation).
     pub(super) fn spawn_layout_rebuild(self: &Arc<Self>, job: LayoutJob) {
         let app = Arc::clone(self);
-        rayon::spawn(move || {
+        super::job_pool::spawn_on_job_thread(move || {
             let started = Instant::now();
             let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.build()));
             let build_ms = started.elapsed().as_millis() as u64;

@@ -6,6 +6,7 @@
 
 pub mod close;
 pub mod error;
+pub mod job_pool;
 pub mod jobs;
 mod layout_job;
 pub mod limits;

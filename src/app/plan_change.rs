@@ -33,8 +33,9 @@ impl App {
             return self.update_plan_locked(draft, base_version).await;
         };
         let started = Instant::now();
+        // On the job threads (`job_pool`), below the request path's priority.
         let ranked = tokio::task::spawn_blocking(move || {
-            change.rank();
+            super::job_pool::install_on_job_threads(|| change.rank());
             change
         })
         .await;

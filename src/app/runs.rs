@@ -57,7 +57,9 @@ impl App {
 }
 
 /// The body of a run, on a rayon thread: an O(chunks) copy-on-write
-/// snapshot under the read lock, then everything else on it without any
+/// snapshot of the inputs under the read lock (the run recomputes every
+/// volume from the orders, so the snapshot leaves out the live volumes
+/// that every order rewrites), then everything else on it without any
 /// lock.
 fn run_commission(app: &App, job: &Job) {
     let Progress::Run(progress) = &job.progress else {
@@ -65,7 +67,7 @@ fn run_commission(app: &App, job: &Job) {
         return;
     };
     let locked = Instant::now();
-    let network = app.network.read().snapshot();
+    let network = app.network.read().inputs_snapshot(None);
     let snapshot_ms = locked.elapsed().as_millis() as u64;
     let started = Instant::now();
     let snapshot = network.commission_snapshot(&job.period.to_string());

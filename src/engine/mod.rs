@@ -41,7 +41,6 @@ pub mod decimal_text;
 pub mod error;
 pub mod genealogy;
 pub mod id_index;
-pub mod inputs_snapshot;
 pub mod money;
 pub mod network;
 mod partner_ix;
@@ -63,7 +62,6 @@ pub use genealogy::{
     DownlineCursor, Genealogy, GenealogyLoader, ImportOutcome, NewPartner, PartnerStatus, PartnerView, WriteOutcome,
     NONE,
 };
-pub use inputs_snapshot::{InputsSnapshot, PeriodInputs};
 pub use network::Network;
 pub use partner_ix::PartnerIx;
 pub use period::Period;

@@ -44,6 +44,7 @@ mod stream_limits;
 mod team_api;
 mod team_errors;
 mod team_layout;
+mod team_layout_rebuild;
 mod team_restart;
 mod text_rule;
 mod volume_api;

@@ -206,6 +206,25 @@ impl LiveRanks {
         self.codes.bytes() + self.slots.bytes()
     }
 
+    /// These ranks' plan and caps without their columns (see
+    /// `PeriodVolumes::hollow`).
+    pub(in crate::engine) fn hollow(&self) -> LiveRanks {
+        LiveRanks {
+            plan: Arc::clone(&self.plan),
+            caps: self.caps.clone(),
+            thresholds: self.thresholds.clone(),
+            top_threshold: self.top_threshold,
+            codes: self.codes.empty_like(),
+            slots: self.slots.empty_like(),
+        }
+    }
+
+    /// Private chunks for this copy (see `PeriodVolumes::unshare`).
+    pub(in crate::engine) fn unshare(&mut self) {
+        self.slots.unshare();
+        self.codes.unshare();
+    }
+
     /// Grows the arrays to `partners` (new partners start with no rank).
     pub(in crate::engine) fn grow(&mut self, partners: usize) {
         if partners > self.codes.len() {

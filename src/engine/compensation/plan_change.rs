@@ -6,10 +6,10 @@
 //! three steps instead:
 //!
 //! 1. [`Network::begin_plan_change`], under the write lock, O(chunks):
-//!    validates the draft as an update would, takes an
-//!    [`InputsSnapshot`] (genealogy, PV, RV: no hot column, see
-//!    `inputs_snapshot.rs`), and turns on each open period's
-//!    [`TouchLog`].
+//!    validates the draft as an update would, takes a
+//!    [`Network::inputs_snapshot`] (the genealogy and the periods' PV and
+//!    RV, none of the hot columns every order writes along its upline),
+//!    and turns on each open period's [`TouchLog`].
 //! 2. [`PlanChange::rank`], with no lock: per period, the rollup's GV on
 //!    the job's own buffers, then [`LiveRanks::build`] with the new plan.
 //! 3. [`Network::install_plan_change`], under the write lock (inside the
@@ -45,16 +45,18 @@
 
 use super::live_ranks::LiveRanks;
 use super::plan::{Plan, PlanDraft};
+use crate::engine::cow_column::CowColumn;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::genealogy::partner_status::PartnerStatus;
-use crate::engine::inputs_snapshot::{group_volumes, InputsSnapshot};
 use crate::engine::network::Network;
 use crate::engine::period::Period;
 use crate::engine::volumes::period_volumes::PeriodVolumes;
+use crate::engine::volumes::rollup::RollupInput;
 use crate::engine::volumes::touched::TouchLog;
 use crate::engine::volumes::volume_plan::VolumePlan;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// A plan change whose ranks are computed off the lock (see the module
@@ -64,8 +66,9 @@ pub struct PlanChange {
     plan: Arc<Plan>,
     /// The version in force when the change began: it installs only on it.
     base_version: u32,
-    /// What the ranks are computed from, until [`PlanChange::rank`].
-    inputs: Option<InputsSnapshot>,
+    /// What the ranks are computed from (an inputs snapshot: every period
+    /// hollow), until [`PlanChange::rank`].
+    inputs: Option<Network>,
     /// The new ranks of each open period as of the snapshot.
     ranks: Vec<(Period, LiveRanks)>,
 }
@@ -100,7 +103,7 @@ impl Network {
         for volumes in self.periods.values_mut() {
             volumes.touched = TouchLog::On(Vec::new());
         }
-        let inputs = Some(self.inputs_snapshot());
+        let inputs = Some(self.inputs_snapshot(None));
         Ok(Some(PlanChange { plan: Arc::new(next), base_version, inputs, ranks: Vec::new() }))
     }
 
@@ -157,17 +160,29 @@ impl PlanChange {
     /// new plan, then drops the snapshot. O(n) per period, in parallel.
     pub fn rank(&mut self) {
         let Some(inputs) = self.inputs.take() else { return };
-        let n = inputs.genealogy.len();
+        let g = &inputs.genealogy;
         self.ranks = inputs
             .periods
-            .iter()
-            .map(|period| {
-                let input = period.rollup_input(&inputs);
-                let gv = group_volumes(&input, n);
-                (period.period, LiveRanks::build(Arc::clone(&self.plan), &inputs.genealogy, &input, &gv))
+            .values()
+            .map(|volumes| {
+                let (pv, rv) = (volumes.pv.to_vec(), volumes.rv.to_vec());
+                let input = RollupInput::capture(g, &inputs.plan, &pv, &rv);
+                let gv = group_volumes(&input, g.len());
+                (volumes.period, LiveRanks::build(Arc::clone(&self.plan), g, &input, &gv))
             })
             .collect();
     }
+}
+
+/// GV by arena index (terminated partners 0), from the rollup on the job's
+/// own buffers, its level profiles dropped as it goes.
+fn group_volumes(input: &RollupInput, arena_len: usize) -> CowColumn<i64> {
+    let (bfs_gv, _) = input.compute_streaming(&AtomicU64::new(0), &|_, _, _, _| {});
+    let mut gv = vec![0i64; arena_len];
+    for (&x, &units) in input.order().iter().zip(&bfs_gv) {
+        gv[x as usize] = units;
+    }
+    CowColumn::from_vec(gv)
 }
 
 /// Brings `volumes.ranks` (as of the snapshot) up to date with the logged

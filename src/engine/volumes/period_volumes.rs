@@ -213,6 +213,41 @@ impl PeriodVolumes {
             + self.ranks.bytes()
     }
 
+    /// This period for a snapshot that reads its inputs only: the counters
+    /// and PV/RV (shared: an order rewrites one chunk of each), without the
+    /// columns every order's upline walk rewrites (GV, level profiles,
+    /// active frontlines, live ranks: left empty). A write to the live
+    /// period then never copies a chunk of those for this snapshot's sake.
+    /// Reading a hollow period's live figures is a bug (they are empty).
+    pub(in crate::engine) fn hollow(&self) -> PeriodVolumes {
+        PeriodVolumes {
+            period: self.period,
+            levels: self.levels,
+            pv: self.pv.clone(),
+            rv: self.rv.clone(),
+            gv: self.gv.empty_like(),
+            profile: self.profile.empty_like(),
+            active_frontline: self.active_frontline.empty_like(),
+            absolute_units: self.absolute_units,
+            fee_units: self.fee_units,
+            order_count: self.order_count,
+            ranks: self.ranks.hollow(),
+            touched: TouchLog::Off,
+        }
+    }
+
+    /// Gives this copy (a snapshot's) private chunks of every column, so
+    /// the live period stops sharing them (see [`CowColumn::unshare`]).
+    /// The widest columns go first: they cost a live write the most.
+    pub(in crate::engine) fn unshare(&mut self) {
+        self.profile.unshare();
+        self.ranks.unshare();
+        self.gv.unshare();
+        self.active_frontline.unshare();
+        self.pv.unshare();
+        self.rv.unshare();
+    }
+
     /// Grows the arrays to the genealogy's size (new partners start at 0).
     pub(in crate::engine) fn grow(&mut self, partners: usize) {
         if partners > self.pv.len() {

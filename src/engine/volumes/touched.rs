@@ -1,5 +1,5 @@
 //! Which partners a period's writes touched while a background re-ranking
-//! works on an [`InputsSnapshot`](crate::engine::InputsSnapshot): the
+//! works on a [`Network::inputs_snapshot`](crate::engine::Network::inputs_snapshot): the
 //! meanwhile-writes the ranking must take in when it is installed
 //! (`compensation/plan_change.rs`).
 //!
