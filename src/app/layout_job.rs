@@ -27,8 +27,9 @@ impl App {
                 return;
             };
             let locked = Instant::now();
-            let replayed = app.network.write().install_team_layout(layout);
+            let (replayed, retired) = app.network.write().install_team_layout(layout);
             let install_us = locked.elapsed().as_micros() as u64;
+            drop(retired);
             tracing::info!(
                 partners = job.partners(),
                 build_ms,

@@ -27,9 +27,13 @@ impl App {
         let _turn = self.plan_changes.lock().await;
         let app = Arc::clone(self);
         let checked = draft.clone();
-        let begun = tokio::task::spawn_blocking(move || app.network.write().begin_plan_change(&checked, base_version))
-            .await??;
-        let Some(mut change) = begun else {
+        let (begun, begin_us) = tokio::task::spawn_blocking(move || {
+            let mut network = app.network.write();
+            let locked = Instant::now();
+            (network.begin_plan_change(&checked, base_version), locked.elapsed().as_micros() as u64)
+        })
+        .await?;
+        let Some(mut change) = begun? else {
             return self.update_plan_locked(draft, base_version).await;
         };
         let started = Instant::now();
@@ -51,18 +55,24 @@ impl App {
         };
         let rank_ms = started.elapsed().as_millis() as u64;
         self.write(move |net| {
+            let locked = Instant::now();
             let install = net.install_plan_change(change)?;
+            let install_us = locked.elapsed().as_micros() as u64;
             tracing::info!(
                 version = install.plan.version,
+                begin_us,
                 rank_ms,
+                install_us,
                 rows_rederived = install.rows_rederived,
                 periods_ranked_locked = install.periods_ranked_locked,
                 "plan updated; re-ranked off the lock"
             );
-            let plan = install.plan;
-            Ok((Arc::clone(&plan), Some(ChangeSet { plan: Some(plan), ..ChangeSet::default() })))
+            let change = ChangeSet { plan: Some(Arc::clone(&install.plan)), ..ChangeSet::default() };
+            Ok((install, Some(change)))
         })
         .await
+        // The replaced ranks are freed here, with no lock held.
+        .map(|install| install.plan)
     }
 
     /// An update that needs no re-ranking, or that re-levels: whole under

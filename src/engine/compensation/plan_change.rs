@@ -74,7 +74,6 @@ pub struct PlanChange {
 }
 
 /// What an installation did, for the log.
-#[derive(Debug, Clone)]
 pub struct PlanInstall {
     /// The version installed.
     pub plan: Arc<Plan>,
@@ -83,6 +82,9 @@ pub struct PlanInstall {
     /// Periods ranked from scratch under the lock (opened meanwhile, or
     /// too many writes to take in row by row).
     pub periods_ranked_locked: usize,
+    /// The replaced ranks: dropped by the caller once the lock is released
+    /// (freeing their chunks took milliseconds at 1M).
+    pub retired: Vec<LiveRanks>,
 }
 
 impl Network {
@@ -122,14 +124,15 @@ impl Network {
         debug_assert_eq!(change.plan.version, current + 1, "plan versions are consecutive");
         self.plans.push(Arc::clone(&change.plan));
         let mut prepared: HashMap<Period, LiveRanks> = change.ranks.into_iter().collect();
-        let mut install = PlanInstall { plan: change.plan, rows_rederived: 0, periods_ranked_locked: 0 };
+        let mut install =
+            PlanInstall { plan: change.plan, rows_rederived: 0, periods_ranked_locked: 0, retired: Vec::new() };
         let periods: Vec<Period> = self.periods.keys().copied().collect();
         for period in periods {
             let volumes = self.periods.get_mut(&period).expect("listed above");
             let log = std::mem::take(&mut volumes.touched);
             match (prepared.remove(&period), log) {
                 (Some(ranks), TouchLog::On(rows)) => {
-                    volumes.ranks = ranks;
+                    install.retired.push(std::mem::replace(&mut volumes.ranks, ranks));
                     install.rows_rederived += take_in(volumes, &self.genealogy, &self.plan, &rows);
                 }
                 _ => {

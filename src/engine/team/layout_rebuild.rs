@@ -110,12 +110,14 @@ impl Network {
 
     /// Step 3 (under the write lock): installs a layout built by the
     /// running job, told every change logged since the rebuild was due;
-    /// returns how many it was told. A layout no job is running for (it was
-    /// abandoned) is dropped: 0.
-    pub fn install_team_layout(&mut self, mut layout: TeamLayout) -> usize {
+    /// returns how many changes it was told and the layout it replaced, for
+    /// the caller to drop once the lock is released (freeing it is O(n)).
+    /// A layout no job is running for (it was abandoned) is handed back
+    /// unused, with 0.
+    pub fn install_team_layout(&mut self, mut layout: TeamLayout) -> (usize, TeamLayout) {
         let rebuild = &mut self.layout_rebuild;
         let Some(log) = rebuild.log.take().filter(|_| rebuild.running) else {
-            return 0;
+            return (0, layout);
         };
         rebuild.running = false;
         let (g, training) = (&self.genealogy, &self.team.training);
@@ -126,8 +128,8 @@ impl Network {
             layout.refresh(g, training, x);
         }
         layout.sync(g, self.changes, training);
-        self.team_layout = layout;
-        log.relinked.len() + log.refreshed.len()
+        let retired = std::mem::replace(&mut self.team_layout, layout);
+        (log.relinked.len() + log.refreshed.len(), retired)
     }
 
     /// Forgets a background rebuild whose job failed: the next write that
