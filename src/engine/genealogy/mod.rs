@@ -4,7 +4,7 @@
 //!
 //! Public surface: [`Genealogy`] and its reads, [`NewPartner`],
 //! [`WriteOutcome`], [`GenealogyLoader`], [`ImportOutcome`],
-//! [`DownlineCursor`], [`PartnerView`], [`PartnerStatus`] and [`NONE`]. The
+//! [`DownlineCursor`], [`PartnerView`], [`PartnerStatus`]. The
 //! column edits (`links.rs`) and the invariant check (`invariants.rs`) are
 //! private to the room.
 //!
@@ -49,6 +49,6 @@ pub(crate) mod write;
 
 pub use bulk::{GenealogyLoader, ImportOutcome};
 pub use downline_cursor::{DownlineCursor, DownlinePage};
-pub use forest::{Genealogy, PartnerView, NONE};
+pub use forest::{Genealogy, PartnerView};
 pub use partner_status::PartnerStatus;
 pub use write::{NewPartner, WriteOutcome};
