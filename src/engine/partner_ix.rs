@@ -1,18 +1,32 @@
-//! [`PartnerIx`]: the one name of a partner's dense index.
+//! [`PartnerIx`]: the one name of a partner's dense index, and
+//! [`PartnerRange`], a contiguous run of them.
 //!
 //! A partner's index is its place in creation order: the row of every
-//! genealogy column, the key of its state on disk, never reused. Where an
-//! index crosses from the engine to the store it is a `PartnerIx`, so it
-//! cannot be mixed up with a depth, a count, an order or a module ordinal:
-//! the change set a write returns (`touched`, the team's `mentors` and
-//! `completions`), the partner records and audit events, a write's
-//! outcome, the loader and the team data the store reads back at start-up,
-//! and the mentor of a mentee page. The genealogy's column reads
-//! (`Genealogy::id`, `sponsor_of`, ...) and the hot loops over columns
-//! (rollup, team tally, commission run, the link edits) still take raw
-//! `u32`/`usize`: there an index is also a position in a `Vec`, and the
-//! loops stay the same machine code. `ChangeSet::created` stays a range of
-//! raw indexes, because a range of them is iterated.
+//! genealogy column, the key of its state on disk, never reused. Wherever
+//! an index leaves a room it is a `PartnerIx`, so it cannot be mixed up
+//! with a depth, a count, an order or a module ordinal: the genealogy's
+//! public reads (`Genealogy::find`, `id`, `sponsor_of`, the child and
+//! sibling links, `upline`, the downline pages and their cursor, `lookup`,
+//! `record`), the change set a write returns (`touched`, `created` as a
+//! `PartnerRange`, the team's `mentors` and `completions`), the partner
+//! records and audit events, a write's outcome, orders, mentor views and
+//! mentee pages, run statements, the store's reads, and every signature of
+//! the application (`App::read_frozen`, `App::list_events`, `RunRef::statement`)
+//! and the services (`Caller::find`, `sees`, ...). Parameters and fields
+//! holding one are named `ix` (or `partner_ix`, `sponsor_ix`, `root_ix`, ...).
+//!
+//! Inside the engine, the hot loops over columns (rollup, team tally,
+//! commission run, the link edits, the downline walk) keep raw `u32`
+//! positions: there an index is also a position in a `Vec`. The genealogy
+//! offers each read twice: `sponsor_of(PartnerIx) -> PartnerIx` for
+//! everyone, and the `pub(in crate::engine)` twin `sponsor_at(u32) -> u32`
+//! for those loops; `PartnerIx::new`/`get`/`as_usize` are `const`, inlined
+//! and `#[repr(transparent)]`, so the typed edge costs nothing. The
+//! columns' `NONE` is `pub(crate)`; outside the engine "no partner" is
+//! [`PartnerIx::NONE`] (the same bits) or an `Option<PartnerIx>`.
+//! `tests/tidy.rs::app_and_service_signatures_take_partner_ix` refuses a
+//! raw `partner: u32`-like parameter in a public signature of the app or the
+//! services.
 
 use std::fmt;
 use std::ops::Range;

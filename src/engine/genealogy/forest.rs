@@ -1,6 +1,9 @@
 //! The genealogy: every partner in flat, arena-indexed columns.
 //!
-//! A partner is a dense `u32` index (its creation order). Its sponsor, its
+//! A partner is a dense index (its creation order): a `PartnerIx` in the
+//! public reads (`sponsor_of`, `first_child_of`, ...), a raw `u32` column
+//! position in their `pub(in crate::engine)` twins (`sponsor_at`, ...) that
+//! the engine's loops use. Its sponsor, its
 //! children (an intrusive doubly linked list kept in index order), depth,
 //! status and counts are one column each, so a partner costs about 60 bytes
 //! and walks touch only the columns they need.
