@@ -7,7 +7,7 @@ use super::jobs::{Job, JobKind, JobResult, Outcome, Progress};
 use super::{invalid, App, AppError, AppResult};
 use crate::engine::compensation::statement as build_statement;
 use crate::engine::Statement;
-use crate::engine::{EngineError, OfficialRun, Period, Plan};
+use crate::engine::{EngineError, OfficialRun, PartnerIx, Period, Plan};
 use crate::engine::{RunResult, RunTotals};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -164,7 +164,7 @@ impl RunRef {
     /// A partner's statement in the run; NOT_FOUND if the partner was not
     /// in it. An official run's statement is recomputed from the frozen
     /// figures (from disk once the period's figures left memory).
-    pub fn statement(&self, app: &App, x: u32, partner_id: &str) -> AppResult<RunStatement> {
+    pub fn statement(&self, app: &App, ix: PartnerIx, partner_id: &str) -> AppResult<RunStatement> {
         let not_in_run = || {
             AppError::NotFound(format!(
                 "partner_id: partner '{partner_id}' is not in run '{}' (it was not live at its snapshot)",
@@ -174,18 +174,21 @@ impl RunRef {
         match self {
             RunRef::Live(job) => {
                 let result = finished_result(job)?;
-                let pos = result.position_of(x).ok_or_else(not_in_run)?;
+                let pos = result.position_of(ix).ok_or_else(not_in_run)?;
                 let f = result.figures_at(pos);
                 let (plan, run_id) = (Arc::clone(&result.plan), job.id.clone());
                 Ok(RunStatement { plan, run_id, period: job.period, rv_units: f.rv_units, statement: f.statement })
             }
             RunRef::Official(period, o) => {
                 let (plan, inputs) = app.read(|net| {
-                    Ok::<_, AppError>((Arc::clone(net.plan_version(o.plan_version)?), net.official_inputs(*period, x)?))
+                    Ok::<_, AppError>((
+                        Arc::clone(net.plan_version(o.plan_version)?),
+                        net.official_inputs(*period, ix)?,
+                    ))
                 })?;
                 let (view, rank_entry) = match inputs {
                     Some(found) => found,
-                    None => app.store.read_frozen_ranked(*period, x)?.ok_or_else(not_in_run)?,
+                    None => app.store.read_frozen_ranked(*period, ix)?.ok_or_else(not_in_run)?,
                 };
                 if rank_entry == 0 {
                     return Err(not_in_run());

@@ -54,7 +54,7 @@ fn write() -> impl Strategy<Value = W> {
 
 /// A partner's id picked by `i` (terminated ones included: their writes fail on both sides).
 fn pick(net: &Network, i: &Index) -> String {
-    net.genealogy.id(i.index(net.genealogy.len()) as u32).to_owned()
+    net.genealogy.id(PartnerIx::new(i.index(net.genealogy.len()) as u32)).to_owned()
 }
 
 /// Applies `w` (the `seq`-th write of the case); returns whether it succeeded.
@@ -120,7 +120,7 @@ fn state(net: &Network) -> State {
     let volumes = open.iter().map(|v| (0..n).map(|x| v.view(g, &net.plan, x)).collect()).collect();
     let ranks =
         open.iter().map(|v| (0..n).map(|x| (v.ranks().codes()[x as usize], v.ranks().slots_of(x).to_vec())).collect());
-    let team = (0..n).flat_map(|x| PERIODS.map(|p| net.team_progress(g.id(x), p, 0).ok())).collect();
+    let team = (0..n).flat_map(|x| PERIODS.map(|p| net.team_progress(g.id(PartnerIx::new(x)), p, 0).ok())).collect();
     State { plan_version: net.current_plan().version, periods, volumes, ranks: ranks.collect(), team }
 }
 

@@ -49,7 +49,7 @@ struct Fingerprint {
 fn fingerprint(net: &Network) -> Fingerprint {
     let g = &net.genealogy;
     let n = g.len() as u32;
-    let partners = hash_of((0..n).map(|x| g.view(x)).collect::<Vec<_>>());
+    let partners = hash_of((0..n).map(PartnerIx::new).map(|x| g.view(x)).collect::<Vec<_>>());
     let orders = hash_of((0..net.orders.len() as u32).map(|i| net.orders.get(i)).collect::<Vec<_>>());
     let periods = net.periods();
     let open: Vec<&volumes::PeriodVolumes> =
@@ -62,9 +62,12 @@ fn fingerprint(net: &Network) -> Fingerprint {
             .map(Vec::from_iter)
             .collect::<Vec<_>>(),
     );
-    let mentors = hash_of((0..n).map(|x| net.mentor(g.id(x)).ok()).collect::<Vec<_>>());
+    let mentors = hash_of((0..n).map(PartnerIx::new).map(|x| net.mentor(g.id(x)).ok()).collect::<Vec<_>>());
     let training = &net.team.training;
-    let training = hash_of((training.modules(), (0..n).map(|x| training.completions_of(x)).collect::<Vec<_>>()));
+    let training = hash_of((
+        training.modules(),
+        (0..n).map(PartnerIx::new).map(|x| training.completions_of(x)).collect::<Vec<_>>(),
+    ));
     let roots = ["1", "2", "3", "500", "69000"];
     let team_progress = hash_of(roots.map(|id| net.team_progress(id, PERIOD, 7).ok()));
     Fingerprint { partners, orders, volumes, ranks, mentors, training, team_progress }

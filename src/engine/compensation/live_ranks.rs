@@ -135,11 +135,11 @@ impl LiveRanks {
         live.slots.par_chunks_mut().for_each(|(first_row, column_chunk)| {
             column_chunk.par_chunks_mut(r * PARTNERS_PER_TASK).enumerate().for_each(|(task, chunk)| {
                 for (i, slots) in chunk.chunks_mut(r).enumerate() {
-                    let mut c = g.first_child_of((first_row + task * PARTNERS_PER_TASK + i) as u32);
+                    let mut c = g.first_child_at((first_row + task * PARTNERS_PER_TASK + i) as u32);
                     while c != NONE {
                         let leg = Leg { gv_units: gv[c as usize], best: codes[c as usize][1] };
                         replace_leg(slots, thresholds, LegChange::attach(leg, 1));
-                        c = g.next_sibling_of(c);
+                        c = g.next_sibling_at(c);
                     }
                 }
             });
@@ -276,11 +276,11 @@ impl LiveRanks {
         if !self.caps.is_empty() {
             let (slots, codes, thresholds) = (self.slots.row_mut(x as usize), &self.codes, &self.thresholds);
             slots.fill(LegSlot::default());
-            let mut c = g.first_child_of(x);
+            let mut c = g.first_child_at(x);
             while c != NONE {
                 let leg = Leg { gv_units: gv[c as usize], best: codes[c as usize][1] };
                 replace_leg(slots, thresholds, LegChange::attach(leg, 1));
-                c = g.next_sibling_of(c);
+                c = g.next_sibling_at(c);
             }
         }
         self.rerank(x, pv_units, active);

@@ -195,7 +195,7 @@ fn take_in(volumes: &mut PeriodVolumes, g: &Genealogy, plan: &VolumePlan, rows: 
     volumes.ranks.grow(g.len());
     let order = bottom_up(g, rows);
     for &x in &order {
-        if g.status_of(x) == PartnerStatus::Terminated {
+        if g.status_at(x) == PartnerStatus::Terminated {
             volumes.ranks.clear(x);
         } else {
             let active = volumes.is_active(g, plan, x);
@@ -217,7 +217,7 @@ fn bottom_up(g: &Genealogy, rows: &[u32]) -> Vec<u32> {
         pending.insert(x, 0);
         let mut child = x;
         loop {
-            let sponsor = g.sponsor_of(child);
+            let sponsor = g.sponsor_at(child);
             if sponsor == NONE {
                 break;
             }
@@ -232,7 +232,7 @@ fn bottom_up(g: &Genealogy, rows: &[u32]) -> Vec<u32> {
     let mut order: Vec<u32> = pending.iter().filter(|&(_, &n)| n == 0).map(|(&x, _)| x).collect();
     let mut next = 0;
     while next < order.len() {
-        let sponsor = g.sponsor_of(order[next]);
+        let sponsor = g.sponsor_at(order[next]);
         next += 1;
         if let Some(left) = pending.get_mut(&sponsor) {
             *left -= 1;

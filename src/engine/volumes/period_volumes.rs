@@ -152,7 +152,7 @@ impl PeriodVolumes {
 
     /// Whether `x` is active: enrolled with PV at least the plan's minimum.
     pub fn is_active(&self, g: &Genealogy, plan: &VolumePlan, x: u32) -> bool {
-        g.status_of(x) == PartnerStatus::Enrolled && self.pv_of(x) >= plan.min_active_pv_units
+        g.status_at(x) == PartnerStatus::Enrolled && self.pv_of(x) >= plan.min_active_pv_units
     }
 
     /// The PV of a partner (0 for one created after the period closed).
@@ -201,7 +201,7 @@ impl PeriodVolumes {
             gv_units: self.gv.get(i).copied().unwrap_or(0),
             levels,
             active: known && self.is_active(g, plan, x),
-            frontline: g.frontline_count_of(x),
+            frontline: g.frontline_count_at(x),
             active_frontline: self.active_frontline.get(i).copied().unwrap_or(0),
         }
     }
@@ -316,7 +316,7 @@ impl PeriodVolumes {
                 break;
             }
             la += step(plan, a_active);
-            a = g.sponsor_of(a);
+            a = g.sponsor_at(a);
         }
     }
 
@@ -332,9 +332,9 @@ impl PeriodVolumes {
     ) {
         let xi = x as usize;
         self.touched.record(x);
-        let sponsor = g.sponsor_of(x);
+        let sponsor = g.sponsor_at(x);
         let was = self.is_active(g, plan, x);
-        let now = g.status_of(x) == PartnerStatus::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
+        let now = g.status_at(x) == PartnerStatus::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
         self.rv[xi] += rv_units;
         if was != now && sponsor != NONE {
             self.apply_subtree(g, plan, x, sponsor, was, -1);
@@ -361,7 +361,7 @@ impl PeriodVolumes {
                 self.profile.row_mut(ai)[la - 1].volume_units += pv_units;
             }
             la += step(plan, a_active);
-            a = g.sponsor_of(a);
+            a = g.sponsor_at(a);
         }
     }
 
