@@ -114,7 +114,11 @@ impl Network {
     /// (nothing changed) when another version was installed meanwhile.
     pub fn install_plan_change(&mut self, change: PlanChange) -> EngineResult<PlanInstall> {
         let current = self.current_plan().version;
-        if current != change.base_version || change.inputs.is_some() {
+        if change.inputs.is_some() {
+            self.abandon_plan_change();
+            return Err(EngineError::Internal("a plan change was installed before it was ranked".into()));
+        }
+        if current != change.base_version {
             self.abandon_plan_change();
             return Err(EngineError::precondition(
                 "base_version",
