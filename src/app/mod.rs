@@ -6,6 +6,8 @@
 
 pub mod close;
 pub mod error;
+pub mod job_budget;
+pub mod job_spawn;
 pub mod jobs;
 pub mod limits;
 pub mod recalc;
@@ -29,8 +31,11 @@ pub struct App {
     pub network: RwLock<Network>,
     /// The durable store.
     pub store: Store,
-    /// Background jobs: recalculations and commission runs.
+    /// Background jobs: recalculations and commission runs, under one
+    /// memory budget (`limits.job_memory_bytes`).
     pub jobs: Jobs,
+    /// The jobs' test hooks (see `job_spawn`).
+    job_hooks: job_spawn::JobHooks,
     /// Page size and listing depth limits (the guard applies the others).
     pub limits: Limits,
     /// Serialises closes (see `close`).
@@ -45,7 +50,8 @@ impl App {
         Arc::new(App {
             network: RwLock::new(network),
             store,
-            jobs: Jobs::default(),
+            jobs: Jobs::new(limits.job_memory_bytes),
+            job_hooks: job_spawn::JobHooks::default(),
             limits,
             closing: tokio::sync::Mutex::new(()),
             large_team_passes: team_progress::LargePasses::default(),
