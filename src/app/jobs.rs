@@ -55,7 +55,8 @@ const MAX_REMEMBERED_RECALCULATIONS: usize = 1000;
 /// Commission runs allowed to compute at once: each holds a copy of a period.
 pub const MAX_RUNNING_RUNS: usize = 2;
 /// Finished runs whose statements are kept; older ones are forgotten
-/// (about 90 bytes per partner each). The latest run of each period that
+/// (each holds (46 + 16·L) bytes a partner of the job memory budget until
+/// then, `job_budget::commission_run`). The latest run of each period that
 /// is not a dry run is kept beyond this, until its period closes.
 pub const MAX_KEPT_RUNS: usize = 6;
 
