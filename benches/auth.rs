@@ -15,7 +15,7 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion
 use downline::auth::jwt::{JwtConfig, JwtKeySource, JwtVerifier};
 use downline::auth::keys::{line, new_key, ApiKeys};
 use downline::auth::{Credentials, Role};
-use downline::engine::{Date, Genealogy, NewPartner};
+use downline::engine::{Date, Genealogy, NewPartner, PartnerIx};
 use downline::service::guard::GuardLayer;
 use downline::service::limits::Limits;
 use downline::service::App;
@@ -88,23 +88,24 @@ fn credentials(c: &mut Criterion) {
 /// (caller, target) pairs: targets at random, callers a random ancestor of
 /// each (the answer is yes), then as many unrelated callers (mostly no).
 /// (caller, target) pairs of partner indices.
-type Pairs = Vec<(u32, u32)>;
+type Pairs = Vec<(PartnerIx, PartnerIx)>;
 
 fn pairs(g: &Genealogy) -> (Pairs, Pairs) {
     let mut rng = StdRng::seed_from_u64(SEED);
     let n = g.len() as u32;
     let below = (0..PAIRS)
         .map(|_| {
-            let target = rng.gen_range(0..n);
+            let target = PartnerIx::new(rng.gen_range(0..n));
             let caller = g.ancestor_at_depth(target, rng.gen_range(0..=g.depth_of(target)));
             (caller, target)
         })
         .collect();
-    let random = (0..PAIRS).map(|_| (rng.gen_range(0..n), rng.gen_range(0..n))).collect();
+    let random =
+        (0..PAIRS).map(|_| (PartnerIx::new(rng.gen_range(0..n)), PartnerIx::new(rng.gen_range(0..n)))).collect();
     (below, random)
 }
 
-fn naive(g: &Genealogy, ancestor: u32, ix: u32) -> bool {
+fn naive(g: &Genealogy, ancestor: PartnerIx, ix: PartnerIx) -> bool {
     ancestor != ix && g.is_self_or_ancestor(ancestor, ix)
 }
 
@@ -112,7 +113,7 @@ fn visibility(c: &mut Criterion) {
     let mut g = Genealogy::new();
     g.import(&downline::synth::partners(1_000_000, SEED)).expect("a network");
     let (below, random) = pairs(&g);
-    let max_depth = (0..g.len() as u32).map(|x| g.depth_of(x)).max().unwrap_or(0);
+    let max_depth = (0..g.len() as u32).map(|x| g.depth_of(PartnerIx::new(x))).max().unwrap_or(0);
     eprintln!("realistic network: 1,000,000 partners, max depth {max_depth}");
     let mut k = 0;
     c.bench_function("visibility/realistic_1m_in_downline", |b| {
@@ -149,7 +150,7 @@ fn visibility(c: &mut Criterion) {
         .collect();
     let mut chain = Genealogy::new();
     chain.import(&rows).expect("a chain");
-    let (top, bottom) = (1, 999_999);
+    let (top, bottom) = (PartnerIx::new(1), PartnerIx::new(999_999));
     c.bench_function("visibility/chain_1m_deepest_below_top", |b| {
         b.iter(|| chain.is_in_downline_of(black_box(top), black_box(bottom)))
     });

@@ -9,7 +9,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use downline::engine::DownlineCursor;
-use downline::engine::{Audit, Date, Genealogy, NewPartner};
+use downline::engine::{Audit, Date, Genealogy, NewPartner, PartnerIx};
 use downline::store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -75,12 +75,12 @@ fn imported(rows: &[NewPartner]) -> Genealogy {
 fn describe(g: &Genealogy) {
     let n = g.len() as u32;
     let (mut max_depth, mut depth_sum, mut max_recruits, mut leaves) = (0, 0u64, 0u32, 0u32);
-    for ix in 0..n {
+    for ix in (0..n).map(PartnerIx::new) {
         max_depth = max_depth.max(g.depth_of(ix));
         depth_sum += u64::from(g.depth_of(ix));
         let mut recruits = 0;
         let mut child = g.first_child_of(ix);
-        while child != downline::engine::NONE {
+        while !child.is_none() {
             recruits += 1;
             child = g.next_sibling_of(child);
         }
@@ -117,7 +117,7 @@ struct ReadFixture {
     /// Random existing ids.
     ids: Vec<String>,
     /// Random partners with at least 100 partners below them.
-    big: Vec<u32>,
+    big: Vec<PartnerIx>,
     /// The cursor of the root's 1001st page of 100.
     deep: DownlineCursor,
 }
@@ -129,10 +129,11 @@ impl ReadFixture {
         describe(&g);
         let mut rng = StdRng::seed_from_u64(SEED);
         let ids = (0..PICKS).map(|_| rows[rng.gen_range(0..rows.len())].partner_id.clone()).collect();
-        let with_downline: Vec<u32> = (0..g.len() as u32).filter(|&ix| g.downline_count_of(ix) >= 100).collect();
+        let with_downline: Vec<PartnerIx> =
+            (0..g.len() as u32).map(PartnerIx::new).filter(|&ix| g.downline_count_of(ix) >= 100).collect();
         let big = (0..PICKS).map(|_| with_downline[rng.gen_range(0..with_downline.len())]).collect();
         let deep = (0..1000)
-            .try_fold(None, |cursor, _| g.downline_page(0, 0, cursor, 100).next.map(Some))
+            .try_fold(None, |cursor, _| g.downline_page(PartnerIx::new(0), 0, cursor, 100).next.map(Some))
             .flatten()
             .expect("the root has more than 100,000 below");
         ReadFixture { g, ids, big, deep }
@@ -176,13 +177,13 @@ fn bench_reads(c: &mut Criterion) {
     group.bench_function("downline_page 100 + views (root)", |b| {
         let g = &f().g;
         b.iter(|| {
-            let page = g.downline_page(0, 0, None, 100);
+            let page = g.downline_page(PartnerIx::new(0), 0, None, 100);
             page.members.iter().map(|&(ix, _)| g.view(ix)).collect::<Vec<_>>()
         })
     });
     group.bench_function("downline_page 100 (root, page 1001)", |b| {
         let ReadFixture { g, deep, .. } = f();
-        b.iter(|| g.downline_page(0, 0, Some(black_box(*deep)), 100))
+        b.iter(|| g.downline_page(PartnerIx::new(0), 0, Some(black_box(*deep)), 100))
     });
     group.finish();
 }
@@ -216,8 +217,10 @@ fn bench_writes(c: &mut Criterion) {
     group.bench_function("move_partner (subtree of 2..=101)", |b| {
         let (g, small) = moving.get_or_insert_with(|| {
             let g = imported(rows());
-            let small: Vec<u32> =
-                (1..g.len() as u32).filter(|&ix| (1..=100).contains(&g.downline_count_of(ix))).collect();
+            let small: Vec<PartnerIx> = (1..g.len() as u32)
+                .map(PartnerIx::new)
+                .filter(|&ix| (1..=100).contains(&g.downline_count_of(ix)))
+                .collect();
             (g, small)
         });
         b.iter_custom(|iters| {
@@ -225,7 +228,7 @@ fn bench_writes(c: &mut Criterion) {
             for _ in 0..iters {
                 let (partner, sponsor) = loop {
                     let p = small[rng.gen_range(0..small.len())];
-                    let s = rng.gen_range(0..g.len() as u32);
+                    let s = PartnerIx::new(rng.gen_range(0..g.len() as u32));
                     if !g.is_self_or_ancestor(p, s) && g.sponsor_of(p) != s {
                         break (g.id(p).to_owned(), g.id(s).to_owned());
                     }
@@ -234,7 +237,7 @@ fn bench_writes(c: &mut Criterion) {
                 let started = Instant::now();
                 let outcome = g.move_partner(&partner, &sponsor, audit);
                 spent += started.elapsed();
-                let ix = outcome.expect("a valid move").ix.get();
+                let ix = outcome.expect("a valid move").ix;
                 moved_total += u64::from(g.downline_count_of(ix)) + 1;
                 moves += 1;
             }
@@ -261,7 +264,7 @@ fn bench_store(c: &mut Criterion) {
     let mut created = 0u32;
     let mut create = |g: &mut Genealogy| {
         created += 1;
-        let sponsor = g.id(rng.gen_range(0..g.len() as u32)).to_owned();
+        let sponsor = g.id(PartnerIx::new(rng.gen_range(0..g.len() as u32))).to_owned();
         let new = new_partner(format!("s{created}"), sponsor, joined);
         g.create_partner(&new, audit()).expect("created").change.expect("a change")
     };

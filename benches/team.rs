@@ -21,7 +21,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use downline::engine::TeamLayout;
-use downline::engine::{Date, Network, NewPartner, TrainingModule, VolumePlan};
+use downline::engine::{Date, Network, NewPartner, PartnerIx, TrainingModule, VolumePlan};
 use downline::synth;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -81,7 +81,7 @@ fn setup() -> &'static Setup {
         let today = Date::from_ymd(2026, 11, 30).expect("a day");
         let g_len = net.genealogy.len() as u32;
         let mut completions = 0;
-        for x in 0..g_len {
+        for x in (0..g_len).map(PartnerIx::new) {
             if !rng.gen_bool(0.3) {
                 continue;
             }
@@ -97,8 +97,9 @@ fn setup() -> &'static Setup {
         }
         assert!(net.team_layout_is_in_step(), "the import laid the network out; every write since reached it");
         let g = &net.genealogy;
-        let typical = (0..g_len)
-            .filter(|&x| !g.id(x).starts_with('T') && x != 0)
+        let typical = (1..g_len)
+            .map(PartnerIx::new)
+            .filter(|&x| !g.id(x).starts_with('T'))
             .min_by_key(|&x| g.downline_count_of(x).abs_diff(TEAM))
             .expect("a partner");
         let within = |id: &str| net.team_progress(id, PERIOD, 0).expect("progress").totals.partners;

@@ -2,8 +2,8 @@
 //! estimates (`app::job_budget`, issue #16): the process's peak RSS
 //! (VmHWM, reset through /proc/self/clear_refs) above its RSS before the
 //! job, for a commission run and a recalculation done as the application
-//! does them (a copy-on-write snapshot, the capture, the snapshot dropped,
-//! the computation), once with no write meanwhile and once with `orders`
+//! does them (an inputs snapshot, the recalculation's own copy of its
+//! period, the capture, the snapshot dropped, the computation), once with no write meanwhile and once with `orders`
 //! orders written while the snapshot is alive (the copies they cause).
 //!
 //! `cargo run --release --example job_memory -- [partners] [orders]`
@@ -24,33 +24,48 @@ fn main() {
     for order in downline::synth::orders(partners, 7, PERIOD) {
         net.record_order(&order).expect("synthetic orders record");
     }
-    let size = NetworkSize::of(&net);
-    println!("network: {partners} partners, {} levels, open volumes {}", size.levels, mib(size.shared_volume_bytes));
+    let period = Period::parse("period", PERIOD).expect("a period");
+    let (runs, recalcs) = (NetworkSize::of(&net, None), NetworkSize::of(&net, Some(period)));
+    println!(
+        "network: {partners} partners, {} levels, period volumes {}",
+        runs.levels,
+        mib(recalcs.period_volume_bytes)
+    );
     let mut written = 0;
     for writes in [0, orders] {
-        let run = measure(&mut net, writes, &mut written, |snapshot| {
+        let run = measure(&mut net, writes, &mut written, None, |snapshot| {
             let result = snapshot.commission_snapshot(PERIOD).expect("a run's capture");
             Box::new(move || Box::new(result.run(&RunProgress::default())) as Box<dyn std::any::Any>)
         });
-        report("commission run", writes, run, job_budget::commission_run(&size));
-        let recalc = measure(&mut net, writes, &mut written, |snapshot| {
-            let period = Period::parse("period", PERIOD).expect("a period");
+        report("commission run", writes, run, job_budget::commission_run(&runs));
+        let recalc = measure(&mut net, writes, &mut written, Some(period), |snapshot| {
             let capture = snapshot.recalc_snapshot(period).expect("a recalculation's capture");
             Box::new(move || Box::new(capture.run(&AtomicU64::new(0))) as Box<dyn std::any::Any>)
         });
-        report("recalculation", writes, recalc, job_budget::recalculation(&size));
+        report("recalculation", writes, recalc, job_budget::recalculation(&recalcs));
     }
 }
 
 /// The deferred computation of a captured job, and what it keeps.
 type Compute = Box<dyn FnOnce() -> Box<dyn std::any::Any>>;
 
-/// Peak and kept bytes above the RSS before the job: snapshot, `writes`
-/// orders on the live network while it is alive, capture, drop, compute.
-fn measure(net: &mut Network, writes: usize, written: &mut usize, capture: impl Fn(&Network) -> Compute) -> (u64, u64) {
+/// Peak and kept bytes above the RSS before the job, done as the
+/// application does it: an inputs snapshot (with `period`'s volumes,
+/// unshared, for a recalculation), `writes` orders on the live network
+/// while it is alive, capture, drop, compute.
+fn measure(
+    net: &mut Network,
+    writes: usize,
+    written: &mut usize,
+    period: Option<Period>,
+    capture: impl Fn(&Network) -> Compute,
+) -> (u64, u64) {
     reset_peak();
     let before = status_kib("VmRSS:");
-    let snapshot = net.snapshot();
+    let mut snapshot = net.inputs_snapshot(period);
+    if let Some(period) = period {
+        snapshot.unshare_period(period);
+    }
     let partners = net.genealogy.len();
     for _ in 0..writes {
         *written += 1;

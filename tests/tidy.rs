@@ -46,6 +46,25 @@ const STATUS_CONSTRUCTORS: [&str; 27] = [
     "unauthenticated",
 ];
 
+/// The names a partner index goes by in a parameter. In a `pub fn` of
+/// src/app or src/service such a parameter is a `PartnerIx`, never a raw
+/// `u32` (ARCHITECTURE.md: a partner index crossing a room boundary is a
+/// `PartnerIx`).
+const PARTNER_PARAMS: [&str; 12] = [
+    "partner",
+    "partner_ix",
+    "ix",
+    "x",
+    "index",
+    "seq",
+    "sponsor",
+    "sponsor_ix",
+    "mentor",
+    "mentor_ix",
+    "root",
+    "root_ix",
+];
+
 /// The root of the workspace.
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -211,6 +230,39 @@ fn implements_app(code: &str) -> bool {
     words.next() == Some("impl") && words.any(|w| w == "App")
 }
 
+/// The `partner: u32`-like parameters of the public functions of `code`:
+/// `(line, parameter)` with the line (from 0) of the function's `pub`. A
+/// signature runs from its `pub` to its first `{` or `;`, over any lines.
+fn raw_partner_params(code: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut offset = 0;
+    for (n, line) in code.lines().enumerate() {
+        let start = offset;
+        offset += line.len() + 1;
+        let head = line.trim_start();
+        if !["pub fn ", "pub async fn ", "pub const fn "].iter().any(|p| head.starts_with(p)) {
+            continue;
+        }
+        let rest = &code[start..];
+        let signature = &rest[..rest.find(['{', ';']).unwrap_or(rest.len())];
+        let signature = signature.split_whitespace().collect::<Vec<_>>().join(" ");
+        for name in PARTNER_PARAMS {
+            for ty in ["u32", "Option<u32>"] {
+                let param = format!("{name}: {ty}");
+                let hit = signature.match_indices(&param).any(|(at, _)| {
+                    let before = signature[..at].chars().next_back();
+                    let after = signature[at + param.len()..].chars().next();
+                    before.is_some_and(|c| c == '(' || c == ' ') && after.is_some_and(|c| c == ',' || c == ')')
+                });
+                if hit {
+                    found.push((n, param));
+                }
+            }
+        }
+    }
+    found
+}
+
 /// `file:line: what` for every line of the files under `dirs` whose code
 /// breaks `rule`.
 fn violations(dirs: &[&str], skip: &[&str], what: &str, rule: impl Fn(&str) -> bool) -> Vec<String> {
@@ -274,6 +326,21 @@ fn statuses_are_built_only_in_service_status() {
     assert_none(violations(&["src", "tools/src"], &skip, what, builds_status));
 }
 
+/// The application and the services hand partner indexes around as
+/// `PartnerIx`: a raw `u32` named like a partner in a public signature is a
+/// step back to the mix-ups the newtype rules out (the compiler checks the
+/// rest once the signature is typed).
+#[test]
+fn app_and_service_signatures_take_partner_ix() {
+    let mut found = Vec::new();
+    for file in ["src/app", "src/service"].iter().flat_map(|d| rust_files(d)) {
+        for (n, param) in raw_partner_params(&code_of(&read(&file))) {
+            found.push(format!("{}:{}: `{param}` in a public signature: take a `PartnerIx`", shown(&file), n + 1));
+        }
+    }
+    assert_none(found);
+}
+
 #[test]
 fn no_source_file_is_over_500_lines() {
     let mut found = Vec::new();
@@ -313,6 +380,11 @@ fn the_checks_see_code_and_only_code() {
     assert!(!uses_unsafe("#![forbid(unsafe_code)]"));
     assert!(implements_app("impl crate::app::App {") && implements_app("impl<T> Tokens for Arc<App> {"));
     assert!(!implements_app("impl From<AppError> for Status {") && !implements_app("let app: Arc<App> = x;"));
+    let typed = "pub fn find(&self, g: &Genealogy, ix: PartnerIx) -> u32 {\n    pub fn page(\n        &self,\n        max_x: u32,\n    ) {";
+    assert!(raw_partner_params(typed).is_empty(), "{typed}");
+    let raw = "fn private(x: u32) {}\npub async fn read(\n    period: Period,\n    partner: u32,\n) {}\npub fn list(partner_ix: Option<u32>) {}";
+    let params: Vec<(usize, String)> = raw_partner_params(raw);
+    assert_eq!(params, [(1, "partner: u32".to_owned()), (5, "partner_ix: Option<u32>".to_owned())]);
     let code = code_of("a // tonic::x\n/* unsafe /* nested */ */ b \"Status::new\" 'x' '\\'' r#\"unsafe\"# c<'a>");
     assert!(!names_crate(&code, "tonic") && !uses_unsafe(&code) && !builds_status(&code), "{code}");
     assert!(code.contains(" b ") && code.contains(" c<'a>") && code.lines().count() == 2, "{code}");

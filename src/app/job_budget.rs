@@ -9,11 +9,12 @@
 //! The estimates are formulas of the network's size, written out in
 //! docs/limits.md with the peak memory measured on a 1M network
 //! (`examples/job_memory.rs`). They are upper bounds of what a job
-//! allocates plus what the live network may copy while the job's
-//! copy-on-write snapshot is alive (writes copy the shared chunks they
-//! touch, at most every chunk of the open periods' volumes).
+//! allocates, its private copy of a period's volumes included (a
+//! recalculation unshares the period it compares, `Network::unshare_period`);
+//! what the live writes copy while a job's inputs snapshot is alive is at
+//! most a chunk of PV and RV per order, left out.
 
-use crate::engine::Network;
+use crate::engine::{Network, Period};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -35,21 +36,18 @@ pub struct NetworkSize {
     pub partners: u64,
     /// Levels of the level profiles.
     pub levels: u64,
-    /// Bytes of the open periods' volume columns: the most the live
-    /// network's writes can copy while a snapshot shares them.
-    pub shared_volume_bytes: u64,
+    /// Bytes of the volume columns of the period a job copies for itself
+    /// (a recalculation's); 0 for a job that copies none.
+    pub period_volume_bytes: u64,
 }
 
 impl NetworkSize {
-    /// The sizes of `net` now.
-    pub fn of(net: &Network) -> NetworkSize {
-        let open = net.periods().into_iter().filter(|(_, closed, _)| !closed);
-        let shared_volume_bytes = open
-            .filter_map(|(period, _, _)| net.period(period).ok())
-            .map(|volumes| volumes.bytes())
-            .map(|bytes| (bytes.owned_bytes + bytes.shared_bytes) as u64)
-            .sum();
-        NetworkSize { partners: net.genealogy.len() as u64, levels: net.plan.levels as u64, shared_volume_bytes }
+    /// The sizes of `net` now, for a job that copies the volumes of
+    /// `copied` (if any).
+    pub fn of(net: &Network, copied: Option<Period>) -> NetworkSize {
+        let volumes = copied.and_then(|period| net.period(period).ok()).map(|volumes| volumes.bytes());
+        let period_volume_bytes = volumes.map_or(0, |bytes| (bytes.owned_bytes + bytes.shared_bytes) as u64);
+        NetworkSize { partners: net.genealogy.len() as u64, levels: net.plan.levels as u64, period_volume_bytes }
     }
 
     /// `per_partner` bytes for every partner, saturating (a request never
@@ -73,25 +71,26 @@ const CAPTURE_PER_PARTNER: u64 = 16 + 25;
 /// Bytes per partner of the captured rollup inputs a job keeps.
 const INPUT_PER_PARTNER: u64 = 25;
 
-/// A commission run: the capture while the snapshot lives (and the writes
-/// meanwhile copy shared chunks), then the run (inputs, GV 8, frontline
+/// A commission run: the capture (on an inputs snapshot: the writes
+/// meanwhile copy no volume chunk), then the run (inputs, GV 8, frontline
 /// 4, profiles, ranks 2, payables 8, positions 4). It keeps its inputs,
 /// positions, GV, profiles, paid-as ranks and payables for its statements.
 pub fn commission_run(size: &NetworkSize) -> JobMemory {
-    let capture = size.times(CAPTURE_PER_PARTNER).saturating_add(size.shared_volume_bytes);
+    let capture = size.times(CAPTURE_PER_PARTNER);
     let run = size.times(INPUT_PER_PARTNER + 8 + 4 + 2 + 8 + 4).saturating_add(size.times(size.profile()));
     let kept = size.times(INPUT_PER_PARTNER + 4 + 8 + 1 + 8).saturating_add(size.times(size.profile()));
     JobMemory { peak_bytes: capture.max(run), kept_bytes: kept }
 }
 
-/// A recalculation: the capture plus the copy of the live values (PV, RV,
-/// GV 24, frontline 4, ranks 2, profiles) while the snapshot lives, then
+/// A recalculation: its private copy of the period's volumes and the
+/// capture with the copy of the live values (PV, RV, GV 24, frontline 4,
+/// ranks 2, profiles) while the snapshot lives, then
 /// the streaming rollup (GV 8, frontline 4, two depths' profiles, bounded
 /// here by half the partners, ranks 2) beside the inputs and the copy.
 /// Its result is a summary: nothing is kept.
 pub fn recalculation(size: &NetworkSize) -> JobMemory {
     let live_copy = size.times(24 + 4 + 2).saturating_add(size.times(size.profile()));
-    let capture = size.times(CAPTURE_PER_PARTNER).saturating_add(live_copy).saturating_add(size.shared_volume_bytes);
+    let capture = size.times(CAPTURE_PER_PARTNER).saturating_add(live_copy).saturating_add(size.period_volume_bytes);
     let streaming = size.times(8 + 4 + 2).saturating_add(size.times(size.profile()) / 2);
     let run = size.times(INPUT_PER_PARTNER).saturating_add(live_copy).saturating_add(streaming);
     JobMemory { peak_bytes: capture.max(run), kept_bytes: 0 }
@@ -210,12 +209,12 @@ mod tests {
 
     #[test]
     fn the_estimates_grow_with_the_network_and_a_run_keeps_less_than_it_needs() {
-        let size = |partners| NetworkSize { partners, levels: 7, shared_volume_bytes: partners * 150 };
+        let size = |partners| NetworkSize { partners, levels: 7, period_volume_bytes: partners * 150 };
         let (small, large) = (commission_run(&size(1000)), commission_run(&size(1_000_000)));
         assert!(large.peak_bytes > 500 * small.peak_bytes);
         assert!(large.kept_bytes < large.peak_bytes && large.kept_bytes > 0);
         assert_eq!(recalculation(&size(1000)).kept_bytes, 0);
-        let huge = NetworkSize { partners: u64::MAX, levels: 7, shared_volume_bytes: u64::MAX };
+        let huge = NetworkSize { partners: u64::MAX, levels: 7, period_volume_bytes: u64::MAX };
         assert_eq!(commission_run(&huge).peak_bytes, u64::MAX, "saturates, never wraps");
         assert_eq!(human_bytes(1), "1 KiB");
         assert_eq!(human_bytes(3 << 20), "3.0 MiB");

@@ -23,7 +23,8 @@ pub const CANCEL_WAIT: Duration = Duration::from_secs(10);
 pub type JobBody = fn(&App, &Job) -> Outcome;
 
 impl App {
-    /// Registers a job and runs `body` on rayon. Refused while the server
+    /// Registers a job and runs `body` on a job thread (`job_pool`: a rayon
+    /// pool at a lower priority). Refused while the server
     /// shuts down (UNAVAILABLE), when its kind's running limit is reached
     /// or when its memory estimate does not fit the budget (both
     /// RESOURCE_EXHAUSTED). A panic in `body` fails that job (INTERNAL,
@@ -33,7 +34,7 @@ impl App {
     pub fn spawn_job(self: &Arc<Self>, spec: JobSpec, body: JobBody) -> AppResult<Arc<Job>> {
         let job = self.jobs.start(spec)?;
         let (app, worker) = (Arc::clone(self), Arc::clone(&job));
-        rayon::spawn(move || {
+        super::job_pool::spawn_on_job_thread(move || {
             let outcome = run_caught(&worker, || {
                 app.job_hooks().before_body(&worker);
                 body(&app, &worker)

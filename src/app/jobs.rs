@@ -308,7 +308,15 @@ impl Jobs {
         if self.by_id.iter().filter(|j| j.kind == kind && j.is_running()).count() >= retention.max_running {
             return Err(AppError::Busy { field: "period", message: kind.busy_message() });
         }
-        let reservation = self.budget.reserve(memory.peak_bytes).map_err(|over| self.over_budget(kind, over))?;
+        // Short of room: the kept runs no close needs go first (else a
+        // budget full of kept runs would refuse every job for good).
+        let reservation = match self.budget.reserve(memory.peak_bytes) {
+            Ok(reservation) => reservation,
+            Err(_) => {
+                self.forget_for_room();
+                self.budget.reserve(memory.peak_bytes).map_err(|over| self.over_budget(kind, over))?
+            }
+        };
         let seq = self.next[kind.index()].fetch_add(1, Ordering::AcqRel) + 1;
         let (id, progress) = match kind {
             JobKind::Recalculation => (
@@ -360,6 +368,22 @@ impl Jobs {
                 human_bytes(over.limit_bytes),
                 human_bytes(over.in_use_bytes),
             ),
+        }
+    }
+
+    /// Forgets every finished job holding budget but each period's latest
+    /// successful real run (its close needs it). A forgotten job's share
+    /// comes back once no request holds it any more.
+    fn forget_for_room(&self) {
+        let holding: Vec<Arc<Job>> =
+            self.by_id.iter().filter(|j| !j.is_running() && j.reserved_bytes() > 0).map(|j| Arc::clone(&j)).collect();
+        let needed_by_close = |job: &Job| {
+            !job.dry_run
+                && !holding.iter().any(|other| !other.dry_run && other.period == job.period && other.seq > job.seq)
+        };
+        for job in holding.iter().filter(|job| !needed_by_close(job)) {
+            tracing::info!(job = %job.id, bytes = job.reserved_bytes(), "forgotten early: the job memory budget is short");
+            self.by_id.remove(&job.id);
         }
     }
 

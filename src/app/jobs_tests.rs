@@ -117,3 +117,21 @@ fn summary() -> RecalcSummary {
         compare_ms: 0,
     }
 }
+
+#[test]
+fn a_budget_full_of_kept_runs_forgets_them_but_each_periods_latest_real_run() {
+    let jobs = Jobs::new(1000);
+    let kept = |p: &str, dry_run: bool| {
+        let job = jobs.start(spec(JobKind::CommissionRun, p, dry_run, (400, 400))).expect("fits");
+        job.finish(Outcome::Succeeded(JobResult::Recalculation(summary())));
+        job.id.clone()
+    };
+    let (dry, real) = (kept("2026-11", true), kept("2026-10", false));
+    assert_eq!(jobs.budget_bytes().1, 800);
+    let running = jobs.start(spec(JobKind::Recalculation, "2026-11", false, (500, 0))).expect("room made");
+    assert!(jobs.get(JobKind::CommissionRun, &dry).is_none(), "the dry run was forgotten for room");
+    assert!(jobs.get(JobKind::CommissionRun, &real).is_some(), "the latest real run of 2026-10 stays");
+    assert_eq!(jobs.budget_bytes().1, 900);
+    assert!(jobs.start(spec(JobKind::Recalculation, "2026-11", false, (200, 0))).is_err(), "nothing more to free");
+    drop(running);
+}

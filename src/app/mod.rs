@@ -7,6 +7,7 @@
 pub mod close;
 pub mod error;
 pub mod job_budget;
+pub mod job_pool;
 pub mod job_spawn;
 pub mod jobs;
 pub mod limits;
@@ -17,7 +18,7 @@ pub mod team_progress;
 
 pub use error::{AppError, AppResult};
 
-use crate::engine::{ChangeSet, EngineError, EngineResult, GenealogyEvent, Network, Period, VolumeView};
+use crate::engine::{ChangeSet, EngineError, EngineResult, GenealogyEvent, Network, PartnerIx, Period, VolumeView};
 use crate::store::Store;
 use jobs::Jobs;
 use limits::Limits;
@@ -133,22 +134,22 @@ impl App {
     /// A closed period's figures of one partner, read from disk on a
     /// blocking thread (one small sled read); `None` if it was not in the
     /// period.
-    pub async fn read_frozen(self: &Arc<Self>, period: Period, partner: u32) -> AppResult<Option<VolumeView>> {
+    pub async fn read_frozen(self: &Arc<Self>, period: Period, ix: PartnerIx) -> AppResult<Option<VolumeView>> {
         let app = Arc::clone(self);
-        Ok(tokio::task::spawn_blocking(move || app.store.read_frozen(period, partner)).await??)
+        Ok(tokio::task::spawn_blocking(move || app.store.read_frozen(period, ix)).await??)
     }
 
     /// A page of audit events after `after_seq` (of one partner when
     /// given), read from sled on a blocking thread, and whether more follow.
     pub async fn list_events(
         self: &Arc<Self>,
-        partner: Option<u32>,
+        partner_ix: Option<PartnerIx>,
         after_seq: u64,
         size: usize,
     ) -> AppResult<(Vec<(u64, GenealogyEvent)>, bool)> {
         let app = Arc::clone(self);
         let page = tokio::task::spawn_blocking(move || {
-            app.store.list_events(&app.network.read().genealogy, partner, after_seq, size)
+            app.store.list_events(&app.network.read().genealogy, partner_ix, after_seq, size)
         });
         Ok(page.await??)
     }

@@ -20,8 +20,9 @@ pub struct RecalcSummary {
     pub differences: u64,
     /// The first difference, described; empty if none.
     pub first_difference: String,
-    /// Capturing the period from the snapshot (the order scan, the
-    /// breadth-first layout, the copy of the live values), with no lock held.
+    /// Capturing the period from the snapshot (the private copy of the
+    /// period's shared chunks, the order scan, the breadth-first layout,
+    /// the gather of the live values), with no lock held.
     pub prepare_ms: u64,
     /// The network's copy-on-write snapshot, under the read lock: O(chunks).
     pub snapshot_ms: u64,
@@ -40,7 +41,7 @@ impl App {
     pub fn start_recalculation(self: &Arc<Self>, period: Period) -> AppResult<Arc<Job>> {
         let size = self.read(|net| {
             net.period(period)?;
-            Ok::<_, AppError>(NetworkSize::of(net))
+            Ok::<_, AppError>(NetworkSize::of(net, Some(period)))
         })?;
         let memory = job_budget::recalculation(&size);
         let spec = JobSpec { kind: JobKind::Recalculation, period, dry_run: false, memory };
@@ -56,15 +57,18 @@ fn run_recalculation(app: &App, job: &Job) -> Outcome {
         return Outcome::Failed(crate::engine::EngineError::Internal("a recalculation without steps".into()));
     };
     job.set_phase("snapshot");
-    // The only step under the lock: an O(chunks) copy-on-write snapshot.
-    // Everything after it reads the snapshot, so writes never wait for the
-    // job, and the live values compared are those as of the snapshot.
+    // The only step under the lock: an O(chunks) copy-on-write snapshot of
+    // the inputs and of this period's live figures. Everything after it
+    // reads the snapshot, and the live values compared are those as of the
+    // snapshot.
     let locked = Instant::now();
-    let network = app.network.read().snapshot();
+    let mut network = app.network.read().inputs_snapshot(Some(period));
     let snapshot_ms = locked.elapsed().as_millis() as u64;
-    // No memory is faulted in ahead any more: that only shortened the
-    // lock, and off the lock it saves nothing (examples/snapshot_costs.rs).
+    // First thing, the job copies the period's shared chunks itself, so
+    // the live writes stop copying them under their lock (the copy is the
+    // job's cost now, about a memory bandwidth pass over the period).
     let started = Instant::now();
+    network.unshare_period(period);
     let snapshot = network.recalc_snapshot(period);
     drop(network);
     let prepare_ms = started.elapsed().as_millis() as u64;

@@ -8,7 +8,7 @@ use super::jobs::{Job, JobKind, JobResult, JobSpec, Outcome, Progress};
 use super::{invalid, App, AppError, AppResult};
 use crate::engine::compensation::statement as build_statement;
 use crate::engine::Statement;
-use crate::engine::{EngineError, OfficialRun, Period, Plan};
+use crate::engine::{EngineError, OfficialRun, PartnerIx, Period, Plan};
 use crate::engine::{RunResult, RunTotals};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ impl App {
                 .into());
             }
             net.period(period)?;
-            Ok::<_, AppError>(NetworkSize::of(net))
+            Ok::<_, AppError>(NetworkSize::of(net, None))
         })?;
         let memory = job_budget::commission_run(&size);
         let job = self.spawn_job(JobSpec { kind: JobKind::CommissionRun, period, dry_run, memory }, run_commission)?;
@@ -60,7 +60,9 @@ impl App {
 }
 
 /// The body of a run, on a rayon thread: an O(chunks) copy-on-write
-/// snapshot under the read lock, then everything else on it without any
+/// snapshot of the inputs under the read lock (the run recomputes every
+/// volume from the orders, so the snapshot leaves out the live volumes
+/// that every order rewrites), then everything else on it without any
 /// lock.
 fn run_commission(app: &App, job: &Job) -> Outcome {
     let Progress::Run(progress) = &job.progress else {
@@ -68,7 +70,7 @@ fn run_commission(app: &App, job: &Job) -> Outcome {
         return Outcome::Failed(EngineError::Internal("a commission run without its progress".into()));
     };
     let locked = Instant::now();
-    let network = app.network.read().snapshot();
+    let network = app.network.read().inputs_snapshot(None);
     let snapshot_ms = locked.elapsed().as_millis() as u64;
     let started = Instant::now();
     let snapshot = network.commission_snapshot(&job.period.to_string());
@@ -168,7 +170,7 @@ impl RunRef {
     /// A partner's statement in the run; NOT_FOUND if the partner was not
     /// in it. An official run's statement is recomputed from the frozen
     /// figures (from disk once the period's figures left memory).
-    pub fn statement(&self, app: &App, x: u32, partner_id: &str) -> AppResult<RunStatement> {
+    pub fn statement(&self, app: &App, ix: PartnerIx, partner_id: &str) -> AppResult<RunStatement> {
         let not_in_run = || {
             AppError::NotFound(format!(
                 "partner_id: partner '{partner_id}' is not in run '{}' (it was not live at its snapshot)",
@@ -178,18 +180,21 @@ impl RunRef {
         match self {
             RunRef::Live(job) => {
                 let result = finished_result(job)?;
-                let pos = result.position_of(x).ok_or_else(not_in_run)?;
+                let pos = result.position_of(ix).ok_or_else(not_in_run)?;
                 let f = result.figures_at(pos);
                 let (plan, run_id) = (Arc::clone(&result.plan), job.id.clone());
                 Ok(RunStatement { plan, run_id, period: job.period, rv_units: f.rv_units, statement: f.statement })
             }
             RunRef::Official(period, o) => {
                 let (plan, inputs) = app.read(|net| {
-                    Ok::<_, AppError>((Arc::clone(net.plan_version(o.plan_version)?), net.official_inputs(*period, x)?))
+                    Ok::<_, AppError>((
+                        Arc::clone(net.plan_version(o.plan_version)?),
+                        net.official_inputs(*period, ix)?,
+                    ))
                 })?;
                 let (view, rank_entry) = match inputs {
                     Some(found) => found,
-                    None => app.store.read_frozen_ranked(*period, x)?.ok_or_else(not_in_run)?,
+                    None => app.store.read_frozen_ranked(*period, ix)?.ok_or_else(not_in_run)?,
                 };
                 if rank_entry == 0 {
                     return Err(not_in_run());

@@ -9,7 +9,7 @@
 //! as unchanged).
 
 use super::interrupt::Interrupt;
-use crate::engine::{Audit, EngineError, Genealogy, Network, NewPartner};
+use crate::engine::{Audit, EngineError, Genealogy, Network, NewPartner, PartnerRange};
 use crate::service::now_unix_ms;
 use crate::store::{data_dir, OpenMode, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -99,7 +99,7 @@ pub fn run(args: ImportArgs) -> Result<(), String> {
 fn write(
     store: &Store,
     network: &Network,
-    partners: Option<Range<u32>>,
+    partners: Option<PartnerRange>,
     orders: Option<Range<u32>>,
     interrupt: &Interrupt,
     pause_ms: u64,
@@ -110,7 +110,7 @@ fn write(
         !interrupt.stop_requested()
     };
     if let Some(created) = partners {
-        let bar = progress_bar(u64::from(created.end - created.start), "writing");
+        let bar = progress_bar(u64::from(created.len()), "writing");
         let audit = Audit { actor: "downline import".into(), reason: "import".into(), at_unix_ms: now_unix_ms() };
         store.write_import(&network.genealogy, created, &audit, |n| go_on(&bar, n))?;
         bar.finish_and_clear();
@@ -128,14 +128,14 @@ fn write(
 }
 
 /// Reads and links the partners in memory; returns the created range.
-fn import_partners(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
+fn import_partners(network: &mut Network, path: &Path) -> Result<PartnerRange, String> {
     let started = Instant::now();
     let rows = read_partners(path)?;
     let read_s = started.elapsed().as_secs_f64();
     let outcome = network.import(&rows).map_err(|e| describe_row_error(path, e))?;
     super::stdout::line(format_args!(
         "partners: {} new, {} unchanged; read {read_s:.2} s, linked {:.2} s",
-        outcome.created.end - outcome.created.start,
+        outcome.created.len(),
         outcome.unchanged,
         started.elapsed().as_secs_f64() - read_s
     ))?;

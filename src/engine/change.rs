@@ -3,7 +3,7 @@
 //! never writes them anywhere itself.
 
 use super::date::Date;
-use super::partner_ix::PartnerIx;
+use super::partner_ix::{PartnerIx, PartnerRange};
 use crate::engine::compensation::Plan;
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use std::ops::Range;
@@ -84,9 +84,8 @@ pub struct ChangeSet {
     pub touched: Vec<PartnerIx>,
     /// Partners this write created: a contiguous range at the end of the
     /// arena. Their creation events are implied (one per partner, with
-    /// `audit`), which keeps an import of millions compact on disk. Raw
-    /// indexes, because a range of them is iterated.
-    pub created: Range<u32>,
+    /// `audit`), which keeps an import of millions compact on disk.
+    pub created: PartnerRange,
     /// Who created `created`, when and why.
     pub audit: Audit,
     /// The other audit events, in order.

@@ -2,8 +2,8 @@
 //! without copying it.
 //!
 //! The entries live in chunks of [`CHUNK_ROWS`] rows behind `Arc`s. A
-//! clone copies only the chunk pointers (O(chunks): 153 of them for 10M
-//! rows), so [`Network::snapshot`](crate::engine::Network::snapshot) is
+//! clone copies only the chunk pointers (O(chunks): 2,442 of them for
+//! 10M rows), so [`Network::snapshot`](crate::engine::Network::snapshot) is
 //! O(columns × chunks). A write goes through `Arc::make_mut`: it copies the
 //! one chunk it touches, and only while a snapshot still holds that chunk;
 //! the snapshot keeps the old chunk and so never changes.
@@ -13,21 +13,23 @@
 //! is always one slice. Every chunk but the last is full: the last grows
 //! like a `Vec`, so a small column costs no more than its entries.
 //!
-//! Why 16,384 rows, the small end of the useful range: the copy a first
+//! Why 4,096 rows, the small end of the useful range: the copy a first
 //! write makes is the latency of that write, and a write walks up to the
 //! root, touching one chunk per ancestor far enough away (the widest
-//! column, 7 level totals of 16 bytes, is 1.75 MiB a chunk: 65,536 rows
-//! made the first order after a snapshot cost 8-12 ms at 1M partners). The
-//! pointer table stays small enough to live in the cache and to clone in
-//! well under a millisecond (610 chunks a column at 10M). Costs are
-//! measured in ARCHITECTURE.md ("Copy-on-write snapshots").
+//! column, 7 level totals of 16 bytes, is 448 KiB a chunk). The first
+//! order after a snapshot at 1M partners cost 8-12 ms with 65,536-row
+//! chunks, 3.6 ms with 16,384 and 0.76 ms with 4,096 (p99.9 of the next
+//! 20,000: 0.63 ms). The price is the pointer table: 2,442 chunks a column
+//! at 10M, so cloning 40 such columns takes 1.8-2.9 ms (0.26 ms with
+//! 16,384-row chunks), under the read lock. Costs are measured in
+//! ARCHITECTURE.md ("Copy-on-write snapshots").
 
 use rayon::prelude::*;
 use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
 /// log2 of [`CHUNK_ROWS`].
-pub const CHUNK_SHIFT: u32 = 14;
+pub const CHUNK_SHIFT: u32 = 12;
 
 /// Rows per chunk: a power of two, so a row's chunk is a shift away.
 pub const CHUNK_ROWS: usize = 1 << CHUNK_SHIFT;
@@ -316,6 +318,31 @@ impl<T: Clone + Send + Sync> CowColumn<T> {
     /// first row.
     pub fn par_chunks_mut(&mut self) -> impl IndexedParallelIterator<Item = (usize, &mut [T])> + '_ {
         self.chunks.par_iter_mut().enumerate().map(|(c, chunk)| (c * CHUNK_ROWS, Arc::make_mut(chunk).as_mut_slice()))
+    }
+}
+
+impl<T: Clone + Send + Sync> CowColumn<T> {
+    /// Gives this column a private copy of every chunk a clone still holds,
+    /// in parallel, dropping its share of the old ones: a background job
+    /// calls it on its snapshot first thing, so the live column's next
+    /// writes find their chunks unshared and copy nothing under the lock.
+    /// Chunks go roughly first to last, and the first rows (the oldest
+    /// partners: everyone's uplines) are the ones most writes touch.
+    pub fn unshare(&mut self) {
+        self.chunks.par_iter_mut().with_max_len(1).for_each(|chunk| {
+            if Arc::strong_count(chunk) > 1 {
+                // The assignment drops this column's share of the old chunk.
+                *chunk = Arc::new(chunk.as_ref().clone());
+            }
+        });
+    }
+}
+
+impl<T> CowColumn<T> {
+    /// An empty column of the same width: what a snapshot keeps of a column
+    /// it does not need.
+    pub fn empty_like(&self) -> CowColumn<T> {
+        CowColumn::with_width(self.width)
     }
 }
 

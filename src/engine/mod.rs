@@ -63,10 +63,9 @@ pub use date::Date;
 pub use error::{EngineError, EngineResult};
 pub use genealogy::{
     DownlineCursor, Genealogy, GenealogyLoader, ImportOutcome, NewPartner, PartnerStatus, PartnerView, WriteOutcome,
-    NONE,
 };
 pub use network::Network;
-pub use partner_ix::PartnerIx;
+pub use partner_ix::{PartnerIx, PartnerRange};
 pub use period::Period;
 pub use team::{
     Assignment, Completion, CompletionOutcome, LevelProgress, MenteeCursor, MenteePage, MentorSource, MentorView,

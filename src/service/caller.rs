@@ -14,7 +14,7 @@
 //! checks as for an id that was never created.
 
 use crate::auth::Role;
-use crate::engine::{EngineError, Genealogy, PartnerStatus};
+use crate::engine::{EngineError, Genealogy, PartnerIx, PartnerStatus};
 use std::sync::Arc;
 use tonic::{Request, Status};
 
@@ -34,7 +34,7 @@ pub enum Caller {
     /// A partner's JWT, its subject resolved to a live partner.
     Partner {
         /// The partner's index in the genealogy (indices are never reused).
-        index: u32,
+        ix: PartnerIx,
         /// The partner's id.
         id: Arc<str>,
     },
@@ -71,7 +71,7 @@ impl Caller {
     /// The index of the partner `id` named by request field `field`, as the
     /// genealogy's `lookup` finds it; for a partner caller, only when it is
     /// the caller or in its downline, else the NOT_FOUND of an unknown id.
-    pub fn find(&self, g: &Genealogy, field: &str, id: &str) -> Result<u32, Status> {
+    pub fn find(&self, g: &Genealogy, field: &str, id: &str) -> Result<PartnerIx, Status> {
         let ix = g.lookup(field, id)?;
         if self.sees(g, ix) {
             Ok(ix)
@@ -83,7 +83,7 @@ impl Caller {
     /// Like [`Caller::find`] with the genealogy's `lookup_live`. A partner
     /// sees no terminated partner, so for it a terminated one is NOT_FOUND
     /// (never the FAILED_PRECONDITION that would confirm the id).
-    pub fn find_live(&self, g: &Genealogy, field: &str, id: &str) -> Result<u32, Status> {
+    pub fn find_live(&self, g: &Genealogy, field: &str, id: &str) -> Result<PartnerIx, Status> {
         match self {
             Caller::Partner { .. } => self.find(g, field, id),
             _ => Ok(g.lookup_live(field, id)?),
@@ -103,10 +103,10 @@ impl Caller {
     /// Whether the caller may see partner `ix`: always for backends and
     /// admins; for a partner, itself (while not terminated) and its live
     /// downline. O(log depth): see `Genealogy::is_in_downline_of`.
-    pub fn sees(&self, g: &Genealogy, ix: u32) -> bool {
+    pub fn sees(&self, g: &Genealogy, ix: PartnerIx) -> bool {
         match self {
-            Caller::Partner { index, .. } => {
-                let me = *index;
+            Caller::Partner { ix: me, .. } => {
+                let me = *me;
                 g.status_of(me) != PartnerStatus::Terminated && (ix == me || g.is_in_downline_of(me, ix))
             }
             _ => true,
@@ -116,9 +116,9 @@ impl Caller {
     /// How many sponsors above partner `ix` the caller may see: all for
     /// backends and admins; for a partner, those up to and including
     /// itself (none above it). `ix` must be visible.
-    pub fn upline_levels_visible(&self, g: &Genealogy, ix: u32) -> usize {
+    pub fn upline_levels_visible(&self, g: &Genealogy, ix: PartnerIx) -> usize {
         match self {
-            Caller::Partner { index, .. } => g.depth_of(ix).saturating_sub(g.depth_of(*index)) as usize,
+            Caller::Partner { ix: me, .. } => g.depth_of(ix).saturating_sub(g.depth_of(*me)) as usize,
             _ => usize::MAX,
         }
     }

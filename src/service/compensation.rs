@@ -143,7 +143,7 @@ impl CompensationService for CompensationApi {
                 } else {
                     let t: ExplainToken =
                         TokenSigner::of(&self.app).decode(EXPLAIN_TOKEN, "page_token", &r.page_token)?;
-                    if t.root != root
+                    if t.root != root.get()
                         || t.level != r.level
                         || t.period != r.period
                         || t.structure_version != g.structure_version()
@@ -160,7 +160,7 @@ impl CompensationService for CompensationApi {
                     .entries
                     .iter()
                     .map(|e| pb::LevelEntry {
-                        partner_id: g.id(e.partner).to_owned(),
+                        partner_id: g.id(e.partner_ix).to_owned(),
                         role: match e.role {
                             LevelRole::Member => pb::LevelRole::Member,
                             LevelRole::Skipped => pb::LevelRole::Skipped,
@@ -173,7 +173,7 @@ impl CompensationService for CompensationApi {
                     .collect();
                 let next_page_token = page.next.map_or_else(String::new, |c| {
                     let token = ExplainToken {
-                        root,
+                        root: root.get(),
                         level: r.level,
                         period: r.period.clone(),
                         node: c.node,
@@ -226,7 +226,7 @@ impl CompensationService for CompensationApi {
             report.levels_without_retail = totals.levels_without_retail;
             report.levels_without_retail_partner_ids = self.app.read(|net| {
                 Ok::<_, Status>(
-                    totals.levels_without_retail_listed.iter().map(|&x| net.genealogy.id(x).to_owned()).collect(),
+                    totals.levels_without_retail_listed.iter().map(|&ix| net.genealogy.id(ix).to_owned()).collect(),
                 )
             })?;
             report.breakage = format_scaled(totals.breakage_scaled);

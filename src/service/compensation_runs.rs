@@ -7,7 +7,7 @@ use super::page_token::{StatementsToken, TokenSigner};
 use super::status::{invalid, job_cancelled};
 use super::App;
 use crate::app::runs::{finished_result, RunRef};
-use crate::engine::format_cents;
+use crate::engine::{format_cents, PartnerIx};
 use crate::proto::v1 as pb;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -66,8 +66,8 @@ pub fn run_to_proto(app: &App, run: &RunRef) -> Result<pb::CommissionRun, Status
 }
 
 /// A partner's statement in a run.
-pub fn statement(app: &App, run: &RunRef, x: u32, partner_id: &str) -> Result<pb::Statement, Status> {
-    let s = run.statement(app, x, partner_id)?;
+pub fn statement(app: &App, run: &RunRef, ix: PartnerIx, partner_id: &str) -> Result<pb::Statement, Status> {
+    let s = run.statement(app, ix, partner_id)?;
     let period = s.period.to_string();
     Ok(statement_to_proto(&s.plan, &s.run_id, partner_id, &period, s.rv_units, &s.statement))
 }
@@ -89,32 +89,35 @@ pub fn list_statements(
         t.next
     };
     let mut statements = Vec::with_capacity(size);
-    let mut x = from;
+    // The listing's position: the raw index of the next partner to look at.
+    let mut next = from;
     let (total, arena_len) = match run {
         RunRef::Live(job) => {
             let result = finished_result(job)?;
             let net = app.network.read();
             let arena_len = net.genealogy.len() as u32;
-            while statements.len() < size && x < arena_len {
-                if let Some(pos) = result.position_of(x) {
+            while statements.len() < size && next < arena_len {
+                let ix = PartnerIx::new(next);
+                if let Some(pos) = result.position_of(ix) {
                     statements.push(pb::StatementSummary {
-                        partner_id: net.genealogy.id(x).to_owned(),
+                        partner_id: net.genealogy.id(ix).to_owned(),
                         paid_as_rank: rank_name(&result.plan, result.rank_at(pos)),
                         active: result.active_at(pos),
                         payable: format_cents(i128::from(result.payable_at(pos))),
                     });
                 }
-                x += 1;
+                next += 1;
             }
             (result.partners() as u64, arena_len)
         }
         RunRef::Official(_, o) => {
             let arena_len = app.read(|net| Ok::<_, Status>(net.genealogy.len() as u32))?;
-            while statements.len() < size && x < arena_len {
-                let partner_id = app.read(|net| Ok::<_, Status>(net.genealogy.id(x).to_owned()))?;
+            while statements.len() < size && next < arena_len {
+                let ix = PartnerIx::new(next);
+                let partner_id = app.read(|net| Ok::<_, Status>(net.genealogy.id(ix).to_owned()))?;
                 // Partners not in the run (created after the close, or not
                 // live then) are NOT_FOUND here: skipped.
-                match statement(app, run, x, &partner_id) {
+                match statement(app, run, ix, &partner_id) {
                     Ok(s) => statements.push(pb::StatementSummary {
                         partner_id,
                         paid_as_rank: s.paid_as_rank,
@@ -124,13 +127,13 @@ pub fn list_statements(
                     Err(status) if status.code() == tonic::Code::NotFound => {}
                     Err(status) => return Err(status),
                 }
-                x += 1;
+                next += 1;
             }
             (o.totals.partners, arena_len)
         }
     };
-    let next_page_token = if x < arena_len {
-        TokenSigner::of(app).encode(STATEMENTS_TOKEN, &StatementsToken { run_id: run.id().to_owned(), next: x })
+    let next_page_token = if next < arena_len {
+        TokenSigner::of(app).encode(STATEMENTS_TOKEN, &StatementsToken { run_id: run.id().to_owned(), next })
     } else {
         String::new()
     };

@@ -85,7 +85,7 @@ pub fn kind_to_proto(kind: OrderKind) -> pb::OrderKind {
 pub fn order_to_proto(g: &Genealogy, order: &Order) -> pb::Order {
     pb::Order {
         order_id: order.order_id.clone(),
-        partner_id: g.id(order.partner).to_owned(),
+        partner_id: g.id(order.partner_ix).to_owned(),
         period: order.period.to_string(),
         volume: order.volume_text(),
         kind: kind_to_proto(order.kind) as i32,

@@ -55,7 +55,7 @@ impl GenealogyService for GenealogyApi {
             .app
             .write(move |net| {
                 let outcome = net.create_partner(&new, audit)?;
-                Ok((net.genealogy.view(outcome.ix.get()), outcome.change))
+                Ok((net.genealogy.view(outcome.ix), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -86,7 +86,7 @@ impl GenealogyService for GenealogyApi {
                 "" => None,
                 token => {
                     let t: DownlineToken = TokenSigner::of(&self.app).decode(DOWNLINE_TOKEN, "page_token", token)?;
-                    if t.root != root || t.max_depth != r.max_depth {
+                    if t.root != root.get() || t.max_depth != r.max_depth {
                         return Err(invalid("page_token", "was issued for another partner_id or max_depth"));
                     }
                     if t.structure_version != g.structure_version() {
@@ -149,7 +149,7 @@ impl GenealogyService for GenealogyApi {
             .app
             .write(move |net| {
                 let outcome = net.move_partner(&r.partner_id, &r.new_sponsor_id, audit)?;
-                Ok((net.genealogy.view(outcome.ix.get()), outcome.change))
+                Ok((net.genealogy.view(outcome.ix), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -168,7 +168,7 @@ impl GenealogyService for GenealogyApi {
             .app
             .write(move |net| {
                 let outcome = net.set_status(&r.partner_id, status, audit)?;
-                Ok((net.genealogy.view(outcome.ix.get()), outcome.change))
+                Ok((net.genealogy.view(outcome.ix), outcome.change))
             })
             .await?;
         Ok(Response::new(partner_to_proto(view)))
@@ -181,7 +181,7 @@ impl GenealogyService for GenealogyApi {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let size = self.app.page_size(r.page_size, DEFAULT_PAGE_SIZE)?;
-        let partner = match r.partner_id.as_str() {
+        let partner_ix = match r.partner_id.as_str() {
             "" if caller.is_partner() => {
                 return Err(denied(
                     "partner_id",
@@ -191,7 +191,7 @@ impl GenealogyService for GenealogyApi {
             "" => None,
             id => Some(self.app.read(|net| caller.find(&net.genealogy, "partner_id", id))?),
         };
-        let partner_plus_one = partner.map_or(0, |p| p + 1);
+        let partner_plus_one = partner_ix.map_or(0, |ix| ix.get() + 1);
         let after_seq = match r.page_token.as_str() {
             "" => 0,
             token => {
@@ -202,7 +202,7 @@ impl GenealogyService for GenealogyApi {
                 t.after_seq
             }
         };
-        let (events, more) = self.app.list_events(partner, after_seq, size).await?;
+        let (events, more) = self.app.list_events(partner_ix, after_seq, size).await?;
         let next_page_token = match (more, events.last()) {
             (true, Some(&(last, _))) => {
                 TokenSigner::of(&self.app).encode(EVENTS_TOKEN, &EventsToken { partner_plus_one, after_seq: last })
@@ -244,7 +244,7 @@ impl GenealogyService for GenealogyApi {
             .app
             .write(move |net| {
                 let outcome = net.import(&rows)?;
-                let count = u64::from(outcome.created.end - outcome.created.start);
+                let count = u64::from(outcome.created.len());
                 let change = (count > 0).then(|| net.genealogy.created_change(outcome.created, &audit));
                 Ok(((count, outcome.unchanged), change))
             })

@@ -231,7 +231,7 @@ impl GuardState {
             Principal::Partner { id } => {
                 let g = &self.app.network.read().genealogy;
                 match g.find(&id) {
-                    Some(index) if g.status_of(index) != PartnerStatus::Terminated => Ok(Caller::Partner { index, id }),
+                    Some(ix) if g.status_of(ix) != PartnerStatus::Terminated => Ok(Caller::Partner { ix, id }),
                     _ => Err(GuardError::UnknownSubject(id.chars().take(64).collect())),
                 }
             }

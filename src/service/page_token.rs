@@ -4,7 +4,7 @@
 
 use super::status::invalid;
 use crate::app::App;
-use crate::engine::DownlineCursor;
+use crate::engine::{DownlineCursor, PartnerIx};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use prost::Message;
@@ -77,21 +77,22 @@ pub struct StatementsToken {
 
 impl DownlineToken {
     /// The token of a cursor of `root`'s listing.
-    pub fn new(root: u32, max_depth: u32, cursor: &DownlineCursor, structure_version: u64) -> DownlineToken {
+    pub fn new(root_ix: PartnerIx, max_depth: u32, cursor: &DownlineCursor, structure_version: u64) -> DownlineToken {
         DownlineToken {
-            root,
+            root: root_ix.get(),
             max_depth,
             level: cursor.level,
-            first: cursor.first,
-            last: cursor.last,
-            next: cursor.next,
+            first: cursor.first_ix.get(),
+            last: cursor.last_ix.get(),
+            next: cursor.next_ix.get(),
             structure_version,
         }
     }
 
     /// The engine cursor it carries.
     pub fn cursor(&self) -> DownlineCursor {
-        DownlineCursor { level: self.level, first: self.first, last: self.last, next: self.next }
+        let [first_ix, last_ix, next_ix] = [self.first, self.last, self.next].map(PartnerIx::new);
+        DownlineCursor { level: self.level, first_ix, last_ix, next_ix }
     }
 }
 

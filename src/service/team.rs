@@ -10,7 +10,7 @@ use super::team_convert::{
 };
 use super::{now_unix_ms, App};
 use crate::app::team_progress::TeamProgressQuery;
-use crate::engine::{Date, MenteeCursor, PartnerIx, TrainingModule, NONE};
+use crate::engine::{Date, MenteeCursor, PartnerIx, TrainingModule};
 use crate::proto::v1 as pb;
 use pb::team_service_server::TeamService;
 use std::sync::Arc;
@@ -89,16 +89,16 @@ impl TeamService for TeamApi {
                 "" => None,
                 token => {
                     let t: MenteesToken = TokenSigner::of(&self.app).decode(MENTEES_TOKEN, "page_token", token)?;
-                    if t.mentor != mentor {
+                    if t.mentor != mentor.get() {
                         return Err(invalid("page_token", "was issued for another mentor_id"));
                     }
                     // Signed, so ours; still never index past the arena with it.
-                    let hint =
-                        if t.next_child == NONE || (t.next_child as usize) < g.len() { t.next_child } else { NONE };
-                    Some(MenteeCursor { lower: t.lower, next_child: hint })
+                    let hint = PartnerIx::new(t.next_child);
+                    let hint = if hint.is_none() || hint.as_usize() < g.len() { hint } else { PartnerIx::NONE };
+                    Some(MenteeCursor { lower: t.lower, next_child_ix: hint })
                 }
             };
-            let page = net.mentees(PartnerIx::new(mentor), cursor, size);
+            let page = net.mentees(mentor, cursor, size);
             let mentees = page
                 .mentees
                 .iter()
@@ -112,7 +112,7 @@ impl TeamService for TeamApi {
                 })
                 .collect();
             let next_page_token = page.next.map_or_else(String::new, |c| {
-                let token = MenteesToken { mentor, lower: c.lower, next_child: c.next_child };
+                let token = MenteesToken { mentor: mentor.get(), lower: c.lower, next_child: c.next_child_ix.get() };
                 TokenSigner::of(&self.app).encode(MENTEES_TOKEN, &token)
             });
             Ok(pb::ListMenteesResponse { mentees, next_page_token })
@@ -204,10 +204,11 @@ impl TeamService for TeamApi {
         let r = request.into_inner();
         let size = self.app.page_size(r.page_size, DEFAULT_PAGE_SIZE)?;
         let response = self.app.read(|net| {
-            let partner = caller.find(&net.genealogy, "partner_id", &r.partner_id)?;
-            let next = resume_at(&self.app, COMPLETIONS_TOKEN, &r.page_token, partner + 1)?;
+            let ix = caller.find(&net.genealogy, "partner_id", &r.partner_id)?;
+            let partner_plus_one = ix.get() + 1;
+            let next = resume_at(&self.app, COMPLETIONS_TOKEN, &r.page_token, partner_plus_one)?;
             let training = &net.team.training;
-            let all = training.completions_of(partner);
+            let all = training.completions_of(ix);
             let first = all.partition_point(|c| c.module < next);
             let end = all.len().min(first.saturating_add(size));
             let completions = all[first..end]
@@ -222,7 +223,7 @@ impl TeamService for TeamApi {
             // meanwhile of a later-listed module is not skipped.
             let next_page_token = match (all.get(end), end.checked_sub(1).and_then(|l| all.get(l))) {
                 (Some(_), Some(last)) => {
-                    let token = ModulesToken { partner_plus_one: partner + 1, next_module: last.module + 1 };
+                    let token = ModulesToken { partner_plus_one, next_module: last.module + 1 };
                     TokenSigner::of(&self.app).encode(COMPLETIONS_TOKEN, &token)
                 }
                 _ => String::new(),

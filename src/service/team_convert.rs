@@ -2,7 +2,7 @@
 //! and its page tokens.
 
 use super::status::invalid;
-use crate::engine::{Genealogy, MentorSource, MentorView, ModuleUpdate, TeamProgress, Training, TrainingModule, NONE};
+use crate::engine::{Genealogy, MentorSource, MentorView, ModuleUpdate, TeamProgress, Training, TrainingModule};
 use crate::proto::v1 as pb;
 use tonic::Status;
 
@@ -15,7 +15,7 @@ pub struct MenteesToken {
     /// The lowest partner index not examined yet.
     #[prost(uint32, tag = "2")]
     pub lower: u32,
-    /// The mentor's next recruit to look at (a hint), or `NONE`.
+    /// The mentor's next recruit to look at (a hint), or `PartnerIx::NONE`.
     #[prost(uint32, tag = "3")]
     pub next_child: u32,
 }
@@ -44,8 +44,8 @@ fn source_to_proto(source: MentorSource) -> pb::MentorSource {
 pub fn mentorship_to_proto(g: &Genealogy, view: &MentorView) -> pb::Mentorship {
     let audit = view.audit.clone().unwrap_or_default();
     pb::Mentorship {
-        partner_id: g.id(view.partner).to_owned(),
-        mentor_id: if view.mentor == NONE { String::new() } else { g.id(view.mentor).to_owned() },
+        partner_id: g.id(view.partner_ix).to_owned(),
+        mentor_id: if view.mentor_ix.is_none() { String::new() } else { g.id(view.mentor_ix).to_owned() },
         source: source_to_proto(view.source) as i32,
         assigned_by: audit.actor,
         assigned_at_unix_ms: audit.at_unix_ms,

@@ -104,9 +104,9 @@ impl VolumeService for VolumeApi {
         })?;
         let view = match answer {
             VolumeAnswer::Live(view) | VolumeAnswer::Frozen(view) => view,
-            VolumeAnswer::OnDisk { period, partner } => {
+            VolumeAnswer::OnDisk { period, ix } => {
                 // A closed period's figures are one small sled read away.
-                let frozen = self.app.read_frozen(period, partner).await?;
+                let frozen = self.app.read_frozen(period, ix).await?;
                 frozen.ok_or_else(|| from_engine(not_in_closed(&r.partner_id, period)))?
             }
         };

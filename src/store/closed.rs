@@ -6,7 +6,7 @@
 use super::keys::{self, CHUNK_PARTNERS};
 use super::records::{ClosedSummary, FrozenChunk, FrozenPartner};
 use super::{Store, StoreError};
-use crate::engine::{FrozenPeriod, LevelTotals, Network, OfficialRun, Period, VolumeView};
+use crate::engine::{FrozenPeriod, LevelTotals, Network, OfficialRun, PartnerIx, Period, VolumeView};
 use prost::Message;
 
 /// Chunks per sled batch when writing a closed period.
@@ -58,7 +58,8 @@ impl Store {
     /// One partner's frozen figures of a closed period and its entry of
     /// the official run's rank column (0: not in the run, else the rank
     /// code plus one); `None` when the partner did not exist when it closed.
-    pub fn read_frozen_ranked(&self, period: Period, partner: u32) -> Result<Option<(VolumeView, u8)>, StoreError> {
+    pub fn read_frozen_ranked(&self, period: Period, ix: PartnerIx) -> Result<Option<(VolumeView, u8)>, StoreError> {
+        let partner = ix.get();
         let key = keys::frozen(period.code(), partner / CHUNK_PARTNERS);
         let Some(raw) = self.db.get(key)? else {
             return Ok(None);
@@ -71,7 +72,8 @@ impl Store {
 
     /// One partner's frozen figures of a closed period; `None` when the
     /// partner did not exist when the period closed.
-    pub fn read_frozen(&self, period: Period, partner: u32) -> Result<Option<VolumeView>, StoreError> {
+    pub fn read_frozen(&self, period: Period, ix: PartnerIx) -> Result<Option<VolumeView>, StoreError> {
+        let partner = ix.get();
         let key = keys::frozen(period.code(), partner / CHUNK_PARTNERS);
         let Some(raw) = self.db.get(key)? else {
             return Ok(None);

@@ -9,7 +9,7 @@ use super::keys;
 use super::records::{OfficialRunRecord, PlanRecord, RankRecord};
 use super::StoreError;
 use crate::engine::PayoutFactor;
-use crate::engine::{KindTotals, RunTotals};
+use crate::engine::{KindTotals, PartnerIx, RunTotals};
 use crate::engine::{Network, OfficialRun, Plan, PlanDraft, RankDraft};
 use prost::Message;
 use std::sync::Arc;
@@ -110,7 +110,7 @@ pub(super) fn official_record(run: &OfficialRun) -> OfficialRunRecord {
         breakage_scaled: t.breakage_scaled.to_string(),
         per_rank: t.per_rank.clone(),
         levels_without_retail: t.levels_without_retail,
-        levels_without_retail_listed: t.levels_without_retail_listed.clone(),
+        levels_without_retail_listed: t.levels_without_retail_listed.iter().map(|ix| ix.get()).collect(),
         retail_units: t.kinds.retail_units.to_string(),
         self_units: t.kinds.self_units.to_string(),
         fee_units: t.kinds.fee_units.to_string(),
@@ -140,7 +140,7 @@ pub(super) fn official_run(r: OfficialRunRecord) -> Result<OfficialRun, StoreErr
         breakage_scaled: int("breakage_scaled", &r.breakage_scaled)?,
         per_rank: r.per_rank.clone(),
         levels_without_retail: r.levels_without_retail,
-        levels_without_retail_listed: r.levels_without_retail_listed.clone(),
+        levels_without_retail_listed: r.levels_without_retail_listed.iter().copied().map(PartnerIx::new).collect(),
         kinds: KindTotals {
             retail_units: int("retail_units", &r.retail_units)?,
             self_units: int("self_units", &r.self_units)?,

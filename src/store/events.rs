@@ -4,7 +4,7 @@
 use super::keys;
 use super::records::{StoredEvent, CREATED};
 use super::{Store, StoreError};
-use crate::engine::{Audit, EventKind, Genealogy, GenealogyEvent, PartnerIx, PartnerStatus, NONE};
+use crate::engine::{Audit, EventKind, Genealogy, GenealogyEvent, PartnerIx, PartnerStatus};
 use prost::Message;
 
 /// A page of events and whether more follow.
@@ -12,19 +12,19 @@ pub type EventPage = (Vec<(u64, GenealogyEvent)>, bool);
 
 impl Store {
     /// Events after `after_seq`, oldest first, at most `limit`; only those
-    /// of `partner_seq` when given. `genealogy` names the partners of
+    /// of `partner_ix` when given. `genealogy` names the partners of
     /// creation blocks.
     pub fn list_events(
         &self,
         g: &Genealogy,
-        partner_seq: Option<u32>,
+        partner_ix: Option<PartnerIx>,
         after_seq: u64,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
         let mut out = Vec::with_capacity(limit.min(1024) + 1);
-        match partner_seq {
+        match partner_ix {
             None => self.all_events(g, after_seq, limit + 1, &mut out)?,
-            Some(p) => self.partner_events(g, p, after_seq, limit + 1, &mut out)?,
+            Some(ix) => self.partner_events(g, ix.get(), after_seq, limit + 1, &mut out)?,
         }
         let more = out.len() > limit;
         out.truncate(limit);
@@ -141,15 +141,15 @@ fn created_event(g: &Genealogy, block: &StoredEvent, i: u32) -> Result<Genealogy
     let corrupt = || StoreError::Corrupt(format!("creation block of partner seq {} is damaged", block.partner_seq));
     let partner = block.partner_seq.checked_add(i).filter(|&p| (p as usize) < g.len()).ok_or_else(corrupt)?;
     let sponsor = block.sponsor_seqs_plus_one.get(i as usize).copied().ok_or_else(corrupt)?;
-    let sponsor_seq = sponsor.checked_sub(1).unwrap_or(NONE);
-    let new_sponsor_id = match sponsor_seq {
-        NONE => String::new(),
-        s if (s as usize) < g.len() => g.id(s).to_owned(),
+    let sponsor_ix = PartnerIx::new(sponsor.checked_sub(1).unwrap_or(PartnerIx::NONE.get()));
+    let new_sponsor_id = match sponsor_ix {
+        PartnerIx::NONE => String::new(),
+        s if s.as_usize() < g.len() => g.id(s).to_owned(),
         _ => return Err(corrupt()),
     };
     Ok(GenealogyEvent {
         kind: EventKind::Created,
-        partner_id: g.id(partner).to_owned(),
+        partner_id: g.id(PartnerIx::new(partner)).to_owned(),
         partner_ix: PartnerIx::new(partner),
         old_sponsor_id: String::new(),
         new_sponsor_id,

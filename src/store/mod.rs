@@ -24,7 +24,7 @@ mod panic_guard;
 pub mod records;
 mod team;
 
-use crate::engine::{Audit, ChangeSet, Genealogy, Network, NONE};
+use crate::engine::{Audit, ChangeSet, Genealogy, Network, PartnerIx, PartnerRange};
 use group_commit::{FlushFailed, GroupCommit};
 use keys::CHUNK_PARTNERS;
 use ledger::Ledger;
@@ -190,15 +190,17 @@ impl Store {
     pub fn write_import(
         &self,
         genealogy: &Genealogy,
-        created: Range<u32>,
+        created: PartnerRange,
         audit: &Audit,
         mut progress: impl FnMut(u64) -> bool,
     ) -> Result<(), StoreError> {
+        let created = created.raw();
         let mut start = created.start;
         while start < created.end {
             let end = created.end.min(start.saturating_add(IMPORT_BATCH_PARTNERS));
             let mut batch = sled::Batch::default();
-            let change = genealogy.created_change(start..end, audit);
+            let batch_range = PartnerRange::new(PartnerIx::new(start), PartnerIx::new(end));
+            let change = genealogy.created_change(batch_range, audit);
             self.add_change(&mut batch, &change, genealogy);
             self.ledger.commit(&self.db, batch, |m| self.count_change(m, &change))?;
             if !progress(u64::from(end - start)) && end < created.end {
@@ -230,23 +232,24 @@ impl Store {
 
     /// Counts a change set's partners and events in the manifest.
     fn count_change(&self, m: &mut manifest::Manifest, change: &ChangeSet) {
-        m.partners = m.partners.max(u64::from(change.created.end));
+        m.partners = m.partners.max(u64::from(change.created.end().get()));
         m.next_event_seq = self.next_event_seq.load(Ordering::Acquire);
     }
 
     fn add_change(&self, batch: &mut sled::Batch, change: &ChangeSet, g: &Genealogy) {
         let mut chunks: Vec<u32> = change.touched.iter().map(|ix| ix.get() / CHUNK_PARTNERS).collect();
-        if !change.created.is_empty() {
-            chunks.extend(change.created.start / CHUNK_PARTNERS..=(change.created.end - 1) / CHUNK_PARTNERS);
+        let created = change.created.raw();
+        if !created.is_empty() {
+            chunks.extend(created.start / CHUNK_PARTNERS..=(created.end - 1) / CHUNK_PARTNERS);
         }
         chunks.sort_unstable();
         chunks.dedup();
         for number in chunks {
             batch.insert(&keys::chunk(number), encode_chunk(g, number));
         }
-        let mut first = change.created.start;
-        while first < change.created.end {
-            let end = change.created.end.min(first + MAX_CREATION_BLOCK);
+        let mut first = created.start;
+        while first < created.end {
+            let end = created.end.min(first + MAX_CREATION_BLOCK);
             let seq = self.next_event_seq.fetch_add(u64::from(end - first), Ordering::AcqRel);
             let block = creation_block(g, first..end, &change.audit);
             batch.insert(&keys::event(seq), block.encode_to_vec());
@@ -266,19 +269,19 @@ impl Store {
 fn encode_chunk(g: &Genealogy, number: u32) -> Vec<u8> {
     let first = number * CHUNK_PARTNERS;
     let end = (first + CHUNK_PARTNERS).min(g.len() as u32);
-    let partners = (first..end).map(|seq| StoredPartner::from_record(&g.record(seq))).collect();
+    let partners = (first..end).map(|seq| StoredPartner::from_record(&g.record(PartnerIx::new(seq)))).collect();
     PartnerChunk { partners }.encode_to_vec()
 }
 
 /// One creation event for the partners `created`, with their sponsors now.
 fn creation_block(g: &Genealogy, created: Range<u32>, audit: &Audit) -> StoredEvent {
-    let sponsors = created.clone().map(|seq| match g.sponsor_of(seq) {
-        NONE => 0,
-        s => s + 1,
+    let sponsors = created.clone().map(|seq| match g.sponsor_of(PartnerIx::new(seq)) {
+        PartnerIx::NONE => 0,
+        s => s.get() + 1,
     });
     StoredEvent {
         kind: CREATED,
-        partner_id: g.id(created.start).to_owned(),
+        partner_id: g.id(PartnerIx::new(created.start)).to_owned(),
         partner_seq: created.start,
         new_status: u32::from(crate::engine::PartnerStatus::Enrolled.code()),
         actor: audit.actor.clone(),

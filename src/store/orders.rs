@@ -84,7 +84,7 @@ pub(super) fn load(db: &sled::Db, net: &mut Network) -> Result<u64, StoreError> 
         for stored in &block.orders {
             let order = stored
                 .to_order()
-                .filter(|o| (o.partner as usize) < net.genealogy.len())
+                .filter(|o| o.partner_ix.as_usize() < net.genealogy.len())
                 .ok_or_else(|| StoreError::Corrupt(format!("order '{}' in block {seq} is damaged", stored.order_id)))?;
             if net.orders.find(&order.order_id).is_some() {
                 return Err(StoreError::Corrupt(format!("order '{}' is stored twice", order.order_id)));

@@ -2,7 +2,7 @@
 //! can be added later without a migration (unknown fields are skipped,
 //! missing ones read as defaults).
 
-use crate::engine::{Audit, Date, EventKind, GenealogyEvent, PartnerIx, PartnerRecord, PartnerStatus, NONE};
+use crate::engine::{Audit, Date, EventKind, GenealogyEvent, PartnerIx, PartnerRecord, PartnerStatus};
 
 /// The partners of one chunk, stored under `p` + chunk number: partner
 /// `seq` is at position `seq % CHUNK_PARTNERS` of chunk `seq / CHUNK_PARTNERS`.
@@ -49,7 +49,7 @@ impl StoredPartner {
 
     /// The sponsor's index, or [`PartnerIx::NONE`].
     pub fn sponsor_ix(&self) -> PartnerIx {
-        PartnerIx::new(self.sponsor_seq_plus_one.checked_sub(1).unwrap_or(NONE))
+        self.sponsor_seq_plus_one.checked_sub(1).map_or(PartnerIx::NONE, PartnerIx::new)
     }
 
     /// The status, if the code is known.
@@ -197,7 +197,7 @@ impl StoredOrder {
     pub fn from_order(order: &crate::engine::Order) -> StoredOrder {
         StoredOrder {
             order_id: order.order_id.clone(),
-            partner_seq: order.partner,
+            partner_seq: order.partner_ix.get(),
             period: order.period.code(),
             volume_units: order.volume_units,
             kind: u32::from(order.kind.code()),
@@ -208,7 +208,7 @@ impl StoredOrder {
     pub fn to_order(&self) -> Option<crate::engine::Order> {
         Some(crate::engine::Order {
             order_id: self.order_id.clone(),
-            partner: self.partner_seq,
+            partner_ix: PartnerIx::new(self.partner_seq),
             period: crate::engine::Period::from_code(self.period),
             volume_units: self.volume_units,
             kind: u8::try_from(self.kind).ok().and_then(crate::engine::OrderKind::from_code)?,

@@ -64,7 +64,7 @@ fn encode_completions(net: &Network, number: u32) -> Vec<u8> {
     let end = first.saturating_add(CHUNK_PARTNERS).min(net.genealogy.len() as u32);
     let completions = (first..end)
         .flat_map(|partner| {
-            net.team.training.completions_of(partner).iter().map(move |c| StoredCompletion {
+            net.team.training.completions_of(PartnerIx::new(partner)).iter().map(move |c| StoredCompletion {
                 partner_seq: partner,
                 module: c.module,
                 completed_on_days: c.completed_on.days(),

@@ -53,7 +53,7 @@ impl World {
     }
 
     /// The engine's arena index of partner `i`.
-    pub fn arena(&self, i: usize) -> u32 {
+    pub fn arena(&self, i: usize) -> PartnerIx {
         self.net.genealogy.find(&self.ids[i]).expect("every partner of the model exists")
     }
 

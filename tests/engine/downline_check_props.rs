@@ -6,7 +6,7 @@
 //! `GenealogyLoader`. A chain of 200,000 partners checks the deep case
 //! (`benches/auth.rs` measures the check's cost there).
 
-use downline::engine::{Audit, Date, Genealogy, GenealogyLoader, NewPartner, PartnerStatus, NONE};
+use downline::engine::{Audit, Date, Genealogy, GenealogyLoader, NewPartner, PartnerIx, PartnerStatus};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -64,13 +64,13 @@ fn apply(g: &mut Genealogy, step: &Step) {
 }
 
 /// The naive answer: walk up from `ix` through live partners.
-fn naive(g: &Genealogy, ancestor: u32, ix: u32) -> bool {
-    let live = |x: u32| g.status_of(x) != PartnerStatus::Terminated;
+fn naive(g: &Genealogy, ancestor: PartnerIx, ix: PartnerIx) -> bool {
+    let live = |x: PartnerIx| g.status_of(x) != PartnerStatus::Terminated;
     if !live(ancestor) || !live(ix) || ancestor == ix {
         return false;
     }
     let mut node = g.sponsor_of(ix);
-    while node != NONE {
+    while !node.is_none() {
         if node == ancestor {
             return true;
         }
@@ -82,8 +82,8 @@ fn naive(g: &Genealogy, ancestor: u32, ix: u32) -> bool {
 fn check_all_pairs(g: &Genealogy) -> Result<(), TestCaseError> {
     prop_assert_eq!(g.check_invariants(), Ok(()));
     let n = g.len() as u32;
-    for a in 0..n {
-        for x in 0..n {
+    for a in (0..n).map(PartnerIx::new) {
+        for x in (0..n).map(PartnerIx::new) {
             prop_assert_eq!(g.is_in_downline_of(a, x), naive(g, a, x), "ancestor {} of {}", g.id(a), g.id(x));
         }
         if g.status_of(a) != PartnerStatus::Terminated {
@@ -93,8 +93,8 @@ fn check_all_pairs(g: &Genealogy) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn root_of(g: &Genealogy, mut ix: u32) -> u32 {
-    while g.sponsor_of(ix) != NONE {
+fn root_of(g: &Genealogy, mut ix: PartnerIx) -> PartnerIx {
+    while !g.sponsor_of(ix).is_none() {
         ix = g.sponsor_of(ix);
     }
     ix
@@ -103,7 +103,7 @@ fn root_of(g: &Genealogy, mut ix: u32) -> u32 {
 /// The genealogy rebuilt from its records, as a restart does.
 fn reload(g: &Genealogy) -> Genealogy {
     let mut loader = GenealogyLoader::with_capacity(g.len());
-    for ix in 0..g.len() as u32 {
+    for ix in (0..g.len() as u32).map(PartnerIx::new) {
         let r = g.record(ix);
         loader.push(r.ix, &r.partner_id, r.sponsor_ix, r.status, r.joined_on, &r.display_name).expect("a record");
     }
@@ -140,20 +140,21 @@ fn a_deep_chain_is_checked_exactly_and_in_few_steps() {
         })
         .collect();
     g.import(&rows).expect("an import");
-    let last = (N - 1) as u32;
-    assert!(g.is_in_downline_of(0, last));
-    assert!(g.is_in_downline_of(1, last));
-    assert!(!g.is_in_downline_of(last, 0));
+    let ix = PartnerIx::new;
+    let last = ix((N - 1) as u32);
+    assert!(g.is_in_downline_of(ix(0), last));
+    assert!(g.is_in_downline_of(ix(1), last));
+    assert!(!g.is_in_downline_of(last, ix(0)));
     assert!(!g.is_in_downline_of(last, last));
-    assert_eq!(g.ancestor_at_depth(last, 12_345), 12_345);
+    assert_eq!(g.ancestor_at_depth(last, 12_345), ix(12_345));
     g.move_partner(&id(N / 2), &id(0), Audit::default()).expect("a move");
     g.set_status(&id(3), PartnerStatus::Terminated, Audit::default()).expect("a termination");
     assert_eq!(g.check_invariants(), Ok(()));
-    assert!(g.is_in_downline_of(0, last));
-    assert!(!g.is_in_downline_of(1, last), "the lower half left 1's downline");
-    assert!(g.is_in_downline_of((N / 2) as u32, last));
-    assert!(g.is_in_downline_of(2, (N / 2 - 1) as u32), "4.. moved up under 2");
-    assert!(!g.is_in_downline_of(3, 4), "a terminated partner has no downline");
-    assert_eq!(g.ancestor_at_depth((N / 2 - 1) as u32, 2), 2);
+    assert!(g.is_in_downline_of(ix(0), last));
+    assert!(!g.is_in_downline_of(ix(1), last), "the lower half left 1's downline");
+    assert!(g.is_in_downline_of(ix((N / 2) as u32), last));
+    assert!(g.is_in_downline_of(ix(2), ix((N / 2 - 1) as u32)), "4.. moved up under 2");
+    assert!(!g.is_in_downline_of(ix(3), ix(4)), "a terminated partner has no downline");
+    assert_eq!(g.ancestor_at_depth(ix((N / 2 - 1) as u32), 2), ix(2));
     assert_eq!(g.check_invariants(), Ok(()));
 }

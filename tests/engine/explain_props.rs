@@ -5,7 +5,7 @@
 //! compression skipped, in depth-first order, and the members' PV adds up
 //! to LV_k.
 
-use downline::engine::{Audit, Network, NewPartner, OrderKind, OrderRequest, PartnerStatus, PlanDraft, NONE};
+use downline::engine::{Audit, Network, NewPartner, OrderKind, OrderRequest, PartnerIx, PartnerStatus, PlanDraft};
 use downline::engine::{LevelCursor, LevelRole};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -42,11 +42,11 @@ fn network(rng: &mut StdRng, partners: usize, compression: bool, levels: u32) ->
 }
 
 /// (partner, member?) in depth-first order, from the spec.
-fn naive(net: &Network, root: u32, k: u32) -> (Vec<(u32, bool)>, i64) {
+fn naive(net: &Network, root: PartnerIx, k: u32) -> (Vec<(PartnerIx, bool)>, i64) {
     let g = &net.genealogy;
     let compression = net.plan.compression;
-    let active = |x: u32| net.volumes(g.id(x), PERIOD).unwrap().active;
-    let level = |d: u32| -> u32 {
+    let active = |x: PartnerIx| net.volumes(g.id(x), PERIOD).unwrap().active;
+    let level = |d: PartnerIx| -> u32 {
         let (mut between, mut depth, mut a) = (0, 1, g.sponsor_of(d));
         while a != root {
             between += u32::from(active(a));
@@ -67,14 +67,14 @@ fn naive(net: &Network, root: u32, k: u32) -> (Vec<(u32, bool)>, i64) {
         }
         let mut children = Vec::new();
         let mut c = g.first_child_of(x);
-        while c != NONE {
+        while !c.is_none() {
             children.push(c);
             c = g.next_sibling_of(c);
         }
         stack.extend(children.into_iter().rev());
     }
-    let members: Vec<u32> = preorder.iter().copied().filter(|&d| level(d) == k).collect();
-    let has_member_below = |s: u32| members.iter().any(|&m| g.is_self_or_ancestor(s, m) && m != s);
+    let members: Vec<PartnerIx> = preorder.iter().copied().filter(|&d| level(d) == k).collect();
+    let has_member_below = |s: PartnerIx| members.iter().any(|&m| g.is_self_or_ancestor(s, m) && m != s);
     let mut out = Vec::new();
     let mut lv = 0;
     for &d in &preorder {
@@ -88,7 +88,7 @@ fn naive(net: &Network, root: u32, k: u32) -> (Vec<(u32, bool)>, i64) {
     (out, lv)
 }
 
-fn paged(net: &Network, rng: &mut StdRng, root: u32, k: u32) -> (Vec<(u32, bool)>, i64) {
+fn paged(net: &Network, rng: &mut StdRng, root: PartnerIx, k: u32) -> (Vec<(PartnerIx, bool)>, i64) {
     let id = net.genealogy.id(root).to_owned();
     let mut cursor: Option<LevelCursor> = None;
     let mut out = Vec::new();
@@ -97,7 +97,7 @@ fn paged(net: &Network, rng: &mut StdRng, root: u32, k: u32) -> (Vec<(u32, bool)
         let page = net.explain_level(&id, PERIOD, k, rng.gen_range(1..6), cursor).unwrap();
         assert!(lv.is_none() || lv == Some(page.level_volume_units));
         lv = Some(page.level_volume_units);
-        out.extend(page.entries.iter().map(|e| (e.partner, e.role == LevelRole::Member)));
+        out.extend(page.entries.iter().map(|e| (e.partner_ix, e.role == LevelRole::Member)));
         match page.next {
             None => return (out, lv.unwrap()),
             Some(next) => cursor = Some(next),
@@ -114,7 +114,7 @@ fn explain_level_equals_a_naive_reading_of_the_spec() {
         let levels = rng.gen_range(1..=4);
         let partners = rng.gen_range(2..40);
         let net = network(&mut rng, partners, compression, levels);
-        for root in 0..net.genealogy.len() as u32 {
+        for root in (0..net.genealogy.len() as u32).map(PartnerIx::new) {
             for k in 1..=levels {
                 let want = naive(&net, root, k);
                 assert_eq!(paged(&net, &mut rng, root, k), want, "seed {seed}, root {root}, level {k}");

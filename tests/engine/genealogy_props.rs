@@ -15,8 +15,8 @@
 use crate::genealogy_model::{kind, MResult, Model};
 use downline::engine::DownlineCursor;
 use downline::engine::{
-    Audit, Date, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerIx, PartnerRecord, PartnerStatus,
-    PartnerView, WriteOutcome,
+    Audit, Date, EngineResult, Genealogy, GenealogyLoader, NewPartner, PartnerIx, PartnerRange, PartnerRecord,
+    PartnerStatus, PartnerView, WriteOutcome,
 };
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -135,20 +135,21 @@ fn import_rows(m: &mut Model, specs: &[RowSpec], perm: &[usize]) -> Vec<NewPartn
 }
 
 /// Everything observable about the genealogy, to prove a refused write changed nothing.
-fn snapshot(g: &Genealogy) -> (u64, Vec<(PartnerView, [u32; 5])>) {
+fn snapshot(g: &Genealogy) -> (u64, Vec<(PartnerView, [PartnerIx; 5])>) {
     let links =
         |i| [g.sponsor_of(i), g.first_child_of(i), g.last_child_of(i), g.next_sibling_of(i), g.prev_sibling_of(i)];
-    (g.structure_version(), (0..g.len() as u32).map(|i| (g.view(i), links(i))).collect())
+    (g.structure_version(), (0..g.len() as u32).map(PartnerIx::new).map(|i| (g.view(i), links(i))).collect())
 }
 
 fn check_against_model(g: &Genealogy, m: &Model) {
     g.check_invariants().unwrap();
     assert_eq!(g.len(), m.ps.len());
     for i in 0..m.ps.len() {
-        assert_eq!(g.view(i as u32), m.view(i), "partner {i}");
-        assert_eq!(g.find(&m.ps[i].row.partner_id), Some(i as u32));
-        let upline: Vec<u32> = m.ancestors(i).iter().map(|&a| a as u32).collect();
-        assert_eq!(g.upline(i as u32, usize::MAX), upline, "upline of {i}");
+        let ix = PartnerIx::new(i as u32);
+        assert_eq!(g.view(ix), m.view(i), "partner {i}");
+        assert_eq!(g.find(&m.ps[i].row.partner_id), Some(ix));
+        let upline: Vec<PartnerIx> = m.ancestors(i).iter().map(|&a| PartnerIx::new(a as u32)).collect();
+        assert_eq!(g.upline(ix, usize::MAX), upline, "upline of {i}");
     }
 }
 
@@ -157,17 +158,21 @@ fn check_against_model(g: &Genealogy, m: &Model) {
 fn written(res: EngineResult<WriteOutcome>, g: &Genealogy, before: &[PartnerRecord]) -> MResult<(u32, u32, u64)> {
     let out = res.map_err(|e| kind(&e))?;
     let (n, len) = (before.len() as u32, g.len() as u32);
-    let changed: Vec<u32> = (0..n).filter(|&ix| g.record(ix) != before[ix as usize]).collect();
+    let changed: Vec<u32> = (0..n).filter(|&ix| g.record(PartnerIx::new(ix)) != before[ix as usize]).collect();
     match &out.change {
         None => assert!(changed.is_empty() && len == n, "a write without change set changed {changed:?}"),
         Some(change) => {
-            assert!(change.created.clone().eq(n..len), "created {:?}, new partners {n}..{len}", change.created);
+            assert!(
+                change.created.iter().map(PartnerIx::get).eq(n..len),
+                "created {:?}, new partners {n}..{len}",
+                change.created
+            );
             assert!(
                 changed.iter().all(|&ix| change.touched.contains(&PartnerIx::new(ix))),
                 "touched {:?}, changed {changed:?}",
                 change.touched
             );
-            assert!(change.events.iter().all(|e| g.id(e.partner_ix.get()) == e.partner_id), "{:?}", change.events);
+            assert!(change.events.iter().all(|e| g.id(e.partner_ix) == e.partner_id), "{:?}", change.events);
         }
     }
     Ok((out.ix.get(), 0, u64::from(out.change.is_some())))
@@ -179,7 +184,7 @@ const MAX_PARTNERS: usize = 40;
 fn step(g: &mut Genealogy, m: &mut Model, op: &Op) {
     let n = m.ps.len();
     let before = snapshot(g);
-    let records: Vec<PartnerRecord> = (0..g.len() as u32).map(|ix| g.record(ix)).collect();
+    let records: Vec<PartnerRecord> = (0..g.len() as u32).map(|ix| g.record(PartnerIx::new(ix))).collect();
     let who_id =
         |who: &Option<usize>| who.filter(|_| n > 0).map_or("nobody".into(), |k| m.ps[k % n].row.partner_id.clone());
     let one = |r: MResult<(usize, bool)>| r.map(|(i, changed)| (i as u32, 0, u64::from(changed)));
@@ -208,7 +213,10 @@ fn step(g: &mut Genealogy, m: &mut Model, op: &Op) {
         }
         Op::Import { rows, perm } => {
             let rows = import_rows(m, rows, perm);
-            let got = g.import(&rows).map(|o| (o.created.start, o.created.end, o.unchanged)).map_err(|e| kind(&e));
+            let got = g
+                .import(&rows)
+                .map(|o| (o.created.start().get(), o.created.end().get(), o.unchanged))
+                .map_err(|e| kind(&e));
             (got, m.import(&rows).map(|(r, u)| (r.start, r.end, u)), false)
         }
     };
@@ -236,15 +244,18 @@ fn run(ops: &[Op]) -> (Genealogy, Model) {
 fn all_pages(g: &Genealogy, root: u32, max_depth: u32, page_size: usize, validate_every: usize) -> Vec<(u32, u32)> {
     let (mut out, mut cursor): (Vec<(u32, u32)>, Option<DownlineCursor>) = (Vec::new(), None);
     for page_no in 1..=g.len() + 2 {
-        let page = g.downline_page(root, max_depth, cursor, page_size);
+        let page = g.downline_page(PartnerIx::new(root), max_depth, cursor, page_size);
         assert!(page.members.len() <= page_size);
         assert!(!page.members.is_empty() || cursor.is_none(), "an empty page after a cursor");
-        out.extend_from_slice(&page.members);
+        out.extend(page.members.iter().map(|&(ix, level)| (ix.get(), level)));
         match page.next {
             None => return out,
             Some(c) => {
                 assert_eq!(page.members.len(), page_size, "a short page before the end");
-                assert!(page_no % validate_every != 0 || g.cursor_is_valid(root, &c), "invalid cursor {c:?}");
+                assert!(
+                    page_no % validate_every != 0 || g.cursor_is_valid(PartnerIx::new(root), &c),
+                    "invalid cursor {c:?}"
+                );
                 cursor = Some(c);
             }
         }
@@ -279,14 +290,14 @@ proptest! {
         let (g, _) = run(&ops);
         let mut loader = GenealogyLoader::with_capacity(g.len());
         for ix in 0..g.len() as u32 {
-            let r = g.record(ix);
+            let r = g.record(PartnerIx::new(ix));
             loader.push(r.ix, &r.partner_id, r.sponsor_ix, r.status, r.joined_on, &r.display_name).unwrap();
         }
         let loaded = loader.finish(g.structure_version()).unwrap();
         loaded.check_invariants().unwrap();
         prop_assert!(snapshot(&loaded) == snapshot(&g), "the loaded genealogy differs");
         for ix in 0..g.len() as u32 {
-            prop_assert_eq!(loaded.record(ix), g.record(ix));
+            prop_assert_eq!(loaded.record(PartnerIx::new(ix)), g.record(PartnerIx::new(ix)));
             prop_assert_eq!(all_pages(&loaded, ix, 0, 3, 1), all_pages(&g, ix, 0, 3, 1));
         }
     }
@@ -310,12 +321,12 @@ fn million_partner_chain() {
     let mut g = Genealogy::new();
     let out = g.import(&rows).unwrap();
     drop(rows);
-    assert_eq!((out.created, out.unchanged), (0..N, 0));
+    assert_eq!((out.created, out.unchanged), (PartnerRange::new(PartnerIx::new(0), PartnerIx::new(N)), 0));
     let imported = started.elapsed();
-    let ix = |g: &Genealogy, i: u32| g.find(&format!("c{i}")).unwrap();
+    let ix = |g: &Genealogy, i: u32| g.find(&format!("c{i}")).unwrap().get();
     // Breadth-first creation gives the chain its indices top-down.
     assert_eq!((ix(&g, 0), ix(&g, N / 2), ix(&g, N - 1)), (0, N / 2, N - 1));
-    assert_eq!((g.depth_of(N - 1), g.downline_count_of(0)), (N - 1, N - 1));
+    assert_eq!((g.depth_of(PartnerIx::new(N - 1)), g.downline_count_of(PartnerIx::new(0))), (N - 1, N - 1));
     g.check_invariants().unwrap();
 
     // 1,000 pages in O(page) each. Only every 100th cursor is validated:
@@ -331,12 +342,22 @@ fn million_partner_chain() {
     // legs, finding the next partner of a level climbs O(depth) per partner.
     let (mid, quarter) = (N / 2, N / 4);
     g.move_partner(&format!("c{mid}"), "c0", Audit::default()).unwrap();
-    assert_eq!((g.depth_of(mid), g.depth_of(N - 1)), (1, N - 1 - mid + 1));
-    assert_eq!((g.view(0).frontline_count, g.downline_count_of(0), g.downline_count_of(mid - 1)), (2, N - 1, 0));
+    assert_eq!((g.depth_of(PartnerIx::new(mid)), g.depth_of(PartnerIx::new(N - 1))), (1, N - 1 - mid + 1));
+    assert_eq!(
+        (
+            g.view(PartnerIx::new(0)).frontline_count,
+            g.downline_count_of(PartnerIx::new(0)),
+            g.downline_count_of(PartnerIx::new(mid - 1))
+        ),
+        (2, N - 1, 0)
+    );
     g.set_status(&format!("c{quarter}"), PartnerStatus::Terminated, Audit::default()).unwrap();
-    assert_eq!(g.sponsor_of(quarter + 1), quarter - 1);
-    assert_eq!((g.depth_of(quarter + 1), g.depth_of(mid - 1)), (quarter, mid - 2));
-    assert_eq!((g.downline_count_of(0), g.downline_count_of(quarter - 1)), (N - 2, mid - quarter - 1));
+    assert_eq!(g.sponsor_of(PartnerIx::new(quarter + 1)), PartnerIx::new(quarter - 1));
+    assert_eq!((g.depth_of(PartnerIx::new(quarter + 1)), g.depth_of(PartnerIx::new(mid - 1))), (quarter, mid - 2));
+    assert_eq!(
+        (g.downline_count_of(PartnerIx::new(0)), g.downline_count_of(PartnerIx::new(quarter - 1))),
+        (N - 2, mid - quarter - 1)
+    );
     g.check_invariants().unwrap();
     // The moved half is a chain again: its listing is linear too.
     let moved: Vec<(u32, u32)> = all_pages(&g, mid, 0, 1000, 100);

@@ -54,7 +54,7 @@ fn ranks_of_example_md() {
         ("L", 1, 1),
     ];
     for (id, rank, best) in expected {
-        let x = net.genealogy.find(id).unwrap() as usize;
+        let x = net.genealogy.find(id).unwrap().as_usize();
         assert_eq!(ranks.codes()[x], [rank, best], "{id}");
         assert_eq!(net.rank_progress(id, "2026-11").unwrap().paid_as, rank, "{id}");
     }
@@ -280,7 +280,7 @@ fn check(net: &Network, m: &Model, plan: &Plan) -> Result<(), TestCaseError> {
             input.order().iter().enumerate().map(|(pos, &x)| (x, pos)).collect();
         for p in 0..m.ps.len() {
             let id = &m.ps[p].id;
-            let x = net.genealogy.find(id).unwrap();
+            let x = net.genealogy.find(id).unwrap().get();
             let got = (live.rank_of(x), live.best_of(x));
             prop_assert_eq!(live.codes()[x as usize], [got.0, got.1]);
             prop_assert_eq!(got, (want.rank[p], want.best[p]), "live rank, best of {} in {}", id, text);

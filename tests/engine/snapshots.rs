@@ -49,7 +49,7 @@ struct Fingerprint {
 fn fingerprint(net: &Network) -> Fingerprint {
     let g = &net.genealogy;
     let n = g.len() as u32;
-    let partners = hash_of((0..n).map(|x| g.view(x)).collect::<Vec<_>>());
+    let partners = hash_of((0..n).map(PartnerIx::new).map(|x| g.view(x)).collect::<Vec<_>>());
     let orders = hash_of((0..net.orders.len() as u32).map(|i| net.orders.get(i)).collect::<Vec<_>>());
     let periods = net.periods();
     let open: Vec<&volumes::PeriodVolumes> =
@@ -62,16 +62,19 @@ fn fingerprint(net: &Network) -> Fingerprint {
             .map(Vec::from_iter)
             .collect::<Vec<_>>(),
     );
-    let mentors = hash_of((0..n).map(|x| net.mentor(g.id(x)).ok()).collect::<Vec<_>>());
+    let mentors = hash_of((0..n).map(PartnerIx::new).map(|x| net.mentor(g.id(x)).ok()).collect::<Vec<_>>());
     let training = &net.team.training;
-    let training = hash_of((training.modules(), (0..n).map(|x| training.completions_of(x)).collect::<Vec<_>>()));
+    let training = hash_of((
+        training.modules(),
+        (0..n).map(PartnerIx::new).map(|x| training.completions_of(x)).collect::<Vec<_>>(),
+    ));
     let roots = ["1", "2", "3", "500", "69000"];
     let team_progress = hash_of(roots.map(|id| net.team_progress(id, PERIOD, 7).ok()));
     Fingerprint { partners, orders, volumes, ranks, mentors, training, team_progress }
 }
 
-/// Writes of every kind into the live network, on both sides of the
-/// first chunk boundary (16,384).
+/// Writes of every kind into the live network, on both sides of a chunk
+/// boundary (16,384 is a multiple of every chunk size tried: 4,096 today).
 fn write_everything(net: &mut Network) {
     let audit = Audit::default;
     for (i, partner) in ["3", "16383", "16386", "69999"].into_iter().enumerate() {
@@ -157,4 +160,68 @@ fn an_untouched_snapshot_costs_under_one_percent_of_the_network() {
     assert!(after.owned_bytes < after.shared_bytes, "{after:?}");
     drop(snapshot);
     assert_eq!(net.bytes().shared_bytes, 0, "every chunk is the network's alone again");
+}
+
+fn an_order(id: &str, partner: &str) -> OrderRequest {
+    OrderRequest {
+        order_id: id.into(),
+        partner_id: partner.into(),
+        period: PERIOD.into(),
+        volume: "250.00".into(),
+        kind: OrderKind::SelfPurchase,
+    }
+}
+
+/// Bytes the live network copies for `snapshot`'s sake when it records an
+/// order of a deep partner (its upline walk touches many chunks).
+fn bytes_an_order_copies(net: &mut Network, snapshot: &Network, id: &str) -> usize {
+    let deep = (1..=PARTNERS).rev().map(|i| i.to_string()).max_by_key(|id| {
+        let x = net.genealogy.find(id).unwrap();
+        net.genealogy.upline(x, 64).len()
+    });
+    let before = net.bytes().shared_bytes;
+    net.record_order(&an_order(id, &deep.unwrap())).unwrap();
+    let copied = before - net.bytes().shared_bytes;
+    assert!(snapshot.genealogy.len() == PARTNERS);
+    copied
+}
+
+#[test]
+fn an_inputs_snapshot_gives_the_same_run_and_spares_the_writes_the_upline_copies() {
+    let mut net = network();
+    let full = net.snapshot();
+    let inputs = net.inputs_snapshot(None);
+    let run = |snapshot: &Network| snapshot.commission_snapshot(PERIOD).unwrap().run(&RunProgress::default());
+    let (by_full, by_inputs) = (run(&full), run(&inputs));
+    assert_eq!(by_inputs.totals, by_full.totals);
+    assert!(by_full.totals.payable_cents > 0, "the run pays someone, so the comparison could fail");
+    let payables = |r: &RunResult| (0..r.partners()).map(|pos| r.payable_at(pos)).collect::<Vec<_>>();
+    assert_eq!(payables(&by_inputs), payables(&by_full));
+    drop(full);
+    // With only the inputs shared, an order copies a chunk of PV and RV
+    // and the order book's last chunks, not the GV, level and rank chunks
+    // of its whole upline.
+    let spared = bytes_an_order_copies(&mut net, &inputs, "spared");
+    drop(inputs);
+    let full = net.snapshot();
+    let copied = bytes_an_order_copies(&mut net, &full, "copied");
+    assert!(spared * 4 < copied, "an order copied {spared} bytes for an inputs snapshot, {copied} for a full one");
+}
+
+#[test]
+fn a_recalculation_on_an_unshared_snapshot_finds_the_live_figures_and_shares_nothing_with_them() {
+    let mut net = network();
+    let period = Period::parse("period", PERIOD).unwrap();
+    let mut snapshot = net.inputs_snapshot(Some(period));
+    snapshot.unshare_period(period);
+    assert_eq!(net.period(period).unwrap().bytes().shared_bytes, 0, "the live period shares no chunk");
+    // Writes after the unshare do not reach the snapshot's copy.
+    net.record_order(&an_order("later", "3")).unwrap();
+    let report = snapshot.recalc_snapshot(period).unwrap().run(&std::sync::atomic::AtomicU64::new(0));
+    assert_eq!((report.partners, report.differences), (PARTNERS as u64, 0), "{:?}", report.first_difference);
+    assert_ne!(
+        snapshot.period(period).unwrap().view(&snapshot.genealogy, &snapshot.plan, 2),
+        net.period(period).unwrap().view(&net.genealogy, &net.plan, 2),
+        "the live network moved on: the comparison above used the snapshot's own copy"
+    );
 }

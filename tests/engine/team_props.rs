@@ -359,7 +359,7 @@ fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
     prop_assert!(net.team_layout_is_in_step(), "every write told the team layout what it changed");
     for p in 0..m.ps.len() {
         let id = &m.ps[p].id;
-        prop_assert_eq!(g.find(id), Some(p as u32));
+        prop_assert_eq!(g.find(id), Some(PartnerIx::new(p as u32)));
         for (per, period) in PERIODS.into_iter().enumerate() {
             for max_level in [0, 1] {
                 let got = net.team_progress(id, period, max_level as u32).map_err(kind_of);
@@ -376,7 +376,12 @@ fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
             continue;
         }
         let view = net.mentor(id).unwrap();
-        prop_assert_eq!(view.mentor, m.mentor_of(p).map_or(NONE, |s| s as u32), "mentor of {}", id);
+        prop_assert_eq!(
+            view.mentor_ix,
+            m.mentor_of(p).map_or(PartnerIx::NONE, |s| PartnerIx::new(s as u32)),
+            "mentor of {}",
+            id
+        );
         let source = match (m.mentors.contains_key(&p), m.ps[p].sponsor) {
             (true, _) => MentorSource::Assigned,
             (false, Some(_)) => MentorSource::Sponsor,
@@ -389,7 +394,7 @@ fn check(net: &Network, m: &Model) -> Result<(), TestCaseError> {
         loop {
             let page = net.mentees(PartnerIx::new(p as u32), cursor, 2);
             prop_assert!(page.mentees.len() <= 2);
-            listed.extend(page.mentees);
+            listed.extend(page.mentees.iter().map(|ix| ix.get()));
             match page.next {
                 Some(next) => cursor = Some(next),
                 None => break,

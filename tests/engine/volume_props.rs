@@ -175,7 +175,7 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
             }
             let dead_sponsor = refs.iter().any(|r| matches!(r, Some(Ok(e)) if !m.live(*e)));
             let expected = if dead_sponsor || reached.contains(&false) { Err(FP) } else { Ok(k) };
-            let got = net.import(&new_rows).map(|o| o.created.len()).map_err(kind_of);
+            let got = net.import(&new_rows).map(|o| o.created.len() as usize).map_err(kind_of);
             prop_assert_eq!(got, expected, "import");
             if expected.is_ok() {
                 for (id, r) in ids.into_iter().zip(refs) {
@@ -335,7 +335,10 @@ fn rollup_is_identical_with_1_and_4_threads() {
         };
     }
     // Some depth must hold more sponsors than one rayon task takes (4096).
-    let live: Vec<u32> = (0..n as u32).filter(|&x| net.genealogy.status_of(x) != PartnerStatus::Terminated).collect();
+    let live: Vec<PartnerIx> = (0..n as u32)
+        .map(PartnerIx::new)
+        .filter(|&x| net.genealogy.status_of(x) != PartnerStatus::Terminated)
+        .collect();
     let mut width = vec![0usize; 1 + live.iter().map(|&x| net.genealogy.depth_of(x) as usize).max().unwrap()];
     live.iter().for_each(|&x| width[net.genealogy.depth_of(x) as usize] += 1);
     assert!(width.iter().filter(|&&w| w > 4096).count() >= 2, "widths {width:?}");

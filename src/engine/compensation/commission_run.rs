@@ -14,6 +14,7 @@ use crate::engine::cancel::Cancel;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::NONE;
 use crate::engine::network::Network;
+use crate::engine::partner_ix::PartnerIx;
 use crate::engine::period::Period;
 use crate::engine::volumes::orders::OrderKind;
 use crate::engine::volumes::period_volumes::LevelTotals;
@@ -142,14 +143,19 @@ impl Network {
     /// volumes and rank-column entry when they are still in memory,
     /// `Ok(None)` when the store has them. NOT_FOUND when the partner did
     /// not exist when the period closed.
-    pub fn official_inputs(&self, period: Period, x: u32) -> EngineResult<Option<(crate::engine::VolumeView, u8)>> {
+    pub fn official_inputs(
+        &self,
+        period: Period,
+        ix: PartnerIx,
+    ) -> EngineResult<Option<(crate::engine::VolumeView, u8)>> {
+        let x = ix.get();
         let frozen = self.closed.get(&period).and_then(|c| c.frozen.as_ref());
         match frozen {
             None => Ok(None),
             Some(f) => f
                 .view(x)
                 .map(|view| Some((view, f.rank_of(x))))
-                .ok_or_else(|| crate::engine::volumes::network_volumes::not_in_closed(self.genealogy.id(x), period)),
+                .ok_or_else(|| crate::engine::volumes::network_volumes::not_in_closed(self.genealogy.id_at(x), period)),
         }
     }
 }
@@ -174,7 +180,7 @@ pub struct RunTotals {
     /// Partners paid a level commission with RV ≤ 0.
     pub levels_without_retail: u64,
     /// The first of them (arena indices, lowest first), at most [`MAX_LISTED_PARTNERS`].
-    pub levels_without_retail_listed: Vec<u32>,
+    pub levels_without_retail_listed: Vec<PartnerIx>,
     /// Volume by order kind.
     pub kinds: KindTotals,
 }
@@ -289,7 +295,7 @@ impl RunSnapshot {
             breakage_scaled: one.unrestricted_scaled - payable_total * SCALED_PER_CENT,
             per_rank,
             levels_without_retail: one.levels_without_retail_count,
-            levels_without_retail_listed: one.levels_without_retail,
+            levels_without_retail_listed: one.levels_without_retail.into_iter().map(PartnerIx::new).collect(),
             kinds: self.kinds,
         };
         progress.enter(Phase::Done);
@@ -351,9 +357,9 @@ impl RunResult {
         self.input.partners()
     }
 
-    /// The position of arena index `x`, if it was live at the snapshot.
-    pub fn position_of(&self, x: u32) -> Option<usize> {
-        self.position.get(x as usize).copied().filter(|&p| p != NONE).map(|p| p as usize)
+    /// The position of partner `ix`, if it was live at the snapshot.
+    pub fn position_of(&self, ix: PartnerIx) -> Option<usize> {
+        self.position.get(ix.as_usize()).copied().filter(|&p| p != NONE).map(|p| p as usize)
     }
 
     /// Arena indices from position `from` on (the listing order).

@@ -14,6 +14,7 @@
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::network::Network;
+use crate::engine::partner_ix::PartnerIx;
 use crate::engine::period::Period;
 use crate::engine::volumes::period_volumes::step;
 
@@ -33,8 +34,8 @@ pub enum LevelRole {
 /// One listed partner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LevelEntry {
-    /// Arena index.
-    pub partner: u32,
+    /// The partner.
+    pub partner_ix: PartnerIx,
     /// Member or skipped.
     pub role: LevelRole,
     /// PV, volume units.
@@ -91,7 +92,7 @@ impl Network {
         cursor: Option<LevelCursor>,
     ) -> EngineResult<LevelPage> {
         let period = Period::parse("period", period)?;
-        let root = self.genealogy.lookup_live("partner_id", partner_id)?;
+        let root = self.genealogy.lookup_live("partner_id", partner_id)?.get();
         let volumes = self.period(period)?;
         if level == 0 || level as usize > self.plan.levels {
             return Err(EngineError::invalid("level", format!("{level} is not between 1 and {}", self.plan.levels)));
@@ -110,7 +111,7 @@ impl Network {
         for _ in 0..MAX_VISITS_PER_PAGE {
             let top = *path.last().expect("the root frame stays");
             let top_step = if top.node == root { 1 } else { step(&self.plan, active(top.node)) as u32 };
-            let child = if top.level + top_step <= k { g.first_child_of(top.node) } else { NONE };
+            let child = if top.level + top_step <= k { g.first_child_at(top.node) } else { NONE };
             let next = if child != NONE {
                 let node_active = active(child);
                 Some(Frame {
@@ -171,7 +172,7 @@ impl Network {
                 return Err(stale());
             }
             chain.push(x);
-            x = g.sponsor_of(x);
+            x = g.sponsor_at(x);
         }
         chain.reverse();
         let mut path = vec![Frame { node: root, level: 0, sponsor_level: 0, skippable: false, listed: true }];
@@ -201,7 +202,7 @@ fn cursor_at(path: &[Frame]) -> LevelCursor {
 fn next_sibling_up(g: &Genealogy, path: &mut Vec<Frame>, skippable: impl Fn(u32) -> bool) -> Option<Frame> {
     while path.len() > 1 {
         let done = path.pop().expect("len > 1");
-        let sibling = g.next_sibling_of(done.node);
+        let sibling = g.next_sibling_at(done.node);
         if sibling != NONE {
             let skippable = skippable(sibling);
             return Some(Frame {
@@ -223,7 +224,7 @@ fn entry(
     active: bool,
 ) -> LevelEntry {
     LevelEntry {
-        partner: f.node,
+        partner_ix: PartnerIx::new(f.node),
         role,
         pv_units: volumes.pv_of(f.node),
         active,

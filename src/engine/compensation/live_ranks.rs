@@ -135,11 +135,11 @@ impl LiveRanks {
         live.slots.par_chunks_mut().for_each(|(first_row, column_chunk)| {
             column_chunk.par_chunks_mut(r * PARTNERS_PER_TASK).enumerate().for_each(|(task, chunk)| {
                 for (i, slots) in chunk.chunks_mut(r).enumerate() {
-                    let mut c = g.first_child_of((first_row + task * PARTNERS_PER_TASK + i) as u32);
+                    let mut c = g.first_child_at((first_row + task * PARTNERS_PER_TASK + i) as u32);
                     while c != NONE {
                         let leg = Leg { gv_units: gv[c as usize], best: codes[c as usize][1] };
                         replace_leg(slots, thresholds, LegChange::attach(leg, 1));
-                        c = g.next_sibling_of(c);
+                        c = g.next_sibling_at(c);
                     }
                 }
             });
@@ -204,6 +204,25 @@ impl LiveRanks {
     /// Bytes held alone and shared with clones (snapshots).
     pub fn bytes(&self) -> ColumnBytes {
         self.codes.bytes() + self.slots.bytes()
+    }
+
+    /// These ranks' plan and caps without their columns (see
+    /// `PeriodVolumes::hollow`).
+    pub(in crate::engine) fn hollow(&self) -> LiveRanks {
+        LiveRanks {
+            plan: Arc::clone(&self.plan),
+            caps: self.caps.clone(),
+            thresholds: self.thresholds.clone(),
+            top_threshold: self.top_threshold,
+            codes: self.codes.empty_like(),
+            slots: self.slots.empty_like(),
+        }
+    }
+
+    /// Private chunks for this copy (see `PeriodVolumes::unshare`).
+    pub(in crate::engine) fn unshare(&mut self) {
+        self.slots.unshare();
+        self.codes.unshare();
     }
 
     /// Grows the arrays to `partners` (new partners start with no rank).

@@ -90,7 +90,7 @@ impl Network {
     /// (`period`), a closed period FAILED_PRECONDITION (`period`).
     pub fn rank_progress(&self, partner_id: &str, period: &str) -> EngineResult<RankProgress> {
         let period = Period::parse("period", period)?;
-        let x = self.genealogy.lookup_live("partner_id", partner_id)?;
+        let x = self.genealogy.lookup_live("partner_id", partner_id)?.get();
         Ok(progress(self.period(period)?, &self.genealogy, &self.plan, x))
     }
 

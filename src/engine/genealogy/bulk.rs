@@ -9,7 +9,7 @@ use super::write::NewPartner;
 use crate::engine::change::{Audit, ChangeSet};
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
-use crate::engine::partner_ix::PartnerIx;
+use crate::engine::partner_ix::{PartnerIx, PartnerRange};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -18,7 +18,7 @@ use std::ops::Range;
 pub struct ImportOutcome {
     /// The indices of the created partners: always a contiguous range at
     /// the end of the arena, in breadth-first order.
-    pub created: Range<u32>,
+    pub created: PartnerRange,
     /// Rows that repeated an existing partner with the same content.
     pub unchanged: u64,
 }
@@ -60,11 +60,11 @@ impl Genealogy {
         }
         let end = self.len() as u32;
         self.count_new_downlines(first..end);
-        Ok(ImportOutcome { created: first..end, unchanged })
+        Ok(ImportOutcome { created: PartnerRange::new(PartnerIx::new(first), PartnerIx::new(end)), unchanged })
     }
 
     /// The change set of partners created by an import.
-    pub fn created_change(&self, created: Range<u32>, audit: &Audit) -> ChangeSet {
+    pub fn created_change(&self, created: PartnerRange, audit: &Audit) -> ChangeSet {
         ChangeSet { touched: Vec::new(), created, audit: audit.clone(), events: Vec::new(), ..ChangeSet::default() }
     }
 
@@ -75,7 +75,7 @@ impl Genealogy {
         let mut new_rows: HashMap<&str, u32> = HashMap::with_capacity(rows.len());
         let mut unchanged = 0u64;
         for (row, new) in rows.iter().enumerate() {
-            if let Some(ix) = self.find(&new.partner_id) {
+            if let Some(ix) = self.find(&new.partner_id).map(PartnerIx::get) {
                 if !self.same_as(ix, new) {
                     return Err(self.taken("partner_id", ix).in_row(&row_prefix(row)));
                 }
@@ -104,7 +104,7 @@ impl Genealogy {
                 id => match new_rows.get(id) {
                     Some(&r) => SponsorRef::Row(r),
                     None => SponsorRef::Existing(
-                        self.lookup_live("sponsor_id", id).map_err(|e| e.in_row(&row_prefix(row)))?,
+                        self.lookup_live("sponsor_id", id).map_err(|e| e.in_row(&row_prefix(row)))?.get(),
                     ),
                 },
             };
@@ -118,8 +118,8 @@ impl Genealogy {
     fn count_new_downlines(&mut self, created: Range<u32>) {
         let mut into_existing: HashMap<u32, i64> = HashMap::new();
         for ix in created.clone().rev() {
-            let sponsor = self.sponsor_of(ix);
-            let size = self.downline_count_of(ix) + 1;
+            let sponsor = self.sponsor_at(ix);
+            let size = self.downline_count_at(ix) + 1;
             if sponsor == NONE {
                 continue;
             }
@@ -223,17 +223,17 @@ impl GenealogyLoader {
         let n = g.len() as u32;
         let mut roots = Vec::new();
         for ix in 0..n {
-            let sponsor = g.sponsor_of(ix);
+            let sponsor = g.sponsor_at(ix);
             if sponsor != NONE && sponsor >= n {
-                return Err(format!("partner '{}' has an unknown sponsor seq {sponsor}", g.id(ix)));
+                return Err(format!("partner '{}' has an unknown sponsor seq {sponsor}", g.id_at(ix)));
             }
-            if g.status_of(ix) == PartnerStatus::Terminated {
+            if g.status_at(ix) == PartnerStatus::Terminated {
                 continue;
             }
             if sponsor == NONE {
                 roots.push(ix);
-            } else if g.status_of(sponsor) == PartnerStatus::Terminated {
-                return Err(format!("partner '{}' is sponsored by terminated '{}'", g.id(ix), g.id(sponsor)));
+            } else if g.status_at(sponsor) == PartnerStatus::Terminated {
+                return Err(format!("partner '{}' is sponsored by terminated '{}'", g.id_at(ix), g.id_at(sponsor)));
             } else {
                 g.link_child(sponsor, ix);
             }
@@ -244,12 +244,12 @@ impl GenealogyLoader {
         while head < order.len() {
             let ix = order[head];
             head += 1;
-            let mut child = g.first_child_of(ix);
+            let mut child = g.first_child_at(ix);
             while child != NONE {
-                g.depth[child as usize] = g.depth_of(ix) + 1;
+                g.depth[child as usize] = g.depth_at(ix) + 1;
                 g.jump[child as usize] = g.jump_target(ix, child);
                 order.push(child);
-                child = g.next_sibling_of(child);
+                child = g.next_sibling_at(child);
             }
         }
         let live = g.status.iter().filter(|&&s| s != PartnerStatus::Terminated).count();
@@ -260,9 +260,9 @@ impl GenealogyLoader {
             ));
         }
         for &ix in order.iter().rev() {
-            let sponsor = g.sponsor_of(ix);
+            let sponsor = g.sponsor_at(ix);
             if sponsor != NONE {
-                g.downline[sponsor as usize] += g.downline_count_of(ix) + 1;
+                g.downline[sponsor as usize] += g.downline_count_at(ix) + 1;
             }
         }
         g.structure_version = structure_version;

@@ -1,6 +1,9 @@
 //! The genealogy: every partner in flat, arena-indexed columns.
 //!
-//! A partner is a dense `u32` index (its creation order). Its sponsor, its
+//! A partner is a dense index (its creation order): a `PartnerIx` in the
+//! public reads (`sponsor_of`, `first_child_of`, ...), a raw `u32` column
+//! position in their `pub(in crate::engine)` twins (`sponsor_at`, ...) that
+//! the engine's loops use. Its sponsor, its
 //! children (an intrusive doubly linked list kept in index order), depth,
 //! status and counts are one column each, so a partner costs about 60 bytes
 //! and walks touch only the columns they need.
@@ -20,9 +23,11 @@ use crate::engine::cow_column::{ColumnBytes, CowColumn};
 use crate::engine::cow_map::CowMap;
 use crate::engine::date::Date;
 use crate::engine::id_index::IdIndex;
+use crate::engine::partner_ix::PartnerIx;
 
-/// "No partner" in the link columns.
-pub const NONE: u32 = u32::MAX;
+/// "No partner" in the link columns (outside the engine:
+/// [`PartnerIx::NONE`], the same bits).
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// A read-only view of one partner, as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,82 +98,79 @@ impl Genealogy {
     }
 
     /// The index of a partner id.
-    pub fn find(&self, partner_id: &str) -> Option<u32> {
-        self.ids.find(partner_id)
+    pub fn find(&self, partner_id: &str) -> Option<PartnerIx> {
+        self.ids.find(partner_id).map(PartnerIx::new)
     }
 
     /// The external id of an index.
-    pub fn id(&self, ix: u32) -> &str {
-        self.ids.get(ix)
+    pub fn id(&self, ix: PartnerIx) -> &str {
+        self.id_at(ix.get())
     }
 
-    /// The sponsor index, or `NONE` for a root. A terminated partner keeps
-    /// its last sponsor here.
-    pub fn sponsor_of(&self, ix: u32) -> u32 {
-        self.sponsor[ix as usize]
+    /// The sponsor index, or [`PartnerIx::NONE`] for a root. A terminated
+    /// partner keeps its last sponsor here.
+    pub fn sponsor_of(&self, ix: PartnerIx) -> PartnerIx {
+        PartnerIx::new(self.sponsor_at(ix.get()))
     }
 
     /// The status of a partner.
-    pub fn status_of(&self, ix: u32) -> PartnerStatus {
-        self.status[ix as usize]
+    pub fn status_of(&self, ix: PartnerIx) -> PartnerStatus {
+        self.status_at(ix.get())
     }
 
     /// The depth of a partner (0 for roots and terminated partners).
-    pub fn depth_of(&self, ix: u32) -> u32 {
-        self.depth[ix as usize]
+    pub fn depth_of(&self, ix: PartnerIx) -> u32 {
+        self.depth_at(ix.get())
     }
 
     /// The number of direct recruits.
-    pub fn frontline_count_of(&self, ix: u32) -> u32 {
-        self.frontline[ix as usize]
+    pub fn frontline_count_of(&self, ix: PartnerIx) -> u32 {
+        self.frontline_count_at(ix.get())
     }
 
     /// The size of a partner's downline.
-    pub fn downline_count_of(&self, ix: u32) -> u32 {
-        self.downline[ix as usize]
+    pub fn downline_count_of(&self, ix: PartnerIx) -> u32 {
+        self.downline_count_at(ix.get())
     }
 
-    /// The first direct recruit, or `NONE`.
-    pub fn first_child_of(&self, ix: u32) -> u32 {
-        self.first_child[ix as usize]
+    /// The first direct recruit, or [`PartnerIx::NONE`].
+    pub fn first_child_of(&self, ix: PartnerIx) -> PartnerIx {
+        PartnerIx::new(self.first_child_at(ix.get()))
     }
 
-    /// The last direct recruit, or `NONE`.
-    pub fn last_child_of(&self, ix: u32) -> u32 {
-        self.last_child[ix as usize]
+    /// The last direct recruit, or [`PartnerIx::NONE`].
+    pub fn last_child_of(&self, ix: PartnerIx) -> PartnerIx {
+        PartnerIx::new(self.last_child_at(ix.get()))
     }
 
-    /// The next recruit of the same sponsor, or `NONE`.
-    pub fn next_sibling_of(&self, ix: u32) -> u32 {
-        self.next_sibling[ix as usize]
+    /// The next recruit of the same sponsor, or [`PartnerIx::NONE`].
+    pub fn next_sibling_of(&self, ix: PartnerIx) -> PartnerIx {
+        PartnerIx::new(self.next_sibling_at(ix.get()))
     }
 
-    /// The previous recruit of the same sponsor, or `NONE`.
-    pub fn prev_sibling_of(&self, ix: u32) -> u32 {
-        self.prev_sibling[ix as usize]
+    /// The previous recruit of the same sponsor, or [`PartnerIx::NONE`].
+    pub fn prev_sibling_of(&self, ix: PartnerIx) -> PartnerIx {
+        PartnerIx::new(self.prev_sibling_at(ix.get()))
     }
 
     /// The joining day of a partner.
-    pub fn joined_on_of(&self, ix: u32) -> Date {
-        self.joined_on[ix as usize]
+    pub fn joined_on_of(&self, ix: PartnerIx) -> Date {
+        self.joined_on_at(ix.get())
     }
 
     /// The display name of a partner ("" when it has none).
-    pub fn name_of(&self, ix: u32) -> &str {
-        self.names.get(&ix).map_or("", |n| n)
+    pub fn name_of(&self, ix: PartnerIx) -> &str {
+        self.name_at(ix.get())
     }
 
     /// The id of the sponsor, "" for a root.
-    pub fn sponsor_id_of(&self, ix: u32) -> &str {
-        match self.sponsor_of(ix) {
-            NONE => "",
-            s => self.id(s),
-        }
+    pub fn sponsor_id_of(&self, ix: PartnerIx) -> &str {
+        self.sponsor_id_at(ix.get())
     }
 
     /// The API view of a partner.
-    pub fn view(&self, ix: u32) -> PartnerView {
-        let i = ix as usize;
+    pub fn view(&self, ix: PartnerIx) -> PartnerView {
+        let i = ix.as_usize();
         PartnerView {
             partner_id: self.id(ix).to_owned(),
             sponsor_id: self.sponsor_id_of(ix).to_owned(),
@@ -181,9 +183,9 @@ impl Genealogy {
         }
     }
 
-    /// Whether `ancestor` is `ix` itself or above it. O(depth).
-    pub fn is_self_or_ancestor(&self, ancestor: u32, ix: u32) -> bool {
-        let mut node = ix;
+    /// Whether `ancestor_ix` is `ix` itself or above it. O(depth).
+    pub fn is_self_or_ancestor(&self, ancestor_ix: PartnerIx, ix: PartnerIx) -> bool {
+        let (ancestor, mut node) = (ancestor_ix.get(), ix.get());
         while node != NONE {
             if node == ancestor {
                 return true;
@@ -193,27 +195,29 @@ impl Genealogy {
         false
     }
 
-    /// Whether `ix` is in the downline of `ancestor` (not `ancestor` itself),
-    /// both live. O(log depth) through the jump pointers, whatever the depth:
-    /// this is the object-level access check of every partner request.
-    pub fn is_in_downline_of(&self, ancestor: u32, ix: u32) -> bool {
-        let live = |x: u32| (x as usize) < self.len() && self.status_of(x) != PartnerStatus::Terminated;
-        if !live(ancestor) || !live(ix) {
+    /// Whether `ix` is in the downline of `ancestor_ix` (not `ancestor_ix`
+    /// itself), both live. O(log depth) through the jump pointers, whatever
+    /// the depth: this is the object-level access check of every partner
+    /// request.
+    pub fn is_in_downline_of(&self, ancestor_ix: PartnerIx, ix: PartnerIx) -> bool {
+        let live = |x: PartnerIx| x.as_usize() < self.len() && self.status_of(x) != PartnerStatus::Terminated;
+        if !live(ancestor_ix) || !live(ix) {
             return false;
         }
-        let depth = self.depth_of(ancestor);
-        self.depth_of(ix) > depth && self.ancestor_at_depth(ix, depth) == ancestor
+        let depth = self.depth_of(ancestor_ix);
+        self.depth_of(ix) > depth && self.ancestor_at_depth(ix, depth) == ancestor_ix
     }
 
     /// The ancestor of live `ix` at `depth` (`ix` itself at its own depth;
     /// its root when `depth` is 0). Each step takes the jump pointer when it
     /// does not overshoot, else the sponsor: O(log depth) steps.
-    pub fn ancestor_at_depth(&self, mut ix: u32, depth: u32) -> u32 {
-        while self.depth[ix as usize] > depth {
-            let jump = self.jump[ix as usize];
-            ix = if self.depth[jump as usize] >= depth { jump } else { self.sponsor[ix as usize] };
+    pub fn ancestor_at_depth(&self, ix: PartnerIx, depth: u32) -> PartnerIx {
+        let mut node = ix.get();
+        while self.depth[node as usize] > depth {
+            let jump = self.jump[node as usize];
+            node = if self.depth[jump as usize] >= depth { jump } else { self.sponsor[node as usize] };
         }
-        ix
+        PartnerIx::new(node)
     }
 
     /// The jump pointer a partner below `sponsor` gets (`ix` itself for a
@@ -235,13 +239,13 @@ impl Genealogy {
     }
 
     /// The sponsors above `ix`, nearest first, at most `max_levels` of them.
-    pub fn upline(&self, ix: u32, max_levels: usize) -> Vec<u32> {
+    pub fn upline(&self, ix: PartnerIx, max_levels: usize) -> Vec<PartnerIx> {
         let mut out = Vec::with_capacity(max_levels.min(self.depth_of(ix) as usize));
-        let mut node = self.sponsor_of(ix);
         if self.status_of(ix) == PartnerStatus::Terminated {
             return out;
         }
-        while node != NONE && out.len() < max_levels {
+        let mut node = self.sponsor_of(ix);
+        while !node.is_none() && out.len() < max_levels {
             out.push(node);
             node = self.sponsor_of(node);
         }
@@ -250,11 +254,11 @@ impl Genealogy {
 
     /// Calls `visit` for every partner of `root`'s downline, depth-first in
     /// child order, without recursion.
-    pub fn for_each_descendant(&self, root: u32, mut visit: impl FnMut(u32)) {
-        let mut node = self.first_child_of(root);
+    pub(in crate::engine) fn for_each_descendant(&self, root: u32, mut visit: impl FnMut(u32)) {
+        let mut node = self.first_child_at(root);
         while node != NONE {
             visit(node);
-            let child = self.first_child_of(node);
+            let child = self.first_child_at(node);
             if child != NONE {
                 node = child;
                 continue;
@@ -267,11 +271,11 @@ impl Genealogy {
     /// skipping `node`'s own children; `NONE` at the end.
     pub(in crate::engine) fn next_in_subtree_skipping_children(&self, root: u32, mut node: u32) -> u32 {
         loop {
-            let sibling = self.next_sibling_of(node);
+            let sibling = self.next_sibling_at(node);
             if sibling != NONE {
                 return sibling;
             }
-            node = self.sponsor_of(node);
+            node = self.sponsor_at(node);
             if node == root || node == NONE {
                 return NONE;
             }
@@ -289,7 +293,12 @@ impl Genealogy {
     /// Architecture invariant: the partners of one depth below any partner
     /// form one contiguous range of positions (siblings are laid out in
     /// their sponsors' order), which the rollup and GetTeamProgress rely on.
-    pub fn lay_out_breadth_first(&self, order: &mut Vec<u32>, child_start: &mut Vec<u32>, depth_start: &mut Vec<u32>) {
+    pub(in crate::engine) fn lay_out_breadth_first(
+        &self,
+        order: &mut Vec<u32>,
+        child_start: &mut Vec<u32>,
+        depth_start: &mut Vec<u32>,
+    ) {
         order.clear();
         child_start.clear();
         let live_root =
@@ -312,6 +321,77 @@ impl Genealogy {
         }
         child_start.push(order.len() as u32);
         depth_start.push(order.len() as u32);
+    }
+
+    // The same reads on a raw column position, for the engine's own loops
+    // (`_of` takes a `PartnerIx`, `_at` the position it wraps).
+
+    /// [`Genealogy::id`] at a column position.
+    pub(in crate::engine) fn id_at(&self, x: u32) -> &str {
+        self.ids.get(x)
+    }
+
+    /// [`Genealogy::sponsor_of`] at a column position (`NONE` for a root).
+    pub(in crate::engine) fn sponsor_at(&self, x: u32) -> u32 {
+        self.sponsor[x as usize]
+    }
+
+    /// [`Genealogy::status_of`] at a column position.
+    pub(in crate::engine) fn status_at(&self, x: u32) -> PartnerStatus {
+        self.status[x as usize]
+    }
+
+    /// [`Genealogy::depth_of`] at a column position.
+    pub(in crate::engine) fn depth_at(&self, x: u32) -> u32 {
+        self.depth[x as usize]
+    }
+
+    /// [`Genealogy::frontline_count_of`] at a column position.
+    pub(in crate::engine) fn frontline_count_at(&self, x: u32) -> u32 {
+        self.frontline[x as usize]
+    }
+
+    /// [`Genealogy::downline_count_of`] at a column position.
+    pub(in crate::engine) fn downline_count_at(&self, x: u32) -> u32 {
+        self.downline[x as usize]
+    }
+
+    /// [`Genealogy::first_child_of`] at a column position (`NONE` if none).
+    pub(in crate::engine) fn first_child_at(&self, x: u32) -> u32 {
+        self.first_child[x as usize]
+    }
+
+    /// [`Genealogy::last_child_of`] at a column position (`NONE` if none).
+    pub(in crate::engine) fn last_child_at(&self, x: u32) -> u32 {
+        self.last_child[x as usize]
+    }
+
+    /// [`Genealogy::next_sibling_of`] at a column position (`NONE` if none).
+    pub(in crate::engine) fn next_sibling_at(&self, x: u32) -> u32 {
+        self.next_sibling[x as usize]
+    }
+
+    /// [`Genealogy::prev_sibling_of`] at a column position (`NONE` if none).
+    pub(in crate::engine) fn prev_sibling_at(&self, x: u32) -> u32 {
+        self.prev_sibling[x as usize]
+    }
+
+    /// [`Genealogy::joined_on_of`] at a column position.
+    pub(in crate::engine) fn joined_on_at(&self, x: u32) -> Date {
+        self.joined_on[x as usize]
+    }
+
+    /// [`Genealogy::name_of`] at a column position.
+    pub(in crate::engine) fn name_at(&self, x: u32) -> &str {
+        self.names.get(&x).map_or("", |n| n)
+    }
+
+    /// [`Genealogy::sponsor_id_of`] at a column position.
+    pub(in crate::engine) fn sponsor_id_at(&self, x: u32) -> &str {
+        match self.sponsor_at(x) {
+            NONE => "",
+            s => self.id_at(s),
+        }
     }
 
     /// Approximate heap bytes held, for capacity planning and BENCHMARKS.md.

@@ -28,37 +28,41 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
     // Children lists: linked both ways, in index order, each child's sponsor the owner.
     for p in 0..n as u32 {
         let mut prev = NONE;
-        let mut child = g.first_child_of(p);
+        let mut child = g.first_child_at(p);
         while child != NONE {
-            if g.sponsor_of(child) != p || g.status_of(child) == PartnerStatus::Terminated {
-                return Err(format!("{} is in the child list of {} but its sponsor is another", g.id(child), g.id(p)));
+            if g.sponsor_at(child) != p || g.status_at(child) == PartnerStatus::Terminated {
+                return Err(format!(
+                    "{} is in the child list of {} but its sponsor is another",
+                    g.id_at(child),
+                    g.id_at(p)
+                ));
             }
-            if g.prev_sibling_of(child) != prev || (prev != NONE && prev >= child) {
-                return Err(format!("child list of {} is broken or out of order at {}", g.id(p), g.id(child)));
+            if g.prev_sibling_at(child) != prev || (prev != NONE && prev >= child) {
+                return Err(format!("child list of {} is broken or out of order at {}", g.id_at(p), g.id_at(child)));
             }
             frontline[p as usize] += 1;
             prev = child;
-            child = g.next_sibling_of(child);
+            child = g.next_sibling_at(child);
         }
-        if g.last_child_of(p) != prev {
-            return Err(format!("last_child of {} is wrong", g.id(p)));
+        if g.last_child_at(p) != prev {
+            return Err(format!("last_child of {} is wrong", g.id_at(p)));
         }
     }
     // Depths and subtree sizes, breadth-first from the roots: O(n), no recursion.
     let mut order: Vec<u32> = Vec::with_capacity(n);
     for p in 0..n as u32 {
-        let live = g.status_of(p) != PartnerStatus::Terminated;
+        let live = g.status_at(p) != PartnerStatus::Terminated;
         if !live
-            && (g.first_child_of(p) != NONE
-                || g.depth_of(p) != 0
-                || g.downline_count_of(p) != 0
+            && (g.first_child_at(p) != NONE
+                || g.depth_at(p) != 0
+                || g.downline_count_at(p) != 0
                 || g.jump[p as usize] != p)
         {
-            return Err(format!("terminated {} still has children or counts", g.id(p)));
+            return Err(format!("terminated {} still has children or counts", g.id_at(p)));
         }
-        if live && g.sponsor_of(p) == NONE {
-            if g.depth_of(p) != 0 || g.jump[p as usize] != p {
-                return Err(format!("root {} has depth {} or a jump elsewhere", g.id(p), g.depth_of(p)));
+        if live && g.sponsor_at(p) == NONE {
+            if g.depth_at(p) != 0 || g.jump[p as usize] != p {
+                return Err(format!("root {} has depth {} or a jump elsewhere", g.id_at(p), g.depth_at(p)));
             }
             order.push(p);
         }
@@ -67,16 +71,16 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
     while head < order.len() {
         let p = order[head];
         head += 1;
-        let mut child = g.first_child_of(p);
+        let mut child = g.first_child_at(p);
         while child != NONE {
-            if g.depth_of(child) != g.depth_of(p) + 1 {
-                return Err(format!("depth of {} is not its sponsor's plus one", g.id(child)));
+            if g.depth_at(child) != g.depth_at(p) + 1 {
+                return Err(format!("depth of {} is not its sponsor's plus one", g.id_at(child)));
             }
             if g.jump[child as usize] != g.jump_target(p, child) {
-                return Err(format!("jump pointer of {} is stale", g.id(child)));
+                return Err(format!("jump pointer of {} is stale", g.id_at(child)));
             }
             order.push(child);
-            child = g.next_sibling_of(child);
+            child = g.next_sibling_at(child);
         }
     }
     let live = g.status.iter().filter(|&&s| s != PartnerStatus::Terminated).count();
@@ -88,7 +92,7 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
         ));
     }
     for &p in order.iter().rev() {
-        let sponsor = g.sponsor_of(p);
+        let sponsor = g.sponsor_at(p);
         if sponsor != NONE {
             subtree[sponsor as usize] += subtree[p as usize];
         }
@@ -100,7 +104,7 @@ pub fn check(g: &Genealogy) -> Result<(), String> {
         if frontline[p] != g.frontline[p] || subtree[p] - 1 != u64::from(g.downline[p]) {
             return Err(format!(
                 "counts of {}: frontline {} (real {}), downline {} (real {})",
-                g.id(p as u32),
+                g.id_at(p as u32),
                 g.frontline[p],
                 frontline[p],
                 g.downline[p],

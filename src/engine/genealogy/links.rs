@@ -28,7 +28,7 @@ impl Genealogy {
         self.last_child.push(NONE);
         self.next_sibling.push(NONE);
         self.prev_sibling.push(NONE);
-        let depth = if sponsor == NONE { 0 } else { self.depth_of(sponsor) + 1 };
+        let depth = if sponsor == NONE { 0 } else { self.depth_at(sponsor) + 1 };
         self.depth.push(depth);
         let jump = self.jump_target(sponsor, ix);
         self.jump.push(jump);
@@ -127,7 +127,7 @@ impl Genealogy {
     pub(in crate::engine) fn merge_children(&mut self, parent: u32, incoming: &[u32]) {
         debug_assert!(incoming.windows(2).all(|w| w[0] < w[1]));
         let mut merged = Vec::with_capacity(self.frontline[parent as usize] as usize + incoming.len());
-        let mut existing = self.first_child_of(parent);
+        let mut existing = self.first_child_at(parent);
         let mut next_in = incoming.iter().copied().peekable();
         while existing != NONE || next_in.peek().is_some() {
             let take_existing = match next_in.peek() {
@@ -136,7 +136,7 @@ impl Genealogy {
             };
             if take_existing {
                 merged.push(existing);
-                existing = self.next_sibling_of(existing);
+                existing = self.next_sibling_at(existing);
             } else {
                 merged.push(next_in.next().expect("peeked"));
             }
@@ -186,10 +186,10 @@ impl Genealogy {
         if include_root {
             shift(self, root);
         }
-        let mut node = self.first_child_of(root);
+        let mut node = self.first_child_at(root);
         while node != NONE {
             shift(self, node);
-            let child = self.first_child_of(node);
+            let child = self.first_child_at(node);
             node = if child != NONE { child } else { self.next_in_subtree_skipping_children(root, node) };
         }
     }

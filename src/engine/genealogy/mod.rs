@@ -4,7 +4,7 @@
 //!
 //! Public surface: [`Genealogy`] and its reads, [`NewPartner`],
 //! [`WriteOutcome`], [`GenealogyLoader`], [`ImportOutcome`],
-//! [`DownlineCursor`], [`PartnerView`], [`PartnerStatus`] and [`NONE`]. The
+//! [`DownlineCursor`], [`PartnerView`] and [`PartnerStatus`]. The
 //! column edits (`links.rs`) and the invariant check (`invariants.rs`) are
 //! private to the room.
 //!
@@ -21,8 +21,8 @@
 //!
 //! # The columns
 //!
-//! A partner is an index (`PartnerIx` where it leaves the engine, a raw
-//! `u32` inside the columns). Its sponsor, first/last child, next/previous
+//! A partner is an index (`PartnerIx` in every public read, a raw `u32`
+//! position in the `_at` twins the engine's loops use). Its sponsor, first/last child, next/previous
 //! sibling, depth, jump pointer, status, joining day, frontline and downline
 //! counts are one [`CowColumn`](crate::engine::cow_column::CowColumn) each
 //! (about 64 bytes per partner with its id), so a snapshot shares them.
@@ -49,6 +49,6 @@ pub(crate) mod write;
 
 pub use bulk::{GenealogyLoader, ImportOutcome};
 pub use downline_cursor::{DownlineCursor, DownlinePage};
-pub use forest::{Genealogy, PartnerView, NONE};
+pub use forest::{Genealogy, PartnerView};
 pub use partner_status::PartnerStatus;
 pub use write::{NewPartner, WriteOutcome};

@@ -9,6 +9,7 @@ use super::write::{NewPartner, WriteOutcome};
 use crate::engine::change::Audit;
 use crate::engine::error::EngineResult;
 use crate::engine::network::Network;
+use crate::engine::partner_ix::PartnerIx;
 
 impl Network {
     /// Creates a partner (see [`Genealogy::create_partner`]).
@@ -23,12 +24,12 @@ impl Network {
     /// Imports partners (see [`Genealogy::import`]).
     pub fn import(&mut self, rows: &[NewPartner]) -> EngineResult<ImportOutcome> {
         let outcome = self.genealogy.import(rows)?;
-        self.attach_new(outcome.created.clone());
+        self.attach_new(outcome.created.raw());
         Ok(outcome)
     }
 
     fn attach_new(&mut self, created: std::ops::Range<u32>) {
-        let sponsors: Vec<u32> = created.clone().map(|x| self.genealogy.sponsor_of(x)).collect();
+        let sponsors: Vec<u32> = created.clone().map(|x| self.genealogy.sponsor_at(x)).collect();
         self.team_layout_heard(&sponsors, &[]);
         let (g, plan) = (&self.genealogy, &self.plan);
         for volumes in self.periods.values_mut() {
@@ -36,7 +37,7 @@ impl Network {
             for x in created.clone() {
                 let active = volumes.is_active(g, plan, x);
                 volumes.rerank(g, plan, x);
-                volumes.apply_subtree(g, plan, x, g.sponsor_of(x), active, 1);
+                volumes.apply_subtree(g, plan, x, g.sponsor_at(x), active, 1);
             }
         }
     }
@@ -44,18 +45,18 @@ impl Network {
     /// Moves a partner (see [`Genealogy::move_partner`]); its group volume
     /// leaves the old upline and joins the new one.
     pub fn move_partner(&mut self, partner_id: &str, new_sponsor_id: &str, audit: Audit) -> EngineResult<WriteOutcome> {
-        let old_sponsor = self.genealogy.find(partner_id).map(|x| self.genealogy.sponsor_of(x));
+        let old_sponsor = self.genealogy.find(partner_id).map(|ix| self.genealogy.sponsor_at(ix.get()));
         let mut outcome = self.genealogy.move_partner(partner_id, new_sponsor_id, audit)?;
         self.team.after_genealogy_write(&self.genealogy, &mut outcome);
         if let (Some(_), Some(old)) = (&outcome.change, old_sponsor) {
             self.changes += 1;
             let x = outcome.ix.get();
-            self.team_layout_heard(&[old, self.genealogy.sponsor_of(x)], &[]);
+            self.team_layout_heard(&[old, self.genealogy.sponsor_at(x)], &[]);
             let (g, plan) = (&self.genealogy, &self.plan);
             for volumes in self.periods.values_mut() {
                 let active = volumes.is_active(g, plan, x);
                 volumes.apply_subtree(g, plan, x, old, active, -1);
-                volumes.apply_subtree(g, plan, x, g.sponsor_of(x), active, 1);
+                volumes.apply_subtree(g, plan, x, g.sponsor_at(x), active, 1);
             }
         }
         Ok(outcome)
@@ -66,10 +67,10 @@ impl Network {
     /// its own volume out of the open periods and hands its recruits, with
     /// their volume, to its sponsor.
     pub fn set_status(&mut self, partner_id: &str, status: PartnerStatus, audit: Audit) -> EngineResult<WriteOutcome> {
-        let before = self.genealogy.find(partner_id).map(|x| {
+        let before = self.genealogy.find(partner_id).map(PartnerIx::get).map(|x| {
             let was_active: Vec<bool> =
                 self.periods.values().map(|v| v.is_active(&self.genealogy, &self.plan, x)).collect();
-            (self.genealogy.sponsor_of(x), was_active)
+            (self.genealogy.sponsor_at(x), was_active)
         });
         let mut outcome = self.genealogy.set_status(partner_id, status, audit)?;
         self.team.after_genealogy_write(&self.genealogy, &mut outcome);

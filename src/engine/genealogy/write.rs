@@ -9,7 +9,7 @@ use crate::engine::change::{Audit, ChangeSet, EventKind, GenealogyEvent, Partner
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::id_index::validate_id;
-use crate::engine::partner_ix::PartnerIx;
+use crate::engine::partner_ix::{PartnerIx, PartnerRange};
 use crate::engine::text::check_text;
 
 /// The longest display name, in bytes.
@@ -68,13 +68,13 @@ pub struct WriteOutcome {
 
 impl Genealogy {
     /// Finds a partner named by a request field, or says which field named an unknown one.
-    pub fn lookup(&self, field: &str, partner_id: &str) -> EngineResult<u32> {
+    pub fn lookup(&self, field: &str, partner_id: &str) -> EngineResult<PartnerIx> {
         validate_id(field, partner_id)?;
         self.find(partner_id).ok_or_else(|| EngineError::not_found(field, partner_id))
     }
 
     /// Like [`Genealogy::lookup`], but refuses a terminated partner.
-    pub fn lookup_live(&self, field: &str, partner_id: &str) -> EngineResult<u32> {
+    pub fn lookup_live(&self, field: &str, partner_id: &str) -> EngineResult<PartnerIx> {
         let ix = self.lookup(field, partner_id)?;
         if self.status_of(ix) == PartnerStatus::Terminated {
             return Err(EngineError::precondition(field, format!("partner '{partner_id}' is terminated")));
@@ -83,11 +83,11 @@ impl Genealogy {
     }
 
     /// The durable record of a partner.
-    pub fn record(&self, ix: u32) -> PartnerRecord {
+    pub fn record(&self, ix: PartnerIx) -> PartnerRecord {
         PartnerRecord {
-            ix: PartnerIx::new(ix),
+            ix,
             partner_id: self.id(ix).to_owned(),
-            sponsor_ix: PartnerIx::new(self.sponsor_of(ix)),
+            sponsor_ix: self.sponsor_of(ix),
             status: self.status_of(ix),
             joined_on: self.joined_on_of(ix),
             display_name: self.name_of(ix).to_owned(),
@@ -96,26 +96,26 @@ impl Genealogy {
 
     /// Whether an existing partner has exactly the content of `new`.
     pub(in crate::engine) fn same_as(&self, ix: u32, new: &NewPartner) -> bool {
-        self.status_of(ix) != PartnerStatus::Terminated
-            && self.sponsor_id_of(ix) == new.sponsor_id
-            && self.joined_on_of(ix) == new.joined_on
-            && self.name_of(ix) == new.display_name
+        self.status_at(ix) != PartnerStatus::Terminated
+            && self.sponsor_id_at(ix) == new.sponsor_id
+            && self.joined_on_at(ix) == new.joined_on
+            && self.name_at(ix) == new.display_name
     }
 
     /// The error for an id that is taken by other content.
     pub(in crate::engine) fn taken(&self, field: &str, ix: u32) -> EngineError {
-        let detail = if self.status_of(ix) == PartnerStatus::Terminated {
+        let detail = if self.status_at(ix) == PartnerStatus::Terminated {
             " (terminated; ids are never reused)".to_owned()
         } else {
-            format!(" with other content (sponsor '{}', joined_on {})", self.sponsor_id_of(ix), self.joined_on_of(ix))
+            format!(" with other content (sponsor '{}', joined_on {})", self.sponsor_id_at(ix), self.joined_on_at(ix))
         };
-        EngineError::AlreadyExists { field: field.to_owned(), what: "partner", id: self.id(ix).to_owned(), detail }
+        EngineError::AlreadyExists { field: field.to_owned(), what: "partner", id: self.id_at(ix).to_owned(), detail }
     }
 
     /// Creates a partner. Repeating a creation with the same content
     /// changes nothing and answers the partner (a safe retry).
     pub fn create_partner(&mut self, new: &NewPartner, audit: Audit) -> EngineResult<WriteOutcome> {
-        if let Some(ix) = self.find(&new.partner_id) {
+        if let Some(ix) = self.find(&new.partner_id).map(PartnerIx::get) {
             return if self.same_as(ix, new) {
                 Ok(WriteOutcome { ix: PartnerIx::new(ix), change: None })
             } else {
@@ -124,36 +124,41 @@ impl Genealogy {
         }
         let sponsor = match new.sponsor_id.as_str() {
             "" => NONE,
-            id => self.lookup_live("sponsor_id", id)?,
+            id => self.lookup_live("sponsor_id", id)?.get(),
         };
         let ix = self.push_partner(&new.partner_id, sponsor, new.joined_on, &new.display_name)?;
         if sponsor != NONE {
             self.link_child(sponsor, ix);
             self.add_downline(sponsor, 1);
         }
-        let change =
-            ChangeSet { touched: Vec::new(), created: ix..ix + 1, audit, events: Vec::new(), ..ChangeSet::default() };
+        let change = ChangeSet {
+            touched: Vec::new(),
+            created: PartnerRange::new(PartnerIx::new(ix), PartnerIx::new(ix + 1)),
+            audit,
+            events: Vec::new(),
+            ..ChangeSet::default()
+        };
         Ok(WriteOutcome { ix: PartnerIx::new(ix), change: Some(change) })
     }
 
     /// Gives `partner_id` (with its whole downline) the sponsor `new_sponsor_id`.
     /// Moving to the current sponsor changes nothing.
     pub fn move_partner(&mut self, partner_id: &str, new_sponsor_id: &str, audit: Audit) -> EngineResult<WriteOutcome> {
-        let ix = self.lookup_live("partner_id", partner_id)?;
-        let new_sponsor = self.lookup_live("new_sponsor_id", new_sponsor_id)?;
+        let ix = self.lookup_live("partner_id", partner_id)?.get();
+        let new_sponsor = self.lookup_live("new_sponsor_id", new_sponsor_id)?.get();
         check_text("reason", &audit.reason, MAX_REASON_BYTES)?;
-        if self.is_self_or_ancestor(ix, new_sponsor) {
+        if self.is_self_or_ancestor(PartnerIx::new(ix), PartnerIx::new(new_sponsor)) {
             return Err(EngineError::precondition(
                 "new_sponsor_id",
                 format!("'{new_sponsor_id}' is '{partner_id}' itself or in its downline; the move would make a cycle"),
             ));
         }
-        let old_sponsor = self.sponsor_of(ix);
+        let old_sponsor = self.sponsor_at(ix);
         if old_sponsor == new_sponsor {
             return Ok(WriteOutcome { ix: PartnerIx::new(ix), change: None });
         }
-        let old_sponsor_id = self.sponsor_id_of(ix).to_owned();
-        let moved = i64::from(self.downline_count_of(ix)) + 1;
+        let old_sponsor_id = self.sponsor_id_at(ix).to_owned();
+        let moved = i64::from(self.downline_count_at(ix)) + 1;
         if old_sponsor != NONE {
             self.unlink_child(old_sponsor, ix);
             self.add_downline(old_sponsor, -moved);
@@ -161,7 +166,7 @@ impl Genealogy {
         self.sponsor[ix as usize] = new_sponsor;
         self.link_child(new_sponsor, ix);
         self.add_downline(new_sponsor, moved);
-        let shift = i64::from(self.depth_of(new_sponsor)) + 1 - i64::from(self.depth_of(ix));
+        let shift = i64::from(self.depth_at(new_sponsor)) + 1 - i64::from(self.depth_at(ix));
         self.shift_depths(ix, true, shift);
         self.structure_version += 1;
         let event = GenealogyEvent {
@@ -170,8 +175,8 @@ impl Genealogy {
             partner_ix: PartnerIx::new(ix),
             old_sponsor_id,
             new_sponsor_id: new_sponsor_id.to_owned(),
-            old_status: Some(self.status_of(ix)),
-            new_status: self.status_of(ix),
+            old_status: Some(self.status_at(ix)),
+            new_status: self.status_at(ix),
             audit,
         };
         Ok(self.outcome(ix, vec![ix], vec![event]))
@@ -180,9 +185,9 @@ impl Genealogy {
     /// Sets a partner's status. Setting the current status changes nothing;
     /// a terminated partner can change no more.
     pub fn set_status(&mut self, partner_id: &str, status: PartnerStatus, audit: Audit) -> EngineResult<WriteOutcome> {
-        let ix = self.lookup("partner_id", partner_id)?;
+        let ix = self.lookup("partner_id", partner_id)?.get();
         check_text("reason", &audit.reason, MAX_REASON_BYTES)?;
-        let old = self.status_of(ix);
+        let old = self.status_at(ix);
         if old == PartnerStatus::Terminated {
             return Err(EngineError::precondition(
                 "partner_id",
@@ -192,7 +197,7 @@ impl Genealogy {
         if old == status {
             return Ok(WriteOutcome { ix: PartnerIx::new(ix), change: None });
         }
-        let sponsor = self.sponsor_of(ix);
+        let sponsor = self.sponsor_at(ix);
         if status == PartnerStatus::Terminated && sponsor == NONE && self.frontline[ix as usize] > 0 {
             return Err(EngineError::precondition(
                 "partner_id",
@@ -206,8 +211,8 @@ impl Genealogy {
             kind: EventKind::StatusChanged,
             partner_id: partner_id.to_owned(),
             partner_ix: PartnerIx::new(ix),
-            old_sponsor_id: self.sponsor_id_of(ix).to_owned(),
-            new_sponsor_id: self.sponsor_id_of(ix).to_owned(),
+            old_sponsor_id: self.sponsor_id_at(ix).to_owned(),
+            new_sponsor_id: self.sponsor_id_at(ix).to_owned(),
             old_status: Some(old),
             new_status: status,
             audit,
@@ -223,12 +228,12 @@ impl Genealogy {
             touched.push(child);
             events.push(GenealogyEvent {
                 kind: EventKind::SponsorTerminated,
-                partner_id: self.id(child).to_owned(),
+                partner_id: self.id_at(child).to_owned(),
                 partner_ix: PartnerIx::new(child),
                 old_sponsor_id: partner_id.to_owned(),
                 new_sponsor_id: event.old_sponsor_id.clone(),
-                old_status: Some(self.status_of(child)),
-                new_status: self.status_of(child),
+                old_status: Some(self.status_at(child)),
+                new_status: self.status_at(child),
                 audit: event.audit.clone(),
             });
         }
@@ -239,12 +244,12 @@ impl Genealogy {
     /// Takes `ix` out of the tree and hands its recruits to its sponsor.
     /// Returns the recruits. The caller checked that a root has none.
     fn terminate(&mut self, ix: u32) -> Vec<u32> {
-        let sponsor = self.sponsor_of(ix);
+        let sponsor = self.sponsor_at(ix);
         let mut recruits = Vec::with_capacity(self.frontline[ix as usize] as usize);
-        let mut child = self.first_child_of(ix);
+        let mut child = self.first_child_at(ix);
         while child != NONE {
             recruits.push(child);
-            child = self.next_sibling_of(child);
+            child = self.next_sibling_at(child);
         }
         if sponsor != NONE {
             self.unlink_child(sponsor, ix);
@@ -273,7 +278,13 @@ impl Genealogy {
     fn outcome(&self, ix: u32, touched: Vec<u32>, events: Vec<GenealogyEvent>) -> WriteOutcome {
         let audit = events.first().map(|e| e.audit.clone()).unwrap_or_default();
         let touched = touched.into_iter().map(PartnerIx::new).collect();
-        let change = ChangeSet { touched, created: ix..ix, audit, events, ..ChangeSet::default() };
+        let change = ChangeSet {
+            touched,
+            created: PartnerRange::new(PartnerIx::new(ix), PartnerIx::new(ix)),
+            audit,
+            events,
+            ..ChangeSet::default()
+        };
         WriteOutcome { ix: PartnerIx::new(ix), change: Some(change) }
     }
 }

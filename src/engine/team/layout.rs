@@ -139,10 +139,10 @@ impl TeamLayout {
         // two threads fault the new pages in; BENCHMARKS.md).
         let (mut status, mut summary) = (CowColumn::default(), CowColumn::default());
         for &x in &order {
-            status.push(g.status_of(x));
+            status.push(g.status_at(x));
             summary.push(training.summary_of(x));
         }
-        let joined_on = order.iter().map(|&x| g.joined_on_of(x)).collect();
+        let joined_on = order.iter().map(|&x| g.joined_on_at(x)).collect();
         let mut layout = TeamLayout {
             order: Arc::new(order),
             position: Arc::new(position),
@@ -175,7 +175,7 @@ impl TeamLayout {
     /// Copies `x`'s status and completion summary again.
     pub(in crate::engine) fn refresh(&mut self, g: &Genealogy, training: &Training, x: u32) {
         if let Some(pos) = self.position_of(x) {
-            self.status[pos as usize] = g.status_of(x);
+            self.status[pos as usize] = g.status_at(x);
             self.summary[pos as usize] = training.summary_of(x);
         }
     }
@@ -235,13 +235,13 @@ impl TeamLayout {
 
     /// Appends `x`'s live recruits: each at its position, or loose.
     fn push_live_recruits(&self, g: &Genealogy, x: u32, next: &mut LevelSet) {
-        let mut c = g.first_child_of(x);
+        let mut c = g.first_child_at(x);
         while c != NONE {
             match self.position_of(c) {
                 Some(pos) => next.push_range(pos, pos + 1),
                 None => next.loose.push(c),
             }
-            c = g.next_sibling_of(c);
+            c = g.next_sibling_at(c);
         }
     }
 

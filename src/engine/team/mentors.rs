@@ -17,6 +17,7 @@ use crate::engine::cow_column::ColumnBytes;
 use crate::engine::cow_map::CowMap;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::genealogy::partner_status::PartnerStatus;
+use crate::engine::partner_ix::PartnerIx;
 use std::collections::BTreeSet;
 
 /// Recruits of a mentor that ListMentees may skip (because they have
@@ -47,9 +48,9 @@ pub enum MentorSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MentorView {
     /// The partner (the mentee).
-    pub partner: u32,
-    /// The mentor's index; `NONE` for a root.
-    pub mentor: u32,
+    pub partner_ix: PartnerIx,
+    /// The mentor's index; [`PartnerIx::NONE`] for a root.
+    pub mentor_ix: PartnerIx,
     /// Where the mentor comes from.
     pub source: MentorSource,
     /// Who assigned the mentor, for an assignment.
@@ -63,16 +64,16 @@ pub struct MenteeCursor {
     /// The lowest index not examined yet: every candidate below it was
     /// listed or skipped.
     pub lower: u32,
-    /// The mentor's next recruit to look at, or `NONE`: a hint, checked
-    /// on use, so that a page does not rescan the frontline.
-    pub next_child: u32,
+    /// The mentor's next recruit to look at, or [`PartnerIx::NONE`]: a
+    /// hint, checked on use, so that a page does not rescan the frontline.
+    pub next_child_ix: PartnerIx,
 }
 
 /// One page of mentees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MenteePage {
     /// The mentees, in index order.
-    pub mentees: Vec<u32>,
+    pub mentees: Vec<PartnerIx>,
     /// Where the next page starts; `None` after the last mentee.
     pub next: Option<MenteeCursor>,
 }
@@ -89,13 +90,13 @@ pub struct Mentors {
 /// depth column, so a deep chain costs only the levels between the two.
 /// Both must be live.
 fn is_at_or_below(g: &Genealogy, top: u32, node: u32) -> bool {
-    let (top_depth, mut depth) = (g.depth_of(top), g.depth_of(node));
+    let (top_depth, mut depth) = (g.depth_at(top), g.depth_at(node));
     if depth < top_depth {
         return false;
     }
     let mut n = node;
     while depth > top_depth {
-        n = g.sponsor_of(n);
+        n = g.sponsor_at(n);
         depth -= 1;
     }
     n == top
@@ -131,27 +132,27 @@ impl Mentors {
     /// Whether `mentor` may mentor `mentee` by assignment: both live, the
     /// mentor strictly above the mentee and not its sponsor.
     pub fn is_valid(g: &Genealogy, mentee: u32, mentor: u32) -> bool {
-        let sponsor = g.sponsor_of(mentee);
-        g.status_of(mentee) != PartnerStatus::Terminated
-            && g.status_of(mentor) != PartnerStatus::Terminated
+        let sponsor = g.sponsor_at(mentee);
+        g.status_at(mentee) != PartnerStatus::Terminated
+            && g.status_at(mentor) != PartnerStatus::Terminated
             && sponsor != NONE
             && sponsor != mentor
             && is_at_or_below(g, mentor, sponsor)
     }
 
     /// The mentor of a live partner.
-    pub fn view(&self, g: &Genealogy, x: u32) -> MentorView {
-        match self.assigned.get(&x) {
+    pub fn view(&self, g: &Genealogy, partner_ix: PartnerIx) -> MentorView {
+        match self.assigned.get(&partner_ix.get()) {
             Some(a) => MentorView {
-                partner: x,
-                mentor: a.mentor,
+                partner_ix,
+                mentor_ix: PartnerIx::new(a.mentor),
                 source: MentorSource::Assigned,
                 audit: Some(a.audit.clone()),
             },
             None => {
-                let sponsor = g.sponsor_of(x);
-                let source = if sponsor == NONE { MentorSource::None } else { MentorSource::Sponsor };
-                MentorView { partner: x, mentor: sponsor, source, audit: None }
+                let mentor_ix = g.sponsor_of(partner_ix);
+                let source = if mentor_ix.is_none() { MentorSource::None } else { MentorSource::Sponsor };
+                MentorView { partner_ix, mentor_ix, source, audit: None }
             }
         }
     }
@@ -194,10 +195,10 @@ impl Mentors {
         if self.assigned.is_empty() {
             return Vec::new();
         }
-        let subtree = u64::from(g.downline_count_of(x)) + 1;
-        let base = g.depth_of(x);
+        let subtree = u64::from(g.downline_count_at(x)) + 1;
+        let base = g.depth_at(x);
         let test_each = self.assigned.len() as u64 <= subtree
-            && self.assigned.keys().map(|&y| u64::from(g.depth_of(y).saturating_sub(base))).sum::<u64>() <= subtree;
+            && self.assigned.keys().map(|&y| u64::from(g.depth_at(y).saturating_sub(base))).sum::<u64>() <= subtree;
         let mut candidates = Vec::new();
         if test_each {
             candidates.extend(self.assigned.keys().copied().filter(|&y| is_at_or_below(g, x, y)));
@@ -231,14 +232,14 @@ impl Mentors {
     fn first_child_from(g: &Genealogy, mentor: u32, lower: u32, hint: u32) -> u32 {
         let hint_ok = hint != NONE
             && hint >= lower
-            && g.sponsor_of(hint) == mentor
-            && g.status_of(hint) != PartnerStatus::Terminated;
-        let mut c = if hint_ok { hint } else { g.last_child_of(mentor) };
+            && g.sponsor_at(hint) == mentor
+            && g.status_at(hint) != PartnerStatus::Terminated;
+        let mut c = if hint_ok { hint } else { g.last_child_at(mentor) };
         if c == NONE || c < lower {
             return NONE;
         }
         loop {
-            let prev = g.prev_sibling_of(c);
+            let prev = g.prev_sibling_at(c);
             if prev == NONE || prev < lower {
                 return c;
             }
@@ -254,8 +255,8 @@ impl Mentors {
         let size = size.max(1);
         let mut lower = cursor.map_or(0, |c| c.lower);
         let mut child = match cursor {
-            None => g.first_child_of(mentor),
-            Some(c) => Mentors::first_child_from(g, mentor, lower, c.next_child),
+            None => g.first_child_at(mentor),
+            Some(c) => Mentors::first_child_from(g, mentor, lower, c.next_child_ix.get()),
         };
         let start = lower;
         let mut assigned = self.by_mentor.get(&mentor).into_iter().flat_map(|s| s.range(start..)).copied().peekable();
@@ -271,10 +272,13 @@ impl Mentors {
             }
             let skip = take_child && self.assigned.contains_key(&child);
             if mentees.len() == size || (skip && skipped == MAX_SKIPPED_PER_PAGE) {
-                return MenteePage { mentees, next: Some(MenteeCursor { lower, next_child: child }) };
+                return MenteePage {
+                    mentees,
+                    next: Some(MenteeCursor { lower, next_child_ix: PartnerIx::new(child) }),
+                };
             }
             if take_child {
-                child = g.next_sibling_of(child);
+                child = g.next_sibling_at(child);
             } else {
                 assigned.next();
             }
@@ -282,7 +286,7 @@ impl Mentors {
             if skip {
                 skipped += 1;
             } else {
-                mentees.push(candidate);
+                mentees.push(PartnerIx::new(candidate));
             }
         }
     }

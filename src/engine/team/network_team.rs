@@ -90,9 +90,9 @@ impl Network {
             return Err(EngineError::invalid("mentor_id", "is the partner itself; a mentor is above the partner"));
         }
         let g = &self.genealogy;
-        let x = g.lookup_live("partner_id", partner_id)?;
-        let m = g.lookup_live("mentor_id", mentor_id)?;
-        let sponsor = g.sponsor_of(x);
+        let x = g.lookup_live("partner_id", partner_id)?.get();
+        let m = g.lookup_live("mentor_id", mentor_id)?.get();
+        let sponsor = g.sponsor_at(x);
         if sponsor == NONE {
             let message = format!("partner '{partner_id}' is a root: nobody is above it to mentor it");
             return Err(EngineError::precondition("mentor_id", message));
@@ -103,22 +103,22 @@ impl Network {
         }
         let wanted = (m != sponsor).then_some(m);
         if self.team.mentors.get(x).map(|a| a.mentor) == wanted {
-            return Ok((self.team.mentors.view(g, x), None));
+            return Ok((self.team.mentors.view(g, PartnerIx::new(x)), None));
         }
         self.team.mentors.set(x, wanted.map(|mentor| Assignment { mentor, audit }));
         let change = team_change(TeamChange { mentors: vec![PartnerIx::new(x)], ..TeamChange::default() });
-        Ok((self.team.mentors.view(&self.genealogy, x), Some(change)))
+        Ok((self.team.mentors.view(&self.genealogy, PartnerIx::new(x)), Some(change)))
     }
 
     /// The mentor of a live partner.
     pub fn mentor(&self, partner_id: &str) -> EngineResult<MentorView> {
-        let x = self.genealogy.lookup_live("partner_id", partner_id)?;
-        Ok(self.team.mentors.view(&self.genealogy, x))
+        let ix = self.genealogy.lookup_live("partner_id", partner_id)?;
+        Ok(self.team.mentors.view(&self.genealogy, ix))
     }
 
     /// A page of the mentees of a live partner (see [`Mentors::mentees_page`]).
-    pub fn mentees(&self, mentor: PartnerIx, cursor: Option<MenteeCursor>, size: usize) -> MenteePage {
-        self.team.mentors.mentees_page(&self.genealogy, mentor.get(), cursor, size)
+    pub fn mentees(&self, mentor_ix: PartnerIx, cursor: Option<MenteeCursor>, size: usize) -> MenteePage {
+        self.team.mentors.mentees_page(&self.genealogy, mentor_ix.get(), cursor, size)
     }
 
     /// Creates a training module. The same module again answers it; the
@@ -175,7 +175,7 @@ impl Network {
             return Err(EngineError::invalid("completed_on", format!("{day} is in the future (today is {today})")));
         }
         let g = &self.genealogy;
-        let x = g.lookup("partner_id", partner_id)?;
+        let x = g.lookup("partner_id", partner_id)?.get();
         let module = self.team.training.lookup_module("module_id", module_id)?;
         let completion = Completion { module, completed_on: day };
         match self.team.training.completion(x, module) {
@@ -193,12 +193,12 @@ impl Network {
             }
             None => {}
         }
-        if g.status_of(x) == PartnerStatus::Terminated {
+        if g.status_at(x) == PartnerStatus::Terminated {
             let message = format!("partner '{partner_id}' is terminated and records no more training");
             return Err(EngineError::precondition("partner_id", message));
         }
-        if day < g.joined_on_of(x) {
-            let message = format!("{day} is before partner '{partner_id}' joined ({})", g.joined_on_of(x));
+        if day < g.joined_on_at(x) {
+            let message = format!("{day} is before partner '{partner_id}' joined ({})", g.joined_on_at(x));
             return Err(EngineError::precondition("completed_on", message));
         }
         self.team.training.add_completion(x, completion);

@@ -124,7 +124,7 @@ impl Network {
             }
             n => n,
         };
-        let root = self.genealogy.lookup_live("partner_id", partner_id)?;
+        let root = self.genealogy.lookup_live("partner_id", partner_id)?.get();
         if self.is_closed(period) {
             let message = format!("period {period} is closed; team progress is live, ask an open period");
             return Err(EngineError::precondition("period", message));

@@ -143,8 +143,8 @@ fn count_loose(input: &TallyInput, xs: &[u32], counts: &mut LevelTally, masks: &
         return;
     }
     let g = input.genealogy;
-    let status: Vec<PartnerStatus> = xs.iter().map(|&x| g.status_of(x)).collect();
-    let joined_on: Vec<Date> = xs.iter().map(|&x| g.joined_on_of(x)).collect();
+    let status: Vec<PartnerStatus> = xs.iter().map(|&x| g.status_at(x)).collect();
+    let joined_on: Vec<Date> = xs.iter().map(|&x| g.joined_on_at(x)).collect();
     let summaries: Vec<CompletionSummary> = xs.iter().map(|&x| input.training.summary_of(x)).collect();
     count_columns(input, &Columns { xs, status: &status, joined_on: &joined_on, summaries: &summaries }, counts, masks);
 }
@@ -218,7 +218,7 @@ fn count_summaries(
 /// Adds `x`'s listed completions of modules `from` and later, by the end
 /// of `last_day`, to `row`.
 fn count_listed(training: &Training, x: u32, from: u32, last_day: Date, row: &mut [u32]) {
-    for c in training.completions_of(x) {
+    for c in training.completions_at(x) {
         if c.module >= from && c.completed_on <= last_day {
             row[c.module as usize] += 1;
         }

@@ -14,6 +14,7 @@ use crate::engine::cow_map::CowMap;
 use crate::engine::date::Date;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::id_index::{truncate, validate_id};
+use crate::engine::partner_ix::PartnerIx;
 use crate::engine::text::check_text;
 use std::collections::HashMap;
 
@@ -214,8 +215,13 @@ impl Training {
     }
 
     /// The completions of a partner, sorted by module ordinal.
-    pub fn completions_of(&self, partner: u32) -> &[Completion] {
-        self.lists.get(&partner).map_or(&[], Vec::as_slice)
+    pub fn completions_of(&self, ix: PartnerIx) -> &[Completion] {
+        self.completions_at(ix.get())
+    }
+
+    /// [`Training::completions_of`] at a column position.
+    pub(in crate::engine) fn completions_at(&self, x: u32) -> &[Completion] {
+        self.lists.get(&x).map_or(&[], Vec::as_slice)
     }
 
     /// The summary of a partner's completions.
@@ -225,7 +231,7 @@ impl Training {
 
     /// The completion of one module by one partner.
     pub fn completion(&self, partner: u32, module: u32) -> Option<Completion> {
-        let list = self.completions_of(partner);
+        let list = self.completions_at(partner);
         list.binary_search_by_key(&module, |c| c.module).ok().map(|i| list[i])
     }
 

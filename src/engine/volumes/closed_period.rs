@@ -8,6 +8,7 @@ use super::volume_plan::VolumePlan;
 use crate::engine::compensation::commission_run::RunTotals;
 use crate::engine::cow_column::CowColumn;
 use crate::engine::genealogy::forest::Genealogy;
+use crate::engine::partner_ix::PartnerIx;
 use crate::engine::period::Period;
 use std::sync::Arc;
 
@@ -72,7 +73,7 @@ impl FrozenPeriod {
         let mut volumes = volumes;
         volumes.grow(n);
         let active = (0..n as u32).map(|x| volumes.is_active(g, plan, x)).collect();
-        let frontline = (0..n as u32).map(|x| g.frontline_count_of(x)).collect();
+        let frontline = (0..n as u32).map(|x| g.frontline_count_at(x)).collect();
         FrozenPeriod {
             period: volumes.period,
             levels: volumes.levels,
@@ -125,11 +126,11 @@ pub enum VolumeAnswer {
     Live(VolumeView),
     /// A closed period whose figures are still in memory.
     Frozen(VolumeView),
-    /// A closed period whose figures the store keeps: read partner `partner`.
+    /// A closed period whose figures the store keeps: read partner `ix`.
     OnDisk {
         /// The period.
         period: Period,
         /// The partner's index.
-        partner: u32,
+        ix: PartnerIx,
     },
 }

@@ -11,6 +11,7 @@ use crate::engine::cow_column::CowColumn;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::network::Network;
+use crate::engine::partner_ix::PartnerIx;
 use crate::engine::period::Period;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -39,8 +40,10 @@ impl Network {
             let (g, plan) = (&self.genealogy, &self.plan);
             let volumes = self.periods.get_mut(&order.period).expect("admit_order opened the period");
             match order.kind {
-                OrderKind::Retail => volumes.add_volume(g, plan, order.partner, order.volume_units, order.volume_units),
-                OrderKind::SelfPurchase => volumes.add_volume(g, plan, order.partner, order.volume_units, 0),
+                OrderKind::Retail => {
+                    volumes.add_volume(g, plan, order.partner_ix.get(), order.volume_units, order.volume_units)
+                }
+                OrderKind::SelfPurchase => volumes.add_volume(g, plan, order.partner_ix.get(), order.volume_units, 0),
                 OrderKind::Fee => {}
             }
         }
@@ -53,8 +56,9 @@ impl Network {
     /// the upline per order.
     pub fn admit_order(&mut self, request: &OrderRequest) -> EngineResult<(Order, Recorded)> {
         let (period, volume_units) = parse_order_fields(&request.order_id, &request.period, &request.volume)?;
-        let partner = self.genealogy.lookup("partner_id", &request.partner_id)?;
-        let order = Order { order_id: request.order_id.clone(), partner, period, volume_units, kind: request.kind };
+        let partner_ix = self.genealogy.lookup("partner_id", &request.partner_id)?;
+        let partner = partner_ix.get();
+        let order = Order { order_id: request.order_id.clone(), partner_ix, period, volume_units, kind: request.kind };
         match self.orders.check(&order) {
             Ok(Some(ix)) => return Ok((order, Recorded::Repeated(ix))),
             Ok(None) => {}
@@ -66,7 +70,7 @@ impl Network {
                     id: order.order_id,
                     detail: format!(
                         " with other content (partner '{}', period {}, volume {}, kind {})",
-                        self.genealogy.id(stored.partner),
+                        self.genealogy.id(stored.partner_ix),
                         stored.period,
                         stored.volume_text(),
                         stored.kind.name()
@@ -74,7 +78,7 @@ impl Network {
                 });
             }
         }
-        if self.genealogy.status_of(partner) == PartnerStatus::Terminated {
+        if self.genealogy.status_at(partner) == PartnerStatus::Terminated {
             return Err(EngineError::precondition(
                 "partner_id",
                 format!("partner '{}' is terminated and takes no new orders", request.partner_id),
@@ -112,15 +116,15 @@ impl Network {
     pub fn volume_answer(&self, partner_id: &str, period: &str) -> EngineResult<VolumeAnswer> {
         let period = Period::parse("period", period)?;
         if let Some(closed) = self.closed.get(&period) {
-            let x = self.genealogy.lookup("partner_id", partner_id)?;
+            let x = self.genealogy.lookup("partner_id", partner_id)?.get();
             return match &closed.frozen {
-                None => Ok(VolumeAnswer::OnDisk { period, partner: x }),
+                None => Ok(VolumeAnswer::OnDisk { period, ix: PartnerIx::new(x) }),
                 Some(frozen) => {
                     frozen.view(x).map(VolumeAnswer::Frozen).ok_or_else(|| not_in_closed(partner_id, period))
                 }
             };
         }
-        let x = self.genealogy.lookup_live("partner_id", partner_id)?;
+        let x = self.genealogy.lookup_live("partner_id", partner_id)?.get();
         Ok(VolumeAnswer::Live(self.period(period)?.view(&self.genealogy, &self.plan, x)))
     }
 
@@ -128,7 +132,7 @@ impl Network {
     /// FAILED_PRECONDITION here; see [`Network::volume_answer`]).
     pub fn volumes(&self, partner_id: &str, period: &str) -> EngineResult<VolumeView> {
         let period = Period::parse("period", period)?;
-        let x = self.genealogy.lookup_live("partner_id", partner_id)?;
+        let x = self.genealogy.lookup_live("partner_id", partner_id)?.get();
         Ok(self.period(period)?.view(&self.genealogy, &self.plan, x))
     }
 

@@ -5,6 +5,7 @@ use crate::engine::cow_column::{ColumnBytes, CowColumn};
 use crate::engine::error::EngineResult;
 use crate::engine::id_index::{validate_id, IdIndex};
 use crate::engine::money::{format_units, parse_volume};
+use crate::engine::partner_ix::PartnerIx;
 use crate::engine::period::Period;
 
 /// What an order is.
@@ -51,7 +52,7 @@ pub struct Order {
     /// The idempotency key.
     pub order_id: String,
     /// The partner's index.
-    pub partner: u32,
+    pub partner_ix: PartnerIx,
     /// The period it counts in.
     pub period: Period,
     /// The volume in units of 0.0001 (negative for a return).
@@ -111,7 +112,7 @@ impl OrderBook {
         let i = ix as usize;
         Order {
             order_id: self.ids.get(ix).to_owned(),
-            partner: self.partner[i],
+            partner_ix: PartnerIx::new(self.partner[i]),
             period: self.period[i],
             volume_units: self.volume_units[i],
             kind: self.kind[i],
@@ -138,7 +139,7 @@ impl OrderBook {
     /// Appends a new order; the caller checked it with [`OrderBook::check`].
     pub fn push(&mut self, order: &Order) -> EngineResult<u32> {
         let ix = self.ids.push(&order.order_id)?;
-        self.partner.push(order.partner);
+        self.partner.push(order.partner_ix.get());
         self.period.push(order.period);
         self.volume_units.push(order.volume_units);
         self.kind.push(order.kind);

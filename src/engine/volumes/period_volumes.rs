@@ -147,7 +147,7 @@ impl PeriodVolumes {
 
     /// Whether `x` is active: enrolled with PV at least the plan's minimum.
     pub fn is_active(&self, g: &Genealogy, plan: &VolumePlan, x: u32) -> bool {
-        g.status_of(x) == PartnerStatus::Enrolled && self.pv_of(x) >= plan.min_active_pv_units
+        g.status_at(x) == PartnerStatus::Enrolled && self.pv_of(x) >= plan.min_active_pv_units
     }
 
     /// The PV of a partner (0 for one created after the period closed).
@@ -196,7 +196,7 @@ impl PeriodVolumes {
             gv_units: self.gv.get(i).copied().unwrap_or(0),
             levels,
             active: known && self.is_active(g, plan, x),
-            frontline: g.frontline_count_of(x),
+            frontline: g.frontline_count_at(x),
             active_frontline: self.active_frontline.get(i).copied().unwrap_or(0),
         }
     }
@@ -206,6 +206,40 @@ impl PeriodVolumes {
         let scalars = [&self.pv, &self.rv, &self.gv].map(CowColumn::bytes);
         scalars.into_iter().fold(self.profile.bytes() + self.active_frontline.bytes(), |a, b| a + b)
             + self.ranks.bytes()
+    }
+
+    /// This period for a snapshot that reads its inputs only: the counters
+    /// and PV/RV (shared: an order rewrites one chunk of each), without the
+    /// columns every order's upline walk rewrites (GV, level profiles,
+    /// active frontlines, live ranks: left empty). A write to the live
+    /// period then never copies a chunk of those for this snapshot's sake.
+    /// Reading a hollow period's live figures is a bug (they are empty).
+    pub(in crate::engine) fn hollow(&self) -> PeriodVolumes {
+        PeriodVolumes {
+            period: self.period,
+            levels: self.levels,
+            pv: self.pv.clone(),
+            rv: self.rv.clone(),
+            gv: self.gv.empty_like(),
+            profile: self.profile.empty_like(),
+            active_frontline: self.active_frontline.empty_like(),
+            absolute_units: self.absolute_units,
+            fee_units: self.fee_units,
+            order_count: self.order_count,
+            ranks: self.ranks.hollow(),
+        }
+    }
+
+    /// Gives this copy (a snapshot's) private chunks of every column, so
+    /// the live period stops sharing them (see [`CowColumn::unshare`]).
+    /// The widest columns go first: they cost a live write the most.
+    pub(in crate::engine) fn unshare(&mut self) {
+        self.profile.unshare();
+        self.ranks.unshare();
+        self.gv.unshare();
+        self.active_frontline.unshare();
+        self.pv.unshare();
+        self.rv.unshare();
     }
 
     /// Grows the arrays to the genealogy's size (new partners start at 0).
@@ -274,7 +308,7 @@ impl PeriodVolumes {
                 break;
             }
             la += step(plan, a_active);
-            a = g.sponsor_of(a);
+            a = g.sponsor_at(a);
         }
     }
 
@@ -289,9 +323,9 @@ impl PeriodVolumes {
         rv_units: i64,
     ) {
         let xi = x as usize;
-        let sponsor = g.sponsor_of(x);
+        let sponsor = g.sponsor_at(x);
         let was = self.is_active(g, plan, x);
-        let now = g.status_of(x) == PartnerStatus::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
+        let now = g.status_at(x) == PartnerStatus::Enrolled && self.pv[xi] + pv_units >= plan.min_active_pv_units;
         self.rv[xi] += rv_units;
         if was != now && sponsor != NONE {
             self.apply_subtree(g, plan, x, sponsor, was, -1);
@@ -318,7 +352,7 @@ impl PeriodVolumes {
                 self.profile.row_mut(ai)[la - 1].volume_units += pv_units;
             }
             la += step(plan, a_active);
-            a = g.sponsor_of(a);
+            a = g.sponsor_at(a);
         }
     }
 

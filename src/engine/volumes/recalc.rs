@@ -93,7 +93,7 @@ impl Network {
         let input = RollupInput::capture_in(&self.genealogy, &self.plan, &pv, &rv, &mut input);
         let live = gather_live(volumes, input.order(), volumes.levels, live);
         let terminated_differences = (0..volumes.pv.len() as u32)
-            .filter(|&x| self.genealogy.status_of(x) == PartnerStatus::Terminated)
+            .filter(|&x| self.genealogy.status_at(x) == PartnerStatus::Terminated)
             .filter(|&x| {
                 let i = x as usize;
                 let ranked = volumes.ranks.codes()[i] != [0, 0];
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!((clean.partners, clean.differences, clean.first_difference), (30_000, 0, None));
 
         let levels = net.plan.levels;
-        let deep = net.genealogy.lookup("partner_id", "29000").unwrap() as usize;
+        let deep = net.genealogy.lookup("partner_id", "29000").unwrap().as_usize();
         let volumes = net.periods.get_mut(&period).unwrap();
         volumes.profile[deep * levels + 2].partners += 1;
         volumes.active_frontline[deep] += 1;
@@ -304,7 +304,7 @@ mod tests {
         assert!(first.starts_with(&format!("partner #{deep}: ")), "{first}");
 
         // A root comes first in breadth-first order, whatever the depth.
-        let root = net.genealogy.lookup("partner_id", "1").unwrap() as usize;
+        let root = net.genealogy.lookup("partner_id", "1").unwrap().as_usize();
         net.periods.get_mut(&period).unwrap().profile[root * levels].volume_units -= 1;
         let report = recalc(&net, period);
         assert_eq!(report.differences, 3);
@@ -342,7 +342,7 @@ mod tests {
     #[test]
     fn a_prefaulted_copy_finds_what_a_fresh_one_finds() {
         let (mut net, period) = network();
-        let deep = net.genealogy.lookup("partner_id", "29000").unwrap() as usize;
+        let deep = net.genealogy.lookup("partner_id", "29000").unwrap().as_usize();
         net.periods.get_mut(&period).unwrap().gv[deep] += 1;
         let (partners, levels) = net.recalc_memory_size(period).unwrap();
         let findings = |memory: Option<SnapshotMemory>| {

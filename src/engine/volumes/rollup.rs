@@ -165,7 +165,7 @@ pub(in crate::engine) fn personal_volumes_in(
     });
     fit_zeroed(&mut memory.pv, n);
     fit_zeroed(&mut memory.rv, n);
-    let live = |x: usize| g.status_of(x as u32) != PartnerStatus::Terminated;
+    let live = |x: usize| g.status_at(x as u32) != PartnerStatus::Terminated;
     let (pv, rv) = (&mut memory.pv, &mut memory.rv);
     pv.par_iter_mut().zip(rv.par_iter_mut()).zip(memory.sums.par_iter()).enumerate().for_each(
         |(x, ((pv, rv), sum))| {
@@ -204,7 +204,7 @@ impl RollupInput {
         let rv = gather(&mut memory.bfs_rv, rv);
         let mut active = take_cleared(&mut memory.active, order.len());
         let is_active =
-            |(&x, &p): (&u32, &i64)| g.status_of(x) == PartnerStatus::Enrolled && p >= plan.min_active_pv_units;
+            |(&x, &p): (&u32, &i64)| g.status_at(x) == PartnerStatus::Enrolled && p >= plan.min_active_pv_units;
         active.extend(order.iter().zip(&pv).map(is_active));
         let cancel = Arc::new(Cancel::new());
         RollupInput { plan: *plan, arena_len: n, order, child_start, depth_start, pv, rv, active, cancel }
