@@ -190,6 +190,10 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
     let security =
         Security { credentials: args.access.credentials()?, tls: args.access.tls(), limits: args.limits.limits() };
     super::runtime()?.block_on(async move {
+        // The handlers are installed before the server starts: a signal that
+        // comes right after the "listening" line (a loaded machine may not
+        // run this task for a while) must stop the server cleanly, not kill it.
+        let signals = Signals::listen();
         let config = ServerConfig { data_dir: args.data_dir, listen: args.listen };
         let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the port when listening on :0.
@@ -197,30 +201,62 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if let Err(message) = super::stdout::line(format_args!("listening on {}", running.local_addr)) {
             tracing::warn!(error = %message, "cannot print the listening address; serving anyway");
         }
-        wait_for_signal().await;
+        signals.wait().await;
         running.shutdown().await.map_err(|e| e.to_string())
     })
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// The stop signals (SIGINT, and SIGTERM on Unix), listened for from the
+/// moment this is built.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM; only SIGINT stops the server");
-                let _ = ctrl_c.await;
-                return;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Installs the handlers now. A handler that cannot be installed is
+    /// logged; the other still stops the server (and with neither, only a
+    /// kill does).
+    fn listen() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let install = |kind: SignalKind, name: &str| {
+                signal(kind).map_err(|error| tracing::warn!(%error, "cannot listen for {name}")).ok()
+            };
+            Signals {
+                interrupt: install(SignalKind::interrupt(), "SIGINT"),
+                terminate: install(SignalKind::terminate(), "SIGTERM"),
             }
-        };
-        tokio::select! {
-            _ = ctrl_c => tracing::info!("SIGINT received"),
-            _ = term.recv() => tracing::info!("SIGTERM received"),
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    /// Waits for the first stop signal.
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            async fn next(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = next(self.interrupt) => tracing::info!("SIGINT received"),
+                () = next(self.terminate) => tracing::info!("SIGTERM received"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

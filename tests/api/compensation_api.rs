@@ -17,12 +17,12 @@ use tonic_types::StatusExt;
 
 type Comp = CompensationServiceClient<Channel>;
 
-async fn comp(addr: SocketAddr) -> Comp {
+pub async fn comp(addr: SocketAddr) -> Comp {
     CompensationServiceClient::new(channel(addr).await)
 }
 
 /// Starts a run and polls it until it is done.
-async fn run(c: &mut Comp, period: &str, dry_run: bool) -> pb::CommissionRun {
+pub async fn run(c: &mut Comp, period: &str, dry_run: bool) -> pb::CommissionRun {
     let started = c.start_commission_run(pb::StartCommissionRunRequest { period: period.into(), dry_run }).await;
     let run_id = started.expect("the run starts").into_inner().run_id;
     for _ in 0..2000 {
@@ -36,12 +36,18 @@ async fn run(c: &mut Comp, period: &str, dry_run: bool) -> pb::CommissionRun {
     panic!("run {run_id} does not finish");
 }
 
-async fn statement(c: &mut Comp, partner: &str, run_id: &str, period: &str) -> Result<pb::Statement, tonic::Status> {
+pub async fn statement(
+    c: &mut Comp,
+    partner: &str,
+    run_id: &str,
+    period: &str,
+) -> Result<pb::Statement, tonic::Status> {
     let request = pb::GetStatementRequest { partner_id: partner.into(), run_id: run_id.into(), period: period.into() };
     c.get_statement(request).await.map(tonic::Response::into_inner)
 }
 
-const PAYABLE: [(&str, &str, &str); 12] = [
+/// example.md's partners: paid-as rank and payable under the reference plan.
+pub const PAYABLE: [(&str, &str, &str); 12] = [
     ("A", "Silver", "113.70"),
     ("B", "Bronze", "42.75"),
     ("C", "", "0.00"),

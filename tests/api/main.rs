@@ -37,6 +37,7 @@ mod genealogy_writes;
 mod import_cli;
 mod import_interrupt;
 mod jobs_api;
+mod payout_cap;
 mod reflection_health;
 mod serve_cli;
 mod shutdown_drain;

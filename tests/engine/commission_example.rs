@@ -83,14 +83,14 @@ fn without_compression_a_is_paid_107_30() {
 
 #[test]
 fn partner_and_payout_caps_scale_everyone_pro_rata() {
-    // example.md's variant: partner_cap 20, payout_cap 5%. UpdatePlan
-    // refuses a payout cap below the sum of the rates (31%; issue #4 wins
-    // over the spec there), so the variant's plan is installed directly.
+    // example.md's variant: partner_cap 20, payout_cap 5% (below the 31%
+    // of rates: a valid plan since issue #17).
     let mut net = example_network(VolumePlan::default());
     let mut draft = PlanDraft::reference();
     draft.partner_cap = "20".into();
-    let mut plan = draft.validate(2).unwrap();
-    plan.payout_cap_ppm = 50_000;
+    draft.payout_cap = "0.05".into();
+    let plan = draft.validate(2).unwrap();
+    assert_eq!(plan.payout_cap_ppm, 50_000);
     net.install_plan(Arc::new(plan));
     let result = run(&net);
     let rows = table(&net, &result);

@@ -2,7 +2,7 @@
 //! valid plans (1–7 levels, 1–4 ranks with random leg caps and min_legs ×
 //! leg_min_rank, compression on or off, the retail rule on or off, random
 //! partner caps; the payout cap random too, below the rates' sum in about
-//! half the cases, installed without validation as issue #4 allows for tests).
+//! half the cases, set after validation so any ppm value can be drawn).
 //!
 //! For every case: the engine equals the reference of
 //! `commission_reference` partner by partner and on every total; the

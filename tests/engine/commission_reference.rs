@@ -412,7 +412,7 @@ fn plan_with_a_retail_rule_on_10_000_partners() {
 
 #[test]
 fn partner_and_payout_caps_bite_on_10_000_partners() {
-    // A payout cap below the rates' sum, which UpdatePlan refuses: installed.
+    // A payout cap below the rates' sum (valid since issue #17), set directly.
     let runs = check_plan(|plan| {
         plan.partner_cap_units = 40 * 10_000;
         plan.payout_cap_ppm = 20_000;

@@ -242,17 +242,9 @@ impl PlanDraft {
         if payout_cap_ppm == 0 && c.violations.iter().all(|v| v.field != "plan.payout_cap") {
             c.fail("plan.payout_cap", "must be above 0: a payout cap of 0 pays nobody");
         }
-        let sum_ppm = retail_rate_ppm + level_rates_ppm.iter().sum::<i64>();
-        if sum_ppm > payout_cap_ppm && payout_cap_ppm > 0 {
-            c.fail(
-                "plan.level_rates",
-                format!(
-                    "the retail rate and the level rates add up to {}, above the payout cap {}",
-                    format_rate(sum_ppm),
-                    format_rate(payout_cap_ppm)
-                ),
-            );
-        }
+        // Rates that add up above the payout cap are valid: that is the case
+        // the payout cap exists for (spec, step 4: it scales every partner
+        // pro rata). Issue #17 lifted #4's refusal.
         let min_active_pv_units = c.amount("plan.min_active_pv", &self.min_active_pv);
         let min_retail_for_levels_units = c.amount("plan.min_retail_for_levels", &self.min_retail_for_levels);
         let partner_cap_units = c.amount("plan.partner_cap", &self.partner_cap);

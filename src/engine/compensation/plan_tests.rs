@@ -77,9 +77,11 @@ fn refuses_impossible_plans_naming_every_field() {
     d.payout_cap = "0".into();
     d.partner_cap = "-1".into();
     assert_eq!(fields(&d), ["plan.level_rates[2]", "plan.payout_cap", "plan.partner_cap"]);
+    // Rates adding up above the payout cap are valid (issue #17): the run
+    // scales everyone pro rata.
     let mut d = PlanDraft::reference();
     d.level_rates[0] = "0.30".into();
-    assert_eq!(fields(&d), ["plan.level_rates"], "rates add up above the payout cap");
+    assert!(d.validate(2).is_ok(), "rates above the payout cap are a valid plan");
     let mut d = PlanDraft::reference();
     d.ranks[1].min_gv = "6000".into(); // above Gold's 5000: Gold is out of order
     d.ranks[3].paid_levels = 8;
