@@ -159,6 +159,12 @@ async fn a_shutdown_cancels_a_job_past_its_grace_and_keeps_acknowledged_writes()
     server.shutdown().await.expect("a clean shutdown");
     let job = app.jobs.get(downline::app::jobs::JobKind::CommissionRun, &run_id).expect("the run");
     assert!(job.is_cancelled() && job.run_result().is_none(), "cancelled, nothing kept");
+    // What GetCommissionRun would answer (the server no longer serves).
+    let run = downline::app::runs::RunRef::Live(Arc::clone(&job));
+    let proto = downline::service::compensation_runs::run_to_proto(&app, &run).expect("the run's proto");
+    assert_eq!(proto.state, pb::RunState::Cancelled as i32, "{proto:?}");
+    assert!(proto.error.contains("cancelled") && proto.error.contains("--job-grace-secs"), "{proto:?}");
+    drop(run);
     assert_eq!(app.jobs.budget_bytes().1, 0, "a cancelled job gives its memory back");
     drop((job, app));
 
