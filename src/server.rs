@@ -2,7 +2,9 @@
 //! reflection (v1 and v1alpha, for grpcurl and buf curl), the access guard
 //! (credentials, access table, limits), TLS, one tracing span per request,
 //! health that follows the store (NOT_SERVING once a flush failed), and a
-//! graceful shutdown with a drain deadline that ends with a flush.
+//! graceful shutdown: the background jobs first (no new one, a grace
+//! period for the running ones, then cancelled), then the calls, with a
+//! drain deadline, and a flush.
 
 mod drain;
 mod security;
@@ -98,14 +100,23 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting, lets in-flight calls finish until the drain
-    /// deadline (`Limits::shutdown_grace`) and cancels the rest, flushes,
-    /// and returns once the store is closed (the data directory can be
-    /// opened again).
+    /// Starts no new job and lets the running ones finish until
+    /// `Limits::job_grace` (cancelling the rest), then stops accepting,
+    /// lets in-flight calls finish until the drain deadline
+    /// (`Limits::shutdown_grace`) and cancels the rest, flushes, and
+    /// returns once the store is closed (the data directory can be opened
+    /// again).
     pub async fn shutdown(self) -> Result<(), ServeError> {
         let _ = self.shutdown.send(());
         drop(self.app);
         self.task.await?
+    }
+
+    /// The application, for tests that drive its hooks
+    /// (`App::job_hooks`) or read its registry.
+    #[doc(hidden)]
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
 
     /// The failure-injection seam of the fail-stop tests: the next flush
@@ -133,6 +144,7 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     let guard = GuardLayer::new(Arc::clone(&app), security.credentials, limits.clone())?;
     let drain_guard = guard.clone();
     let grace = limits.shutdown_grace;
+    let job_grace = limits.job_grace;
     let max_bytes = limits.max_message_bytes;
     let flusher = app.store.spawn_flusher();
 
@@ -193,8 +205,15 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
             served = &mut serve => served,
             // A dropped RunningServer stops the server too.
             _ = stop => {
-                tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: finishing in-flight calls");
+                // Before health changes: whoever sees NOT_SERVING can no
+                // longer start a job.
+                app.jobs.stop_admitting();
                 set_health(&health_reporter, ServingStatus::NotServing).await;
+                // Jobs first, while the server still serves: their callers
+                // can still see them end (or CANCELLED), and new ones are
+                // refused with UNAVAILABLE rather than a closed connection.
+                app.shut_down_jobs(job_grace).await;
+                tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: finishing in-flight calls");
                 let _ = begin.send(());
                 drain::drain(serve.as_mut(), grace, &drain_guard).await
             }

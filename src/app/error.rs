@@ -28,6 +28,22 @@ pub enum AppError {
         /// Which limit was reached.
         message: String,
     },
+    /// A job's memory estimate does not fit the job memory budget
+    /// (RESOURCE_EXHAUSTED, with a retry delay); the message names the
+    /// budget, what is in use and what the job needs.
+    #[error("{field}: {message}")]
+    OverBudget {
+        /// The request field the job was asked for.
+        field: &'static str,
+        /// The figures.
+        message: String,
+    },
+    /// The server is shutting down: it starts no new job (UNAVAILABLE).
+    #[error("the server is shutting down: it starts no new {kind}; retry once it is back or on another server")]
+    JobsStopped {
+        /// The kind of job refused.
+        kind: &'static str,
+    },
     /// A job, a run or a statement the request named does not exist (any
     /// more). The message names the field.
     #[error("{0}")]

@@ -3,20 +3,28 @@
 //! reads it from async tasks: a concurrent map of shared jobs, so neither
 //! ever waits for the other.
 //!
-//! Every job has the same lifecycle: it starts (unless its kind has too
-//! many running), reports a phase and progress, and finishes with a result
-//! or a failure; the oldest finished jobs of a kind are forgotten. Jobs are
-//! not persisted: a restart forgets them, and their work is repeatable (a
-//! closed period's official run is kept on disk by the close, not here).
+//! Every job has the same lifecycle: it starts (unless the server is
+//! shutting down, its kind has too many running, or its memory estimate
+//! does not fit the one budget, `job_budget.rs`), reports a phase and
+//! progress, and finishes with a result, a failure or a cancellation; the
+//! oldest finished jobs of a kind are forgotten. Jobs are not persisted: a
+//! restart forgets them, and their work is repeatable (a closed period's
+//! official run is kept on disk by the close, not here).
+//!
+//! A new kind of job (an export, a simulation) registers here: a
+//! [`JobKind`] with its limits, a [`JobSpec`] with its memory estimate, and
+//! a body for `App::spawn_job` (`job_spawn.rs`) that watches
+//! [`Job::cancel`] between chunks and returns its [`Outcome`].
 
-use super::error::{AppError, AppResult};
+use super::error::AppError;
+use super::job_budget::{human_bytes, JobMemory, MemoryBudget, OverBudget, Reservation};
+use super::now_unix_ms;
 use super::recalc::RecalcSummary;
-use super::{now_unix_ms, App};
-use crate::engine::{EngineError, Period};
+use crate::engine::{Cancel, EngineError, Period};
 use crate::engine::{RunProgress, RunResult};
 use dashmap::DashMap;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// What a job does. Each kind has its own limits and id scheme.
@@ -47,7 +55,8 @@ const MAX_REMEMBERED_RECALCULATIONS: usize = 1000;
 /// Commission runs allowed to compute at once: each holds a copy of a period.
 pub const MAX_RUNNING_RUNS: usize = 2;
 /// Finished runs whose statements are kept; older ones are forgotten
-/// (about 90 bytes per partner each). The latest run of each period that
+/// (each holds (46 + 16·L) bytes a partner of the job memory budget until
+/// then, `job_budget::commission_run`). The latest run of each period that
 /// is not a dry run is kept beyond this, until its period closes.
 pub const MAX_KEPT_RUNS: usize = 6;
 
@@ -69,6 +78,14 @@ impl JobKind {
         self as usize
     }
 
+    /// The kind's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Recalculation => "recalculation",
+            JobKind::CommissionRun => "commission run",
+        }
+    }
+
     /// Why a job of this kind cannot start now.
     fn busy_message(self) -> String {
         match self {
@@ -79,45 +96,6 @@ impl JobKind {
                 format!("{MAX_RUNNING_RUNS} commission runs are computing; wait for one to finish")
             }
         }
-    }
-}
-
-impl App {
-    /// Registers a job of `kind` and runs `body` on a job thread (see
-    /// `job_pool`); RESOURCE_EXHAUSTED
-    /// (naming `period`) when its kind's running limit is reached. A panic in
-    /// `body` fails that job (INTERNAL, reported in its status), never the
-    /// process: rayon would abort on it.
-    pub(super) fn spawn_job(
-        self: &Arc<Self>,
-        kind: JobKind,
-        period: Period,
-        dry_run: bool,
-        body: fn(&App, &Job),
-    ) -> AppResult<Arc<Job>> {
-        let job = self
-            .jobs
-            .start(kind, period, dry_run)
-            .ok_or_else(|| AppError::Busy { field: "period", message: kind.busy_message() })?;
-        let (app, worker) = (Arc::clone(self), Arc::clone(&job));
-        super::job_pool::spawn_on_job_thread(move || run_caught(&worker, || body(&app, &worker)));
-        Ok(job)
-    }
-}
-
-/// Runs a job's body; a panic in it finishes the job as failed.
-fn run_caught(job: &Job, body: impl FnOnce()) {
-    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
-        let cause = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_owned());
-        tracing::error!(job = %job.id, %cause, "a background job panicked; it failed, the server goes on");
-        job.finish(Outcome::Failed(EngineError::Internal(format!(
-            "the job {} failed inside the server: {cause}",
-            job.id
-        ))));
     }
 }
 
@@ -152,6 +130,21 @@ pub enum Outcome {
     Succeeded(JobResult),
     /// Failed, with the reason.
     Failed(EngineError),
+    /// Cancelled at shutdown: it produced nothing.
+    Cancelled,
+}
+
+/// What a new job is: its kind, period and memory estimate.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSpec {
+    /// What it does.
+    pub kind: JobKind,
+    /// The period it works on.
+    pub period: Period,
+    /// Whether it is a preview (commission runs).
+    pub dry_run: bool,
+    /// What it reserves from the budget (`job_budget.rs`).
+    pub memory: JobMemory,
 }
 
 /// One job.
@@ -173,6 +166,13 @@ pub struct Job {
     pub progress: Progress,
     /// Units of work in all (partners), once known.
     pub total: AtomicU64,
+    /// Set to stop it at its next chunk (shutdown); its loops read it.
+    pub cancel: Arc<Cancel>,
+    /// What it needs and keeps from the budget.
+    pub memory: JobMemory,
+    /// Its share of the budget: `memory.peak_bytes` while it runs, then
+    /// `memory.kept_bytes` after a success, none after anything else.
+    reservation: Mutex<Option<Reservation>>,
     outcome: Mutex<Outcome>,
 }
 
@@ -184,11 +184,34 @@ impl Job {
         }
     }
 
-    /// Ends the job.
+    /// Ends the job: a success keeps `memory.kept_bytes` of its
+    /// reservation (its result stays in memory while it is remembered),
+    /// anything else gives it all back.
     pub fn finish(&self, outcome: Outcome) {
         self.set_phase("done");
+        let kept = match &outcome {
+            Outcome::Succeeded(_) => self.memory.kept_bytes,
+            Outcome::Running | Outcome::Failed(_) | Outcome::Cancelled => 0,
+        };
+        let mut reservation = self.reservation.lock();
+        match (kept, reservation.as_mut()) {
+            (0, _) => *reservation = None,
+            (bytes, Some(held)) => held.shrink_to(bytes),
+            (_, None) => {}
+        }
+        drop(reservation);
         *self.outcome.lock() = outcome;
         self.end_ms.store(now_unix_ms(), Ordering::Release);
+    }
+
+    /// The bytes of the budget it holds now.
+    pub fn reserved_bytes(&self) -> u64 {
+        self.reservation.lock().as_ref().map_or(0, Reservation::bytes)
+    }
+
+    /// Whether it was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(&*self.outcome.lock(), Outcome::Cancelled)
     }
 
     /// How it ended, or that it has not yet.
@@ -240,25 +263,60 @@ pub struct Jobs {
     boot: String,
     /// Serialises "count the running ones, then start one".
     starting: Mutex<()>,
+    /// The one memory budget of every job.
+    budget: Arc<MemoryBudget>,
+    /// Cleared at shutdown: no job starts any more.
+    admitting: AtomicBool,
+    /// Woken whenever a job ends (the shutdown waits on it).
+    pub(super) ended: tokio::sync::Notify,
 }
 
 impl Default for Jobs {
+    /// A registry with an unlimited budget (tests).
     fn default() -> Jobs {
-        let boot = format!("{:08x}", rand::random::<u32>());
-        Jobs { by_id: DashMap::new(), next: Default::default(), boot, starting: Mutex::new(()) }
+        Jobs::new(u64::MAX)
     }
 }
 
 impl Jobs {
-    /// Registers a new job of `kind` on `period`, unless its kind's
-    /// running limit is reached (`None`). A recalculation is named
-    /// `operations/recalculate-{period}-{n}`, a run `{period}-{boot}-{n}`.
-    pub fn start(&self, kind: JobKind, period: Period, dry_run: bool) -> Option<Arc<Job>> {
+    /// A registry whose jobs share `budget_bytes` of memory.
+    pub fn new(budget_bytes: u64) -> Jobs {
+        let boot = format!("{:08x}", rand::random::<u32>());
+        Jobs {
+            by_id: DashMap::new(),
+            next: Default::default(),
+            boot,
+            starting: Mutex::new(()),
+            budget: MemoryBudget::new(budget_bytes),
+            admitting: AtomicBool::new(true),
+            ended: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Registers a new job, unless the server is shutting down
+    /// (UNAVAILABLE), its kind's running limit is reached or its memory
+    /// does not fit the budget (both RESOURCE_EXHAUSTED, naming `period`).
+    /// A recalculation is named `operations/recalculate-{period}-{n}`, a
+    /// run `{period}-{boot}-{n}`.
+    pub fn start(&self, spec: JobSpec) -> Result<Arc<Job>, AppError> {
+        let JobSpec { kind, period, dry_run, memory } = spec;
         let _guard = self.starting.lock();
+        if !self.admitting.load(Ordering::Acquire) {
+            return Err(AppError::JobsStopped { kind: kind.name() });
+        }
         let retention = kind.retention();
         if self.by_id.iter().filter(|j| j.kind == kind && j.is_running()).count() >= retention.max_running {
-            return None;
+            return Err(AppError::Busy { field: "period", message: kind.busy_message() });
         }
+        // Short of room: the kept runs no close needs go first (else a
+        // budget full of kept runs would refuse every job for good).
+        let reservation = match self.budget.reserve(memory.peak_bytes) {
+            Ok(reservation) => reservation,
+            Err(_) => {
+                self.forget_for_room();
+                self.budget.reserve(memory.peak_bytes).map_err(|over| self.over_budget(kind, over))?
+            }
+        };
         let seq = self.next[kind.index()].fetch_add(1, Ordering::AcqRel) + 1;
         let (id, progress) = match kind {
             JobKind::Recalculation => (
@@ -277,11 +335,78 @@ impl Jobs {
             end_ms: AtomicI64::new(0),
             progress,
             total: AtomicU64::new(0),
+            cancel: Arc::new(Cancel::new()),
+            memory,
+            reservation: Mutex::new(Some(reservation)),
             outcome: Mutex::new(Outcome::Running),
         });
         self.by_id.insert(job.id.clone(), Arc::clone(&job));
         self.forget_old(kind, &retention);
-        Some(job)
+        Ok(job)
+    }
+
+    /// The refusal of a job that does not fit: the budget, what holds it
+    /// (running jobs, finished runs kept for their statements) and what the
+    /// job needs.
+    fn over_budget(&self, kind: JobKind, over: OverBudget) -> AppError {
+        let (mut running, mut kept) = (0usize, 0usize);
+        for job in self.by_id.iter().filter(|j| j.reserved_bytes() > 0) {
+            if job.is_running() {
+                running += 1;
+            } else {
+                kept += 1;
+            }
+        }
+        AppError::OverBudget {
+            field: "period",
+            message: format!(
+                "this {} needs {} of the job memory budget of {} (--job-memory-mb), and {} of it are in use \
+                 ({running} running jobs, {kept} finished runs kept for their statements); retry when a job \
+                 ends or an old run is forgotten, or raise --job-memory-mb",
+                kind.name(),
+                human_bytes(over.needed_bytes),
+                human_bytes(over.limit_bytes),
+                human_bytes(over.in_use_bytes),
+            ),
+        }
+    }
+
+    /// Forgets every finished job holding budget but each period's latest
+    /// successful real run (its close needs it). A forgotten job's share
+    /// comes back once no request holds it any more.
+    fn forget_for_room(&self) {
+        let holding: Vec<Arc<Job>> =
+            self.by_id.iter().filter(|j| !j.is_running() && j.reserved_bytes() > 0).map(|j| Arc::clone(&j)).collect();
+        let needed_by_close = |job: &Job| {
+            !job.dry_run
+                && !holding.iter().any(|other| !other.dry_run && other.period == job.period && other.seq > job.seq)
+        };
+        for job in holding.iter().filter(|job| !needed_by_close(job)) {
+            tracing::info!(job = %job.id, bytes = job.reserved_bytes(), "forgotten early: the job memory budget is short");
+            self.by_id.remove(&job.id);
+        }
+    }
+
+    /// The budget's limit and what is reserved from it now.
+    pub fn budget_bytes(&self) -> (u64, u64) {
+        (self.budget.limit_bytes(), self.budget.in_use_bytes())
+    }
+
+    /// Sets the budget's limit (tests size it to a job they measured).
+    #[doc(hidden)]
+    pub fn set_budget_bytes(&self, bytes: u64) {
+        self.budget.set_limit_bytes(bytes);
+    }
+
+    /// Stops admitting jobs (shutdown): every later start is refused.
+    pub fn stop_admitting(&self) {
+        let _guard = self.starting.lock();
+        self.admitting.store(false, Ordering::Release);
+    }
+
+    /// The jobs still running.
+    pub fn running(&self) -> Vec<Arc<Job>> {
+        self.by_id.iter().filter(|j| j.is_running()).map(|j| Arc::clone(j.value())).collect()
     }
 
     /// The job of a kind and an id.
@@ -325,59 +450,5 @@ impl Jobs {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn period(text: &str) -> Period {
-        Period::parse("period", text).expect("a period")
-    }
-
-    #[test]
-    fn a_panic_in_a_job_fails_that_job_only() {
-        let jobs = Jobs::default();
-        let job = jobs.start(JobKind::CommissionRun, period("2026-11"), true).expect("room for a run");
-        run_caught(&job, || panic!("boom"));
-        assert!(!job.is_running());
-        let failure = job.failure().expect("a failure").to_string();
-        assert!(failure.contains("failed inside the server: boom"), "{failure}");
-        assert!(matches!(job.failure(), Some(EngineError::Internal(_))));
-        // A body that returns leaves the outcome to the body.
-        let quiet = jobs.start(JobKind::CommissionRun, period("2026-11"), true).expect("room for a run");
-        run_caught(&quiet, || {});
-        assert!(quiet.is_running());
-    }
-
-    #[test]
-    fn each_kind_has_its_own_running_limit_and_numbering() {
-        let jobs = Jobs::default();
-        let p = period("2026-11");
-        let recalcs: Vec<_> = (0..MAX_RUNNING_RECALCULATIONS)
-            .map(|_| jobs.start(JobKind::Recalculation, p, false).expect("room for a recalculation"))
-            .collect();
-        assert!(jobs.start(JobKind::Recalculation, p, false).is_none(), "the recalculation limit holds");
-        let run = jobs.start(JobKind::CommissionRun, p, false).expect("runs are limited on their own");
-        assert_eq!(recalcs[0].id, "operations/recalculate-2026-11-1");
-        assert!(run.id.starts_with("2026-11-") && run.id.ends_with("-1"), "{}", run.id);
-        assert!(jobs.get(JobKind::CommissionRun, &recalcs[0].id).is_none(), "lookups keep to their kind");
-        recalcs[0].finish(Outcome::Failed(EngineError::invalid("period", "x")));
-        assert!(jobs.start(JobKind::Recalculation, p, false).is_some(), "a finished job frees its place");
-    }
-
-    #[test]
-    fn finished_runs_are_forgotten_oldest_first_but_each_periods_latest_real_run_is_kept() {
-        let jobs = Jobs::default();
-        let finish = |job: Arc<Job>| {
-            job.finish(Outcome::Failed(EngineError::invalid("period", "x")));
-            job
-        };
-        let real = finish(jobs.start(JobKind::CommissionRun, period("2026-10"), false).expect("a run"));
-        let dry: Vec<_> = (0..MAX_KEPT_RUNS + 2)
-            .map(|_| finish(jobs.start(JobKind::CommissionRun, period("2026-11"), true).expect("a run")))
-            .collect();
-        let kept = |job: &Job| jobs.get(JobKind::CommissionRun, &job.id).is_some();
-        assert!(kept(&real), "the latest real run of 2026-10 is spared");
-        // Pruned as each run starts: the 8th start found 8 finished runs.
-        assert!(!kept(&dry[0]), "the oldest dry run is forgotten");
-        assert!(dry[1..].iter().all(|job| kept(job)));
-    }
-}
+#[path = "jobs_tests.rs"]
+mod tests;

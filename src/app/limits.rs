@@ -22,6 +22,22 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u64 = 64;
 pub const DEFAULT_STREAM_IDLE_TIMEOUT_MS: u64 = 30_000;
 /// The default drain deadline at shutdown, in milliseconds.
 pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
+/// The default time running jobs get to finish at shutdown, in seconds:
+/// with the drain's 10 s it stays within a 30 s termination grace
+/// (Kubernetes' default).
+pub const DEFAULT_JOB_GRACE_SECS: u64 = 20;
+/// The job memory budget when /proc/meminfo cannot be read, in MiB.
+pub const FALLBACK_JOB_MEMORY_MB: u64 = 8192;
+
+/// The default job memory budget, in MiB: half the machine's memory
+/// (`MemTotal` of /proc/meminfo), else [`FALLBACK_JOB_MEMORY_MB`].
+pub fn default_job_memory_mb() -> u64 {
+    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
+        let line = text.lines().find(|line| line.starts_with("MemTotal:"))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok()
+    });
+    total_kib.map_or(FALLBACK_JOB_MEMORY_MB, |kib| (kib / 1024 / 2).max(1))
+}
 
 /// Request size, page size, listing depth, concurrency and time limits.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +70,12 @@ pub struct Limits {
     /// At shutdown, how long calls in progress may still finish before
     /// they are cancelled (the drain deadline).
     pub shutdown_grace: Duration,
+    /// The memory all background jobs together may reserve, in bytes;
+    /// a job that does not fit is RESOURCE_EXHAUSTED (`app::job_budget`).
+    pub job_memory_bytes: u64,
+    /// At shutdown, how long running jobs may still finish (while the
+    /// server still serves) before they are cancelled.
+    pub job_grace: Duration,
 }
 
 impl Default for Limits {
@@ -68,6 +90,8 @@ impl Default for Limits {
             stream_timeout: Duration::from_millis(DEFAULT_STREAM_TIMEOUT_MS),
             stream_idle_timeout: Duration::from_millis(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
             shutdown_grace: Duration::from_millis(DEFAULT_SHUTDOWN_GRACE_MS),
+            job_memory_bytes: default_job_memory_mb().saturating_mul(1 << 20),
+            job_grace: Duration::from_secs(DEFAULT_JOB_GRACE_SECS),
         }
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod close;
 pub mod error;
+pub mod job_budget;
 pub mod job_pool;
+pub mod job_spawn;
 pub mod jobs;
 mod layout_job;
 pub mod limits;
@@ -32,8 +34,11 @@ pub struct App {
     pub network: RwLock<Network>,
     /// The durable store.
     pub store: Store,
-    /// Background jobs: recalculations and commission runs.
+    /// Background jobs: recalculations and commission runs, under one
+    /// memory budget (`limits.job_memory_bytes`).
     pub jobs: Jobs,
+    /// The jobs' test hooks (see `job_spawn`).
+    job_hooks: job_spawn::JobHooks,
     /// Page size and listing depth limits (the guard applies the others).
     pub limits: Limits,
     /// Serialises closes (see `close`).
@@ -52,7 +57,8 @@ impl App {
         Arc::new(App {
             network: RwLock::new(network),
             store,
-            jobs: Jobs::default(),
+            jobs: Jobs::new(limits.job_memory_bytes),
+            job_hooks: job_spawn::JobHooks::default(),
             limits,
             closing: tokio::sync::Mutex::new(()),
             plan_changes: tokio::sync::Mutex::new(()),

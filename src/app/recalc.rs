@@ -1,7 +1,8 @@
 //! The recalculation job (RecalculateVolumes): a period recomputed from
 //! scratch on a rayon thread and compared with the live volumes.
 
-use super::jobs::{Job, JobKind, JobResult, Outcome, Progress};
+use super::job_budget::{self, NetworkSize};
+use super::jobs::{Job, JobKind, JobResult, JobSpec, Outcome, Progress};
 use super::{App, AppError, AppResult};
 use crate::engine::Period;
 use std::sync::atomic::Ordering;
@@ -36,19 +37,24 @@ pub struct RecalcSummary {
 impl App {
     /// Starts recalculating a period on a rayon thread; NOT_FOUND for a
     /// period without orders, busy while [`MAX_RUNNING_RECALCULATIONS`](super::jobs::MAX_RUNNING_RECALCULATIONS)
-    /// run.
+    /// run or when its memory estimate does not fit the job budget.
     pub fn start_recalculation(self: &Arc<Self>, period: Period) -> AppResult<Arc<Job>> {
-        self.read(|net| Ok::<_, AppError>(net.period(period).map(|_| ())?))?;
-        self.spawn_job(JobKind::Recalculation, period, false, run_recalculation)
+        let size = self.read(|net| {
+            net.period(period)?;
+            Ok::<_, AppError>(NetworkSize::of(net, Some(period)))
+        })?;
+        let memory = job_budget::recalculation(&size);
+        let spec = JobSpec { kind: JobKind::Recalculation, period, dry_run: false, memory };
+        self.spawn_job(spec, run_recalculation)
     }
 }
 
 /// The body of a recalculation, on a rayon thread.
-fn run_recalculation(app: &App, job: &Job) {
+fn run_recalculation(app: &App, job: &Job) -> Outcome {
     let period = job.period;
     let Progress::Steps { done, .. } = &job.progress else {
         debug_assert!(false, "a recalculation counts in steps");
-        return;
+        return Outcome::Failed(crate::engine::EngineError::Internal("a recalculation without steps".into()));
     };
     job.set_phase("snapshot");
     // The only step under the lock: an O(chunks) copy-on-write snapshot of
@@ -66,9 +72,12 @@ fn run_recalculation(app: &App, job: &Job) {
     let snapshot = network.recalc_snapshot(period);
     drop(network);
     let prepare_ms = started.elapsed().as_millis() as u64;
-    let outcome = match snapshot {
+    match snapshot {
         Err(err) => Outcome::Failed(err),
-        Ok(snapshot) => {
+        // Cancelled while it captured: nothing to compute.
+        Ok(_) if job.cancel.is_cancelled() => Outcome::Cancelled,
+        Ok(mut snapshot) => {
+            snapshot.watch(Arc::clone(&job.cancel));
             job.total.store(snapshot.partners() as u64, Ordering::Release);
             job.set_phase("rollup");
             let report = snapshot.run(done);
@@ -90,6 +99,5 @@ fn run_recalculation(app: &App, job: &Job) {
                 compare_ms,
             }))
         }
-    };
-    job.finish(outcome);
+    }
 }

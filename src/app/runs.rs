@@ -3,7 +3,8 @@
 //! official (a closed period's run, on disk), with a partner's statement
 //! from either.
 
-use super::jobs::{Job, JobKind, JobResult, Outcome, Progress};
+use super::job_budget::{self, NetworkSize};
+use super::jobs::{Job, JobKind, JobResult, JobSpec, Outcome, Progress};
 use super::{invalid, App, AppError, AppResult};
 use crate::engine::compensation::statement as build_statement;
 use crate::engine::Statement;
@@ -37,9 +38,10 @@ pub struct RunStatement {
 
 impl App {
     /// Starts a commission run of an open period on a rayon thread. The
-    /// cheap checks answer at once; the snapshot is taken on the worker.
+    /// cheap checks answer at once (the memory estimate among them); the
+    /// snapshot is taken on the worker.
     pub fn start_commission_run(self: &Arc<Self>, period: Period, dry_run: bool) -> AppResult<Arc<Job>> {
-        self.read(|net| {
+        let size = self.read(|net| {
             if net.is_closed(period) {
                 return Err(EngineError::precondition(
                     "period",
@@ -48,9 +50,10 @@ impl App {
                 .into());
             }
             net.period(period)?;
-            Ok::<_, AppError>(())
+            Ok::<_, AppError>(NetworkSize::of(net, None))
         })?;
-        let job = self.spawn_job(JobKind::CommissionRun, period, dry_run, run_commission)?;
+        let memory = job_budget::commission_run(&size);
+        let job = self.spawn_job(JobSpec { kind: JobKind::CommissionRun, period, dry_run, memory }, run_commission)?;
         tracing::info!(run_id = %job.id, %period, dry_run, "commission run started");
         Ok(job)
     }
@@ -61,10 +64,10 @@ impl App {
 /// volume from the orders, so the snapshot leaves out the live volumes
 /// that every order rewrites), then everything else on it without any
 /// lock.
-fn run_commission(app: &App, job: &Job) {
+fn run_commission(app: &App, job: &Job) -> Outcome {
     let Progress::Run(progress) = &job.progress else {
         debug_assert!(false, "a commission run follows the engine's phases");
-        return;
+        return Outcome::Failed(EngineError::Internal("a commission run without its progress".into()));
     };
     let locked = Instant::now();
     let network = app.network.read().inputs_snapshot(None);
@@ -74,8 +77,11 @@ fn run_commission(app: &App, job: &Job) {
     drop(network);
     let prepare_ms = started.elapsed().as_millis() as u64;
     match snapshot {
-        Err(err) => job.finish(Outcome::Failed(err)),
-        Ok(snapshot) => {
+        Err(err) => Outcome::Failed(err),
+        // Cancelled while it captured: nothing to compute.
+        Ok(_) if job.cancel.is_cancelled() => Outcome::Cancelled,
+        Ok(mut snapshot) => {
+            snapshot.watch(Arc::clone(&job.cancel));
             job.total.store(snapshot.partners() as u64, Ordering::Release);
             let result = snapshot.run(progress);
             tracing::info!(
@@ -87,7 +93,7 @@ fn run_commission(app: &App, job: &Job) {
                 payable_cents = %result.totals.payable_cents,
                 "commission run done"
             );
-            job.finish(Outcome::Succeeded(JobResult::CommissionRun(Arc::new(result))));
+            Outcome::Succeeded(JobResult::CommissionRun(Arc::new(result)))
         }
     }
 }
@@ -216,6 +222,7 @@ pub fn finished_result(job: &Job) -> AppResult<Arc<RunResult>> {
     }
     let message = match job.failure() {
         Some(reason) => format!("run '{}' failed: {reason}", job.id),
+        None if job.is_cancelled() => format!("run '{}' was cancelled at a shutdown: start a new one", job.id),
         None => format!("run '{}' is still running", job.id),
     };
     Err(AppError::NotReady { field: "run_id", message })

@@ -1,6 +1,7 @@
 //! `downline serve`: runs the server until SIGINT or SIGTERM, then shuts
-//! down gracefully (stop accepting, finish in-flight calls until the drain
-//! deadline, cancel the rest, flush). Every
+//! down gracefully (start no new job, let running jobs finish until the job
+//! grace period and cancel the rest, then stop accepting, finish in-flight
+//! calls until the drain deadline, cancel the rest, flush). Every
 //! setting is a flag with a `DOWNLINE_*` variable; with no credentials it
 //! runs open, on a loopback address only.
 
@@ -107,6 +108,19 @@ pub struct LimitArgs {
     /// process exits.
     #[arg(long, env = "DOWNLINE_SHUTDOWN_GRACE_MS", default_value_t = limits::DEFAULT_SHUTDOWN_GRACE_MS)]
     pub shutdown_grace_ms: u64,
+    /// The memory all background jobs (recalculations, commission runs and
+    /// the finished runs kept for their statements) may reserve together,
+    /// in MiB; a job whose estimate does not fit is refused with
+    /// RESOURCE_EXHAUSTED. Default: half the machine's memory.
+    #[arg(long, env = "DOWNLINE_JOB_MEMORY_MB", default_value_t = limits::default_job_memory_mb(),
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub job_memory_mb: u64,
+    /// At SIGINT/SIGTERM, how long running jobs may finish (the server
+    /// still serves meanwhile, but starts no new job) before they are
+    /// cancelled, in seconds; then the calls drain (--shutdown-grace-ms).
+    #[arg(long, env = "DOWNLINE_JOB_GRACE_SECS", default_value_t = limits::DEFAULT_JOB_GRACE_SECS,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub job_grace_secs: u64,
 }
 
 impl LimitArgs {
@@ -121,6 +135,8 @@ impl LimitArgs {
             stream_timeout: Duration::from_millis(self.stream_timeout_ms),
             stream_idle_timeout: Duration::from_millis(self.stream_idle_timeout_ms),
             shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+            job_memory_bytes: self.job_memory_mb.saturating_mul(1 << 20),
+            job_grace: Duration::from_secs(self.job_grace_secs),
         }
     }
 }

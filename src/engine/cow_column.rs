@@ -1,48 +1,74 @@
 //! [`CowColumn`]: a column of the live network that snapshots share
 //! without copying it.
 //!
-//! The entries live in chunks of [`CHUNK_ROWS`] rows behind `Arc`s. A
-//! clone copies only the chunk pointers (O(chunks): 2,442 of them for
-//! 10M rows), so [`Network::snapshot`](crate::engine::Network::snapshot) is
-//! O(columns × chunks). A write goes through `Arc::make_mut`: it copies the
-//! one chunk it touches, and only while a snapshot still holds that chunk;
-//! the snapshot keeps the old chunk and so never changes.
+//! The entries live in chunks behind `Arc`s, each of about
+//! [`TARGET_CHUNK_BYTES`] (a power of two rows: 256 rows of 7-level
+//! profiles, 4,096 of `i64`, 16,384 of bytes). A clone copies only the
+//! chunk pointers, so [`Network::snapshot`](crate::engine::Network::snapshot)
+//! is O(chunks). A write goes through `Arc::make_mut`: it copies the one
+//! chunk it touches, and only while a snapshot still holds that chunk; the
+//! snapshot keeps the old chunk and so never changes.
 //!
 //! A row is `width` entries (the level profile's `levels` totals, the live
 //! ranks' `ranks` slots of one partner); a chunk holds whole rows, so a row
 //! is always one slice. Every chunk but the last is full: the last grows
 //! like a `Vec`, so a small column costs no more than its entries.
 //!
-//! Why 4,096 rows, the small end of the useful range: the copy a first
-//! write makes is the latency of that write, and a write walks up to the
-//! root, touching one chunk per ancestor far enough away (the widest
-//! column, 7 level totals of 16 bytes, is 448 KiB a chunk). The first
-//! order after a snapshot at 1M partners cost 8-12 ms with 65,536-row
-//! chunks, 3.6 ms with 16,384 and 0.76 ms with 4,096 (p99.9 of the next
-//! 20,000: 0.63 ms). The price is the pointer table: 2,442 chunks a column
-//! at 10M, so cloning 40 such columns takes 1.8-2.9 ms (0.26 ms with
-//! 16,384-row chunks), under the read lock. Costs are measured in
-//! ARCHITECTURE.md ("Copy-on-write snapshots").
+//! Why chunks sized in bytes, and small: the copy a first write makes is
+//! the latency of that write, and a write walks up to the root, touching
+//! one chunk of each written column per ancestor far enough away. With a
+//! fixed number of rows a chunk, the widest column (7 level totals of 16
+//! bytes) had chunks of 1.75 MiB (16,384 rows) or 448 KiB (4,096), and at
+//! 10M partners writes queued for seconds behind those copies while a job's
+//! snapshot shared them. The first order after a snapshot at 1M partners:
+//! 3.6 ms with 16,384-row chunks, 0.76 ms with 4,096, 0.13 ms with 32 KiB
+//! chunks (p99.9 of the next 20,000: 0.13 ms). The price is the pointer
+//! table: more chunks to clone under the read lock (1-2 ms at 10M). Costs
+//! are measured in docs/snapshots.md.
 
 use rayon::prelude::*;
 use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
-/// log2 of [`CHUNK_ROWS`].
-pub const CHUNK_SHIFT: u32 = 12;
+/// The size a chunk aims at: rows per chunk is the largest power of two
+/// whose rows fit in it, within [`MIN_CHUNK_SHIFT`]..=[`MAX_CHUNK_SHIFT`].
+pub const TARGET_CHUNK_BYTES: usize = 32 * 1024;
 
-/// Rows per chunk: a power of two, so a row's chunk is a shift away.
-pub const CHUNK_ROWS: usize = 1 << CHUNK_SHIFT;
+/// log2 of the fewest rows a chunk holds (a very wide row).
+pub const MIN_CHUNK_SHIFT: u32 = 6;
+
+/// log2 of the most rows a chunk holds (a column of bytes).
+pub const MAX_CHUNK_SHIFT: u32 = 14;
+
+/// log2 of the rows per chunk of a column of `width` entries of `T`: a
+/// power of two, so a row's chunk is a shift away.
+pub const fn chunk_shift_for<T>(width: usize) -> u32 {
+    let row_bytes = width * std::mem::size_of::<T>();
+    let rows = match TARGET_CHUNK_BYTES.checked_div(row_bytes) {
+        Some(rows) => rows,
+        None => 1 << MAX_CHUNK_SHIFT,
+    };
+    let shift = if rows == 0 { 0 } else { usize::BITS - 1 - rows.leading_zeros() };
+    if shift < MIN_CHUNK_SHIFT {
+        MIN_CHUNK_SHIFT
+    } else if shift > MAX_CHUNK_SHIFT {
+        MAX_CHUNK_SHIFT
+    } else {
+        shift
+    }
+}
 
 /// A growable column of rows of `width` entries, shared chunk by chunk
 /// with its clones (see the module documentation).
 ///
 /// Architecture invariant: every chunk but the last holds exactly
-/// `CHUNK_ROWS × width` entries, and no row straddles two chunks.
+/// `chunk_rows() × width` entries, and no row straddles two chunks.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CowColumn<T> {
     /// Entries per row (at least 1).
     width: usize,
+    /// log2 of the rows per chunk ([`chunk_shift_for`] the width).
+    shift: u32,
     /// Entries in the column (a multiple of `width`).
     len: usize,
     chunks: Vec<Arc<Vec<T>>>,
@@ -51,7 +77,7 @@ pub struct CowColumn<T> {
 impl<T> Default for CowColumn<T> {
     /// An empty column of one entry per row.
     fn default() -> Self {
-        CowColumn { width: 1, len: 0, chunks: Vec::new() }
+        CowColumn::with_width(1)
     }
 }
 
@@ -85,7 +111,12 @@ impl<T> CowColumn<T> {
     /// An empty column of `width` entries per row.
     pub fn with_width(width: usize) -> CowColumn<T> {
         assert!(width > 0, "a row has at least one entry");
-        CowColumn { width, len: 0, chunks: Vec::new() }
+        CowColumn { width, shift: chunk_shift_for::<T>(width), len: 0, chunks: Vec::new() }
+    }
+
+    /// Rows per chunk (a power of two, the same for every clone).
+    pub fn chunk_rows(&self) -> usize {
+        1 << self.shift
     }
 
     /// Entries per row.
@@ -110,7 +141,7 @@ impl<T> CowColumn<T> {
 
     /// Entries per full chunk.
     fn chunk_len(&self) -> usize {
-        CHUNK_ROWS * self.width
+        self.chunk_rows() * self.width
     }
 
     /// The entry at `i`, if any.
@@ -122,13 +153,13 @@ impl<T> CowColumn<T> {
     /// Row `row` (`width` entries). Panics when out of range.
     #[inline]
     pub fn row(&self, row: usize) -> &[T] {
-        let chunk = &self.chunks[row >> CHUNK_SHIFT];
-        let start = (row & (CHUNK_ROWS - 1)) * self.width;
+        let chunk = &self.chunks[row >> self.shift];
+        let start = (row & (self.chunk_rows() - 1)) * self.width;
         &chunk[start..start + self.width]
     }
 
     /// The chunks in order, as slices of whole rows: the way to walk a
-    /// whole column fast (chunk `c` starts at row `c × CHUNK_ROWS`).
+    /// whole column fast (chunk `c` starts at row `c × chunk_rows()`).
     pub fn chunks(&self) -> impl ExactSizeIterator<Item = &[T]> + '_ {
         self.chunks.iter().map(|chunk| chunk.as_slice())
     }
@@ -192,8 +223,9 @@ impl<T: Clone> CowColumn<T> {
     #[inline]
     pub fn row_mut(&mut self, row: usize) -> &mut [T] {
         let width = self.width;
-        let chunk = Arc::make_mut(&mut self.chunks[row >> CHUNK_SHIFT]);
-        let start = (row & (CHUNK_ROWS - 1)) * width;
+        let (shift, mask) = (self.shift, self.chunk_rows() - 1);
+        let chunk = Arc::make_mut(&mut self.chunks[row >> shift]);
+        let start = (row & mask) * width;
         &mut chunk[start..start + width]
     }
 
@@ -317,7 +349,8 @@ impl<T: Clone + Send + Sync> CowColumn<T> {
     /// [`CowColumn::chunks_mut`] as a rayon iterator, with each chunk's
     /// first row.
     pub fn par_chunks_mut(&mut self) -> impl IndexedParallelIterator<Item = (usize, &mut [T])> + '_ {
-        self.chunks.par_iter_mut().enumerate().map(|(c, chunk)| (c * CHUNK_ROWS, Arc::make_mut(chunk).as_mut_slice()))
+        let shift = self.shift;
+        self.chunks.par_iter_mut().enumerate().map(move |(c, chunk)| (c << shift, Arc::make_mut(chunk).as_mut_slice()))
     }
 }
 
@@ -326,15 +359,26 @@ impl<T: Clone + Send + Sync> CowColumn<T> {
     /// in parallel, dropping its share of the old ones: a background job
     /// calls it on its snapshot first thing, so the live column's next
     /// writes find their chunks unshared and copy nothing under the lock.
-    /// Chunks go roughly first to last, and the first rows (the oldest
-    /// partners: everyone's uplines) are the ones most writes touch.
     pub fn unshare(&mut self) {
-        self.chunks.par_iter_mut().with_max_len(1).for_each(|chunk| {
+        self.unshare_rows(0..self.rows());
+    }
+
+    /// [`CowColumn::unshare`] for the chunks that hold rows `rows` (clamped
+    /// to the column's).
+    pub fn unshare_rows(&mut self, rows: std::ops::Range<usize>) {
+        let end = (rows.end.div_ceil(self.chunk_rows())).min(self.chunks.len());
+        let start = (rows.start >> self.shift).min(end);
+        self.chunks[start..end].par_iter_mut().with_max_len(1).for_each(|chunk| {
             if Arc::strong_count(chunk) > 1 {
                 // The assignment drops this column's share of the old chunk.
                 *chunk = Arc::new(chunk.as_ref().clone());
             }
         });
+    }
+
+    /// The number of chunks.
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
     }
 }
 
@@ -353,7 +397,7 @@ impl<T> Index<usize> for CowColumn<T> {
     #[inline]
     fn index(&self, i: usize) -> &T {
         if self.width == 1 {
-            &self.chunks[i >> CHUNK_SHIFT][i & (CHUNK_ROWS - 1)]
+            &self.chunks[i >> self.shift][i & (self.chunk_rows() - 1)]
         } else {
             let chunk_len = self.chunk_len();
             &self.chunks[i / chunk_len][i % chunk_len]
@@ -366,7 +410,7 @@ impl<T: Clone> IndexMut<usize> for CowColumn<T> {
     #[inline]
     fn index_mut(&mut self, i: usize) -> &mut T {
         let (chunk, offset) = if self.width == 1 {
-            (i >> CHUNK_SHIFT, i & (CHUNK_ROWS - 1))
+            (i >> self.shift, i & (self.chunk_rows() - 1))
         } else {
             let chunk_len = self.chunk_len();
             (i / chunk_len, i % chunk_len)

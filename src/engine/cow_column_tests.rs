@@ -4,6 +4,10 @@
 use super::*;
 use proptest::prelude::*;
 
+/// Rows per chunk of the widest-chunked column here (`u32`, width 1): the
+/// other widths' chunk sizes divide it, so sizes around it cross theirs too.
+const CHUNK_ROWS: usize = 1 << chunk_shift_for::<u32>(1);
+
 /// One step of a random history.
 #[derive(Debug, Clone)]
 enum Step {
@@ -70,9 +74,10 @@ fn apply(step: &Step, column: &mut CowColumn<u32>, model: &mut Vec<u32>, width: 
             model.fill(v);
         }
         Step::RewriteChunks(v) => {
+            let rows_per_chunk = column.chunk_rows();
             column.par_chunks_mut().for_each(|(first, chunk)| chunk.iter_mut().for_each(|e| *e ^= v ^ first as u32));
             for (i, e) in model.iter_mut().enumerate() {
-                *e ^= v ^ (i / width / CHUNK_ROWS * CHUNK_ROWS) as u32;
+                *e ^= v ^ (i / width / rows_per_chunk * rows_per_chunk) as u32;
             }
         }
         _ => {}
@@ -88,7 +93,7 @@ fn check(column: &CowColumn<u32>, model: &[u32], width: usize) -> Result<(), Tes
     let chunks: Vec<&[u32]> = column.chunks().collect();
     for (c, chunk) in chunks.iter().enumerate() {
         let full = c + 1 < chunks.len();
-        prop_assert!(!full || chunk.len() == CHUNK_ROWS * width, "every chunk but the last is full");
+        prop_assert!(!full || chunk.len() == column.chunk_rows() * width, "every chunk but the last is full");
         prop_assert_eq!(chunk.len() % width, 0, "whole rows");
     }
     for i in [0, model.len() / 2, model.len().saturating_sub(1), model.len()] {
@@ -142,7 +147,9 @@ proptest! {
 
 #[test]
 fn a_clone_shares_every_chunk_and_a_write_copies_only_its_own() {
+    const CHUNK_ROWS: usize = 1 << chunk_shift_for::<u64>(1);
     let mut live = CowColumn::from_vec(vec![7u64; 3 * CHUNK_ROWS + 5]);
+    assert_eq!(live.chunk_rows(), CHUNK_ROWS);
     let data_bytes = (3 * CHUNK_ROWS + 5) * 8;
     let alone = live.bytes();
     assert_eq!(alone.shared_bytes, 0);
@@ -167,6 +174,7 @@ fn a_clone_shares_every_chunk_and_a_write_copies_only_its_own() {
 
 #[test]
 fn an_unshared_snapshot_keeps_its_contents_and_the_live_column_owns_every_chunk_again() {
+    const CHUNK_ROWS: usize = 1 << chunk_shift_for::<u32>(7);
     let mut live = CowColumn::from_rows(vec![3u32; 7 * (2 * CHUNK_ROWS + 1)], 7);
     let mut snapshot = live.clone();
     live.row_mut(1).fill(4);
@@ -181,8 +189,18 @@ fn an_unshared_snapshot_keeps_its_contents_and_the_live_column_owns_every_chunk_
 }
 
 #[test]
+fn chunks_aim_at_32_kib_within_the_bounds() {
+    assert_eq!(chunk_shift_for::<u8>(1), MAX_CHUNK_SHIFT, "bytes: the most rows");
+    assert_eq!(1 << chunk_shift_for::<i64>(1), 4096);
+    assert_eq!(1 << chunk_shift_for::<[i64; 2]>(7), 256, "7 level totals of 16 bytes: 28 KiB a chunk");
+    assert_eq!(chunk_shift_for::<[u8; 4096]>(1), MIN_CHUNK_SHIFT, "huge rows: the fewest rows");
+    assert_eq!(CowColumn::<u64>::with_width(3).chunk_rows(), 1 << chunk_shift_for::<u64>(3));
+}
+
+#[test]
 fn rows_never_straddle_chunks() {
     let width = 7;
+    const CHUNK_ROWS: usize = 1 << chunk_shift_for::<u32>(7);
     let mut column = CowColumn::with_width(width);
     column.resize((CHUNK_ROWS + 3) * width, 0u32);
     let chunks: Vec<usize> = column.chunks().map(<[u32]>::len).collect();

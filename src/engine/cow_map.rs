@@ -2,12 +2,15 @@
 //! sparse per-partner data (display names, mentor assignments, training
 //! completions) that columns would waste memory on.
 
-use crate::engine::cow_column::{ColumnBytes, CHUNK_SHIFT};
+use crate::engine::cow_column::ColumnBytes;
+
+/// log2 of the keys per shard: 4,096 partners a map.
+pub const SHARD_SHIFT: u32 = 12;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A map from partner index to `V`, in one `HashMap` per chunk of
-/// [`CHUNK_ROWS`](crate::engine::cow_column::CHUNK_ROWS) indexes behind an
+/// `1 << SHARD_SHIFT` indexes behind an
 /// `Arc`: a clone copies the shard pointers only, and a write after a
 /// snapshot copies only its own shard's map.
 #[derive(Clone)]
@@ -24,7 +27,7 @@ impl<V> Default for CowMap<V> {
 
 /// The shard of a key.
 fn shard_of(key: u32) -> usize {
-    (key >> CHUNK_SHIFT) as usize
+    (key >> SHARD_SHIFT) as usize
 }
 
 impl<V> CowMap<V> {
@@ -133,7 +136,7 @@ impl<V: Clone> CowMap<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::cow_column::CHUNK_ROWS;
+    const CHUNK_ROWS: usize = 1 << SHARD_SHIFT;
 
     #[test]
     fn a_map_by_index_whose_clones_never_change() {

@@ -4,7 +4,7 @@
 //! bytes per partner, instead of the ~60 a `HashMap<String, u32>` costs.
 //! A clone (a snapshot) shares all of it (see [`IdIndex`]).
 
-use super::cow_column::{ColumnBytes, CowColumn, CHUNK_ROWS};
+use super::cow_column::{ColumnBytes, CowColumn};
 use super::error::{EngineError, EngineResult};
 use hashbrown::{DefaultHashBuilder, HashTable};
 use parking_lot::RwLock;
@@ -120,7 +120,8 @@ impl IdIndex {
     /// the loader's path, which must also detect duplicates on disk.
     pub fn push_unique(&mut self, id: &str) -> EngineResult<Option<u32>> {
         // An id that would straddle a chunk starts the next one.
-        let room = CHUNK_ROWS - self.bytes.len() % CHUNK_ROWS;
+        let chunk_bytes = self.bytes.chunk_rows();
+        let room = chunk_bytes - self.bytes.len() % chunk_bytes;
         let start = if id.len() > room { self.bytes.len() + room } else { self.bytes.len() };
         let end = u32::try_from(start + id.len())
             .map_err(|_| EngineError::ResourceExhausted("partner id storage is full (4 GiB of ids)".into()))?;
@@ -183,7 +184,7 @@ impl IdIndex {
         let end = self.ends[i] as usize;
         let previous_end = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         // Past any padding: the id lies in the chunk of its last byte.
-        let chunk_start = end.saturating_sub(1) & !(CHUNK_ROWS - 1);
+        let chunk_start = end.saturating_sub(1) & !(self.bytes.chunk_rows() - 1);
         self.bytes.slice_in_chunk(previous_end.max(chunk_start).min(end)..end)
     }
 }

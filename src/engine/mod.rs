@@ -16,7 +16,8 @@
 //! own, because every room uses them: the copy-on-write storage that makes
 //! [`Network::snapshot`] O(columns × chunks) (`cow_column.rs`: chunked
 //! columns; `cow_map.rs`: per-partner maps), [`PartnerIx`] (`partner_ix.rs`),
-//! [`ChangeSet`] and the audit (`change.rs`), [`EngineError`] (`error.rs`),
+//! [`ChangeSet`] and the audit (`change.rs`), a job's [`Cancel`] flag
+//! (`cancel.rs`), [`EngineError`] (`error.rs`),
 //! money (`money.rs`), [`Period`], [`Date`], ids (`id_index.rs`), and
 //! [`Network`] itself (`network.rs`: the struct and what no room owns). Each
 //! room's `//!` docs describe its algorithms and invariants in detail.
@@ -32,6 +33,7 @@
 //! and every per-request loop is bounded (page sizes, upline levels, import
 //! rows).
 
+pub mod cancel;
 pub mod change;
 pub mod compensation;
 pub mod cow_column;
@@ -49,6 +51,7 @@ pub mod team;
 pub mod text;
 pub mod volumes;
 
+pub use cancel::Cancel;
 pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord, TeamChange};
 pub use compensation::{
     format_cents, format_rate, format_scaled, rank_bfs, FieldViolation, KindTotals, LegSlot, LevelCursor, LevelRole,

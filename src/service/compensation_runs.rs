@@ -4,7 +4,7 @@
 
 use super::compensation_convert::{fill_totals, phase_to_proto, rank_name, statement_to_proto};
 use super::page_token::{StatementsToken, TokenSigner};
-use super::status::invalid;
+use super::status::{invalid, job_cancelled};
 use super::App;
 use crate::app::runs::{finished_result, RunRef};
 use crate::engine::{format_cents, PartnerIx};
@@ -54,6 +54,9 @@ pub fn run_to_proto(app: &App, run: &RunRef) -> Result<pb::CommissionRun, Status
             } else if let Some(reason) = job.failure() {
                 out.state = pb::RunState::Failed as i32;
                 out.error = reason.to_string();
+            } else if job.is_cancelled() {
+                out.state = pb::RunState::Cancelled as i32;
+                out.error = job_cancelled(job.kind).message().to_owned();
             } else {
                 out.state = pb::RunState::Running as i32;
             }

@@ -1,7 +1,7 @@
 //! `downline.v1.OperationsService` (AIP-151): the recalculation jobs of
 //! the application's registry (`app::jobs`) as long-running operations.
 
-use super::status::{from_engine, invalid};
+use super::status::{from_engine, invalid, job_cancelled};
 use super::App;
 use crate::app::jobs::{Job, JobKind, JobResult, Outcome, Progress};
 use crate::app::recalc::RecalcSummary;
@@ -53,13 +53,8 @@ pub fn operation_to_proto(job: &Job) -> pb::Operation {
             Some(pb::operation::Result::Recalculation(recalculation_to_proto(summary)))
         }
         Outcome::Succeeded(JobResult::CommissionRun(_)) => None,
-        Outcome::Failed(err) => {
-            let status = from_engine(err);
-            Some(pb::operation::Result::Error(pb::OperationError {
-                code: status.code() as i32,
-                message: status.message().to_owned(),
-            }))
-        }
+        Outcome::Failed(err) => Some(operation_error(&from_engine(err))),
+        Outcome::Cancelled => Some(operation_error(&job_cancelled(job.kind))),
     };
     pb::Operation {
         name: job.id.clone(),
@@ -69,6 +64,14 @@ pub fn operation_to_proto(job: &Job) -> pb::Operation {
         end_time_unix_ms: job.end_ms(),
         result,
     }
+}
+
+/// An operation's error, from the status its failure maps to.
+fn operation_error(status: &Status) -> pb::operation::Result {
+    pb::operation::Result::Error(pb::OperationError {
+        code: status.code() as i32,
+        message: status.message().to_owned(),
+    })
 }
 
 fn recalculation_to_proto(s: RecalcSummary) -> pb::RecalculationResult {

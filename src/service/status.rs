@@ -94,15 +94,38 @@ pub fn from_join(err: tokio::task::JoinError) -> Status {
     status(Code::Internal, "the request's task failed; it changed nothing that was acknowledged".into())
 }
 
+/// How long a client refused for the job memory budget is told to wait
+/// (google.rpc.RetryInfo): about a 10M commission run's duration.
+pub const JOB_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A refusal the client may retry later, with google.rpc.RetryInfo.
+fn retry_later(code: Code, message: String) -> Status {
+    let details = ErrorDetails::with_retry_info(Some(JOB_RETRY_DELAY));
+    Status::with_error_details(code, bounded(message, MAX_MESSAGE_BYTES), details)
+}
+
+/// The status a cancelled job reports (CANCELLED): the server shut down
+/// before it finished.
+pub fn job_cancelled(kind: crate::app::jobs::JobKind) -> Status {
+    let message = format!(
+        "the {} was cancelled: the server shut down before it finished (--job-grace-secs); it produced nothing, \
+         start it again",
+        kind.name()
+    );
+    status(Code::Cancelled, message)
+}
+
 /// Maps an application error: the engine's and the store's as above, a
-/// failed store UNAVAILABLE, a kind of job at its limit RESOURCE_EXHAUSTED
-/// (retry later), a job or run that does not exist NOT_FOUND, one that is
-/// not done FAILED_PRECONDITION.
+/// failed store UNAVAILABLE, a kind of job at its limit or over the job
+/// memory budget RESOURCE_EXHAUSTED (retry later; the budget's refusal
+/// with google.rpc.RetryInfo), no new job during a shutdown UNAVAILABLE, a
+/// job or run that does not exist NOT_FOUND, one that is not done
+/// FAILED_PRECONDITION.
 pub fn from_app(err: AppError) -> Status {
     let code = match &err {
         AppError::Engine(_) | AppError::Store(_) | AppError::Join(_) => Code::Internal,
-        AppError::Unavailable | AppError::ShuttingDown => Code::Unavailable,
-        AppError::Busy { .. } => Code::ResourceExhausted,
+        AppError::Unavailable | AppError::ShuttingDown | AppError::JobsStopped { .. } => Code::Unavailable,
+        AppError::Busy { .. } | AppError::OverBudget { .. } => Code::ResourceExhausted,
         AppError::NotFound(_) => Code::NotFound,
         AppError::NotReady { .. } => Code::FailedPrecondition,
     };
@@ -110,6 +133,7 @@ pub fn from_app(err: AppError) -> Status {
         AppError::Engine(err) => from_engine(err),
         AppError::Store(err) => from_store(err),
         AppError::Join(err) => from_join(err),
+        over @ AppError::OverBudget { .. } => retry_later(code, over.to_string()),
         other => status(code, other.to_string()),
     }
 }

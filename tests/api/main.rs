@@ -36,6 +36,7 @@ mod genealogy_restart;
 mod genealogy_writes;
 mod import_cli;
 mod import_interrupt;
+mod jobs_api;
 mod payout_cap;
 mod plan_rerank;
 mod reflection_health;

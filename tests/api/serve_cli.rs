@@ -2,7 +2,8 @@
 //! SIGTERM or SIGINT stop it gracefully (exit 0, everything flushed), after
 //! which a new process on the same directory serves the same partners; an
 //! idle client stream is cancelled at the drain deadline
-//! (`--shutdown-grace-ms`) instead of holding the shutdown up.
+//! (`--shutdown-grace-ms`) instead of holding the shutdown up; a SIGTERM
+//! during a commission run (`--job-grace-secs 0`) exits 0 all the same.
 
 use crate::genealogy_support::{create, get};
 use crate::harness::connect;
@@ -130,4 +131,25 @@ async fn sigterm_cancels_an_idle_stream_at_the_drain_deadline() {
     let mut v = volume_client(addr).await;
     let pv = volumes_ok(&mut v, "root", EXAMPLE_PERIOD).await.pv;
     assert!(pv == "10.00" || pv == "20.00", "the acknowledged order is kept (the streamed one may be): {pv}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_commission_run_exits_cleanly_and_keeps_every_write() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // A grace of 0 s: the run finishes or is cancelled at its next chunk.
+    let (server, addr) = serve_with(dir.path(), &["--job-grace-secs", "0", "--job-memory-mb", "64"]);
+    let mut client = connect(addr).await;
+    create(&mut client, "root", "").await;
+    create(&mut client, "kid", "root").await;
+    let mut v = volume_client(addr).await;
+    record_ok(&mut v, order("o-1", "kid", EXAMPLE_PERIOD, "70", pb::OrderKind::Retail)).await;
+    let mut comp = pb::compensation_service_client::CompensationServiceClient::new(crate::harness::channel(addr).await);
+    let request = pb::StartCommissionRunRequest { period: EXAMPLE_PERIOD.into(), dry_run: false };
+    comp.start_commission_run(request).await.expect("a run starts");
+    drop((client, v, comp));
+    stop(server, "-TERM");
+
+    let (_server, addr) = serve(dir.path());
+    let mut v = volume_client(addr).await;
+    assert_eq!(volumes_ok(&mut v, "root", EXAMPLE_PERIOD).await.gv, "70.00", "the acknowledged order is intact");
 }

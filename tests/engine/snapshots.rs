@@ -74,7 +74,8 @@ fn fingerprint(net: &Network) -> Fingerprint {
 }
 
 /// Writes of every kind into the live network, on both sides of a chunk
-/// boundary (16,384 is a multiple of every chunk size tried: 4,096 today).
+/// boundary (16,384 is a multiple of every chunk size: 64 to 16,384 rows,
+/// powers of two).
 fn write_everything(net: &mut Network) {
     let audit = Audit::default;
     for (i, partner) in ["3", "16383", "16386", "69999"].into_iter().enumerate() {

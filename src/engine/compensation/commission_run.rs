@@ -10,6 +10,7 @@ use super::commission::{self, PayoutFactor, Statement, SCALED_PER_CENT};
 use super::network_plan::Freshness;
 use super::plan::Plan;
 use super::ranks::rank_bfs;
+use crate::engine::cancel::Cancel;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::NONE;
 use crate::engine::network::Network;
@@ -221,7 +222,14 @@ impl RunSnapshot {
         self.input.partners()
     }
 
-    /// Computes the run; `progress` follows its phases.
+    /// Makes the run stop at its next chunk once `cancel` is set (see
+    /// `engine/cancel.rs`); its result is then meaningless.
+    pub fn watch(&mut self, cancel: Arc<Cancel>) {
+        self.input.watch(cancel);
+    }
+
+    /// Computes the run; `progress` follows its phases. Once cancelled
+    /// ([`RunSnapshot::watch`]) every remaining pass skips its chunks.
     pub fn run(self, progress: &RunProgress) -> RunResult {
         let started = std::time::Instant::now();
         let plan = Arc::clone(&self.plan);
@@ -234,7 +242,8 @@ impl RunSnapshot {
         progress.enter(Phase::Commissions);
         let (pv, rv, order) = (self.input.pv(), self.input.rv(), self.input.order());
         let lv = |pos: usize| &rollup.profile[pos * levels..(pos + 1) * levels];
-        let n = self.input.partners();
+        // Cancelled: the commission passes cover nobody (the result is dropped).
+        let n = if self.input.is_cancelled() { 0 } else { self.input.partners() };
         let one = (0..n)
             .into_par_iter()
             .with_min_len(PARTNERS_PER_TASK)

@@ -219,10 +219,11 @@ impl LiveRanks {
         }
     }
 
-    /// Private chunks for this copy (see `PeriodVolumes::unshare`).
-    pub(in crate::engine) fn unshare(&mut self) {
-        self.slots.unshare();
-        self.codes.unshare();
+    /// Private copies of both columns' chunks of rows `rows` (see
+    /// `PeriodVolumes::unshare`).
+    pub(in crate::engine) fn unshare_rows(&mut self, rows: std::ops::Range<usize>) {
+        self.slots.unshare_rows(rows.clone());
+        self.codes.unshare_rows(rows);
     }
 
     /// Grows the arrays to `partners` (new partners start with no rank).

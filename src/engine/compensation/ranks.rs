@@ -94,6 +94,10 @@ pub fn rank_bfs(input: &RollupInput, gv: &[i64], plan: &Plan) -> BfsRanks {
             best_upper[start..].par_chunks_mut(SPONSORS_PER_TASK),
         );
         tasks.into_par_iter().enumerate().for_each(|(task, (rank_s, best_s))| {
+            // Cancelled (see `engine/cancel.rs`): the remaining tasks are skipped.
+            if input.is_cancelled() {
+                return;
+            }
             let first = start + task * SPONSORS_PER_TASK;
             for i in 0..rank_s.len() {
                 let p = first + i;

@@ -30,7 +30,7 @@
 //! the layout hearing of it reads everything live.
 
 use super::training::{CompletionSummary, Training};
-use crate::engine::cow_column::{ColumnBytes, CowColumn, CHUNK_ROWS};
+use crate::engine::cow_column::{ColumnBytes, CowColumn};
 use crate::engine::date::Date;
 use crate::engine::genealogy::forest::{Genealogy, NONE};
 use crate::engine::genealogy::partner_status::PartnerStatus;
@@ -250,8 +250,18 @@ impl TeamLayout {
         &self.order[lo as usize..hi as usize]
     }
 
+    /// The end of the part of positions `lo..hi` that lies in `lo`'s chunk
+    /// of the copied columns (`status`, `summary`): a range is counted chunk
+    /// by chunk, one slice each. Chunk sizes are powers of two, so a chunk
+    /// of the column with the fewer rows a chunk lies within one of the other.
+    pub(in crate::engine) fn chunk_end(&self, lo: u32, hi: u32) -> u32 {
+        let rows = self.status.chunk_rows().min(self.summary.chunk_rows()) as u64;
+        let next_chunk = (u64::from(lo) | (rows - 1)) + 1;
+        next_chunk.min(u64::from(hi)) as u32
+    }
+
     /// The statuses of a range of positions within one chunk (see
-    /// [`chunk_end`]).
+    /// [`TeamLayout::chunk_end`]).
     pub(in crate::engine) fn status(&self, lo: u32, hi: u32) -> &[PartnerStatus] {
         self.status.slice_in_chunk(lo as usize..hi as usize)
     }
@@ -262,7 +272,7 @@ impl TeamLayout {
     }
 
     /// The completion summaries of a range of positions within one chunk
-    /// (see [`chunk_end`]).
+    /// (see [`TeamLayout::chunk_end`]).
     pub(in crate::engine) fn summary(&self, lo: u32, hi: u32) -> &[CompletionSummary] {
         self.summary.slice_in_chunk(lo as usize..hi as usize)
     }
@@ -286,11 +296,4 @@ impl TeamLayout {
         };
         fixed + self.relinked.bytes() + self.status.bytes() + self.summary.bytes()
     }
-}
-
-/// The end of the part of positions `lo..hi` that lies in `lo`'s chunk of
-/// the copied columns: a range is counted chunk by chunk, one slice each.
-pub(in crate::engine) fn chunk_end(lo: u32, hi: u32) -> u32 {
-    let next_chunk = (u64::from(lo) | (CHUNK_ROWS as u64 - 1)) + 1;
-    next_chunk.min(u64::from(hi)) as u32
 }

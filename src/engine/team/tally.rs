@@ -13,7 +13,7 @@
 //! (2026-11-29) and gave no lower latency on this 2-vCPU machine, only
 //! more CPU per call (BENCHMARKS.md, *Team support*).
 
-use super::layout::{chunk_end, LevelSet, TeamLayout};
+use super::layout::{LevelSet, TeamLayout};
 use super::training::{CompletionSummary, Training, SUMMARY_MODULES};
 use crate::engine::cow_column::CowColumn;
 use crate::engine::date::Date;
@@ -123,7 +123,7 @@ fn count_range(
     // Chunk by chunk: the copied columns are one slice only within a chunk.
     let mut lo = lo;
     while lo < hi {
-        let end = chunk_end(lo, hi);
+        let end = layout.chunk_end(lo, hi);
         let columns = Columns {
             xs: layout.order(lo, end),
             status: layout.status(lo, end),

@@ -58,6 +58,10 @@ impl LevelTotals {
 }
 
 /// The live volumes of one period, in columns a snapshot shares.
+/// Rows [`PeriodVolumes::unshare`] copies in one step, in every column
+/// (~15 MB at 7 levels).
+const UNSHARE_ROWS_PER_STEP: usize = 65_536;
+
 #[derive(Clone)]
 pub struct PeriodVolumes {
     /// The period.
@@ -238,14 +242,26 @@ impl PeriodVolumes {
 
     /// Gives this copy (a snapshot's) private chunks of every column, so
     /// the live period stops sharing them (see [`CowColumn::unshare`]).
-    /// The widest columns go first: they cost a live write the most.
+    ///
+    /// Row-major, oldest rows first: every column's chunks of the first
+    /// [`UNSHARE_ROWS_PER_STEP`] rows, then the next ones. The
+    /// oldest partners are everyone's uplines, so their chunks are the ones
+    /// nearly every live write touches: once they are private, a write
+    /// copies only the chunks of its own deeper rows not reached yet.
     pub(in crate::engine) fn unshare(&mut self) {
-        self.profile.unshare();
-        self.ranks.unshare();
-        self.gv.unshare();
-        self.active_frontline.unshare();
-        self.pv.unshare();
-        self.rv.unshare();
+        let rows = self.pv.rows();
+        for first in (0..rows).step_by(UNSHARE_ROWS_PER_STEP) {
+            let range = first..first + UNSHARE_ROWS_PER_STEP;
+            let PeriodVolumes { pv, rv, gv, profile, active_frontline, ranks, .. } = self;
+            rayon::scope(|s| {
+                s.spawn(|_| profile.unshare_rows(range.clone()));
+                s.spawn(|_| ranks.unshare_rows(range.clone()));
+                s.spawn(|_| gv.unshare_rows(range.clone()));
+                s.spawn(|_| active_frontline.unshare_rows(range.clone()));
+                s.spawn(|_| pv.unshare_rows(range.clone()));
+                s.spawn(|_| rv.unshare_rows(range.clone()));
+            });
+        }
     }
 
     /// Grows the arrays to the genealogy's size (new partners start at 0).

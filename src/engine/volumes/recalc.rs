@@ -12,6 +12,7 @@
 use super::period_volumes::{zeroed_totals, LevelTotals, PeriodVolumes};
 use super::rollup::{personal_volumes_in, RollupInput};
 use super::snapshot_memory::{LiveCopy, SnapshotMemory};
+use crate::engine::cancel::Cancel;
 use crate::engine::compensation::live_ranks::LegSlot;
 use crate::engine::compensation::plan::Plan;
 use crate::engine::compensation::ranks::{rank_bfs, BfsRanks};
@@ -141,8 +142,16 @@ impl RecalcSnapshot {
         self.input.partners()
     }
 
+    /// Makes the recalculation stop at its next chunk once `cancel` is set
+    /// (see `engine/cancel.rs`); its report is then meaningless.
+    pub fn watch(&mut self, cancel: Arc<Cancel>) {
+        self.input.watch(cancel);
+    }
+
     /// Recomputes from the orders and compares with the live values, in
-    /// parallel; `done` counts partners finished. Needs no lock.
+    /// parallel; `done` counts partners finished. Needs no lock. Once
+    /// cancelled ([`RecalcSnapshot::watch`]) every remaining pass skips its
+    /// chunks.
     pub fn run(&self, done: &AtomicU64) -> RecalcReport {
         let started = Instant::now();
         let findings = VolumeFindings::default();
@@ -155,7 +164,8 @@ impl RecalcSnapshot {
         let rank_differences_at = |pos: usize| -> u64 {
             u64::from(self.live.rank[pos] != batch.rank[pos]) + u64::from(self.live.best[pos] != batch.best[pos])
         };
-        let n = self.input.partners();
+        // Cancelled: the comparison covers nobody (the report is dropped).
+        let n = if self.input.is_cancelled() { 0 } else { self.input.partners() };
         let (rank_differences, first_rank_pos) = (0..n)
             .into_par_iter()
             .with_min_len(4096)
@@ -300,6 +310,19 @@ mod tests {
         assert_eq!(report.differences, 3);
         let first = report.first_difference.unwrap();
         assert!(first.starts_with(&format!("partner #{root}: ")), "{first}");
+    }
+
+    #[test]
+    fn a_cancelled_recalculation_skips_every_chunk_left() {
+        let (net, period) = network();
+        let mut snapshot = net.recalc_snapshot(period).unwrap();
+        let cancel = Arc::new(Cancel::new());
+        snapshot.watch(Arc::clone(&cancel));
+        cancel.cancel();
+        let done = AtomicU64::new(0);
+        let report = snapshot.run(&done);
+        assert_eq!(done.into_inner(), 0, "no rollup task ran once cancelled");
+        assert_eq!((report.rank_differences, report.first_difference), (0, None), "no comparison either");
     }
 
     #[test]

@@ -11,11 +11,13 @@
 use super::orders::{OrderBook, OrderKind};
 use super::period_volumes::{step, zeroed_totals, LevelTotals};
 use super::volume_plan::VolumePlan;
+use crate::engine::cancel::Cancel;
 use crate::engine::genealogy::forest::Genealogy;
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::period::Period;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Sponsors per rayon task: large enough to amortise scheduling.
 const SPONSORS_PER_TASK: usize = 4096;
@@ -34,6 +36,8 @@ pub struct RollupInput {
     pv: Vec<i64>,
     rv: Vec<i64>,
     active: Vec<bool>,
+    /// Read by the loops over these inputs once per task (see `cancel.rs`).
+    cancel: Arc<Cancel>,
 }
 
 /// GV and active frontlines of everyone while a rollup sums them.
@@ -202,7 +206,20 @@ impl RollupInput {
         let is_active =
             |(&x, &p): (&u32, &i64)| g.status_at(x) == PartnerStatus::Enrolled && p >= plan.min_active_pv_units;
         active.extend(order.iter().zip(&pv).map(is_active));
-        RollupInput { plan: *plan, arena_len: n, order, child_start, depth_start, pv, rv, active }
+        let cancel = Arc::new(Cancel::new());
+        RollupInput { plan: *plan, arena_len: n, order, child_start, depth_start, pv, rv, active, cancel }
+    }
+
+    /// Makes the loops over these inputs (the rollup's, the ranks' and a
+    /// run's passes) skip their remaining tasks once `cancel` is set.
+    pub fn watch(&mut self, cancel: Arc<Cancel>) {
+        self.cancel = cancel;
+    }
+
+    /// Whether the computation over these inputs was cancelled: its
+    /// results are then incomplete and must be dropped.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 
     /// The number of live partners.
@@ -333,6 +350,10 @@ impl RollupInput {
             sums.active_frontline[start..split].par_chunks_mut(SPONSORS_PER_TASK),
         );
         tasks.into_par_iter().enumerate().for_each(|(task, (gv_s, prof_s, af_s))| {
+            // A cancelled rollup stops at a task boundary, never inside one.
+            if self.cancel.is_cancelled() {
+                return;
+            }
             let first = start + task * SPONSORS_PER_TASK;
             for i in 0..gv_s.len() {
                 let p = first + i;
