@@ -4,7 +4,8 @@
 //! call. Helpers that call one service live in its `*_support.rs`.
 
 use downline::proto::v1 as pb;
-use downline::server::{self, RunningServer, ServerConfig};
+use downline::server::{self, RunningServer, Security, ServerConfig};
+use downline::service::limits::Limits;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,8 +18,17 @@ pub type Client = GenealogyServiceClient<Channel>;
 
 /// Starts a real server over `dir` on a free port of 127.0.0.1.
 pub async fn start_server(dir: &Path) -> RunningServer {
-    let config = ServerConfig { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().expect("address") };
-    server::start(config).await.expect("the server starts")
+    server::start(local_config(dir)).await.expect("the server starts")
+}
+
+/// Starts a real server over `dir` in open development mode with `limits`.
+pub async fn start_server_with(dir: &Path, limits: Limits) -> RunningServer {
+    server::start_with(local_config(dir), Security { limits, ..Security::default() }).await.expect("the server starts")
+}
+
+/// A server over `dir` on a free port of 127.0.0.1.
+fn local_config(dir: &Path) -> ServerConfig {
+    ServerConfig { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().expect("address") }
 }
 
 /// A channel to a server.

@@ -10,7 +10,7 @@
 use crate::harness::*;
 use crate::volume_support::*;
 use downline::proto::v1 as pb;
-use downline::server::{self, RunningServer, Security, ServerConfig};
+use downline::server::RunningServer;
 use downline::service::limits::Limits;
 use pb::compensation_service_client::CompensationServiceClient;
 use std::path::Path;
@@ -25,15 +25,9 @@ use tonic_types::StatusExt;
 
 type Comp = CompensationServiceClient<Channel>;
 
-/// A server over `dir` with `limits`.
-async fn start(dir: &Path, limits: Limits) -> RunningServer {
-    let config = ServerConfig { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().expect("address") };
-    server::start_with(config, Security { limits, ..Security::default() }).await.expect("a server")
-}
-
 /// example.md's network and orders on a server with `limits`.
 async fn example(dir: &Path, limits: Limits) -> (RunningServer, Comp, VolumeClient) {
-    let server = start(dir, limits).await;
+    let server = start_server_with(dir, limits).await;
     let mut c = connect(server.local_addr).await;
     example_tree(&mut c).await;
     let mut v = volume_client(server.local_addr).await;
@@ -168,7 +162,7 @@ async fn a_shutdown_cancels_a_job_past_its_grace_and_keeps_acknowledged_writes()
     assert_eq!(app.jobs.budget_bytes().1, 0, "a cancelled job gives its memory back");
     drop((job, app));
 
-    let server = start(dir.path(), Limits::default()).await;
+    let server = start_server_with(dir.path(), Limits::default()).await;
     let mut v = volume_client(server.local_addr).await;
     assert_eq!(volumes_ok(&mut v, "A", EXAMPLE_PERIOD).await, before, "acknowledged writes are intact");
     server.shutdown().await.expect("a clean shutdown");

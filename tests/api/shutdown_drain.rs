@@ -9,7 +9,6 @@ use crate::genealogy_support::*;
 use crate::harness::*;
 use crate::volume_support::*;
 use downline::proto::v1 as pb;
-use downline::server::{self, Security, ServerConfig};
 use downline::service::limits::Limits;
 use std::time::{Duration, Instant};
 use tokio_stream::StreamExt as _;
@@ -21,9 +20,8 @@ use tonic_health::pb::HealthCheckRequest;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_drain_deadline_ends_open_streams_and_watches() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = ServerConfig { data_dir: dir.path().to_path_buf(), listen: "127.0.0.1:0".parse().expect("address") };
     let limits = Limits { shutdown_grace: Duration::from_millis(300), ..Limits::default() };
-    let server = server::start_with(config, Security { limits, ..Security::default() }).await.expect("a server");
+    let server = start_server_with(dir.path(), limits).await;
     let addr = server.local_addr;
     let mut c = connect(addr).await;
     create(&mut c, "root", "").await;

@@ -8,17 +8,10 @@ use crate::genealogy_support::*;
 use crate::harness::*;
 use crate::volume_support::*;
 use downline::proto::v1 as pb;
-use downline::server::{self, RunningServer, Security, ServerConfig};
 use downline::service::limits::Limits;
 use std::time::{Duration, Instant};
 use tokio_stream::StreamExt as _;
 use tonic::{Code, Status};
-
-/// A server over `dir` in open development mode with `limits`.
-async fn start(dir: &std::path::Path, limits: Limits) -> RunningServer {
-    let config = ServerConfig { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().expect("address") };
-    server::start_with(config, Security { limits, ..Security::default() }).await.expect("the server starts")
-}
 
 /// A RecordOrders stream that sends `first` (if any), then nothing.
 async fn silent_orders(mut v: VolumeClient, first: Option<pb::Order>) -> Status {
@@ -41,7 +34,7 @@ async fn idle_streams_spend_their_own_budget_and_unary_calls_stay_served() {
         stream_timeout: Duration::from_secs(120),
         ..Limits::default()
     };
-    let server = start(dir.path(), limits).await;
+    let server = start_server_with(dir.path(), limits).await;
     let mut c = connect(server.local_addr).await;
     let mut v = volume_client(server.local_addr).await;
     create(&mut c, "root", "").await;
@@ -92,7 +85,7 @@ async fn a_silent_stream_ends_at_its_idle_timeout_and_a_talking_one_does_not() {
     let dir = tempfile::tempdir().expect("temp dir");
     let idle = Duration::from_millis(600);
     let limits = Limits { stream_idle_timeout: idle, stream_timeout: Duration::from_secs(60), ..Limits::default() };
-    let server = start(dir.path(), limits).await;
+    let server = start_server_with(dir.path(), limits).await;
     let mut c = connect(server.local_addr).await;
     let v = volume_client(server.local_addr).await;
     create(&mut c, "root", "").await;
