@@ -127,6 +127,7 @@ fn bench_live(c: &mut Criterion) {
                 period: PERIOD.into(),
                 volume: "12.34".into(),
                 kind: OrderKind::Retail,
+                book_into_period: None,
             };
             black_box(net.record_order(&order).unwrap())
         })

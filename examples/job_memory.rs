@@ -75,6 +75,7 @@ fn measure(
             period: PERIOD.to_owned(),
             volume: "1.00".to_owned(),
             kind: OrderKind::SelfPurchase,
+            book_into_period: None,
         };
         net.record_order(&order).expect("an order");
     }

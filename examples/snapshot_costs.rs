@@ -40,6 +40,7 @@ fn main() {
                 period: PERIOD.to_owned(),
                 volume: "12.34".to_owned(),
                 kind: OrderKind::SelfPurchase,
+                book_into_period: None,
             })
             .collect()
     };

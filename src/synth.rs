@@ -71,6 +71,7 @@ pub fn orders(n: usize, seed: u64, period: &str) -> Vec<OrderRequest> {
             period: period.to_owned(),
             volume,
             kind,
+            book_into_period: None,
         });
     };
     for i in 1..=n as u32 {

@@ -65,5 +65,6 @@ fn parse_row(text: &str) -> Result<OrderRequest, EngineError> {
         period: fields[2].to_owned(),
         volume: fields[3].to_owned(),
         kind,
+        book_into_period: None,
     })
 }

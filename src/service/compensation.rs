@@ -2,7 +2,7 @@
 //! runs, statements, level explanations and the compliance report.
 
 use super::caller::Caller;
-use super::compensation_convert::{compliance_ratio, plan_from_proto, plan_to_proto};
+use super::compensation_convert::{adjustment_lines, compliance_ratio, plan_from_proto, plan_to_proto};
 use super::page_token::{ExplainToken, TokenSigner};
 use super::status::invalid;
 use super::{page_size, App};
@@ -185,7 +185,7 @@ impl CompensationService for CompensationApi {
         request: Request<pb::GetComplianceReportRequest>,
     ) -> Result<Response<pb::ComplianceReport>, Status> {
         let period = Period::parse("period", &request.into_inner().period)?;
-        let kinds = self.app.read(|net| {
+        let (kinds, adjustments) = self.app.read(|net| {
             if !net.periods().iter().any(|&(p, _, _)| p == period) {
                 return Err(AppError::from(EngineError::not_found_what(
                     "period",
@@ -193,7 +193,7 @@ impl CompensationService for CompensationApi {
                     period.to_string(),
                 )));
             }
-            Ok(net.kind_totals(period))
+            Ok((net.kind_totals(period), net.orders.adjustments_into(period)))
         })?;
         let revenue = kinds.retail_units + kinds.self_units;
         let mut report = pb::ComplianceReport {
@@ -203,6 +203,7 @@ impl CompensationService for CompensationApi {
             fee_volume: format_units(kinds.fee_units),
             retail_share: compliance_ratio(kinds.retail_units, revenue),
             fee_share: compliance_ratio(kinds.fee_units, revenue + kinds.fee_units),
+            adjustments: adjustment_lines(adjustments),
             ..pb::ComplianceReport::default()
         };
         if let Some(run) = RunRef::for_compliance(&self.app, period)? {

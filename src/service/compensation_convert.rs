@@ -218,3 +218,19 @@ fn requirement_to_proto(plan: &Plan, r: &Requirement) -> pb::Requirement {
         met: r.met,
     }
 }
+
+/// The compliance report's adjustment lines, one per origin period (the
+/// map keeps them oldest first).
+pub fn adjustment_lines(
+    totals: std::collections::BTreeMap<crate::engine::Period, crate::engine::AdjustmentTotals>,
+) -> Vec<pb::AdjustmentLine> {
+    totals
+        .into_iter()
+        .map(|(origin, t)| pb::AdjustmentLine {
+            origin_period: origin.to_string(),
+            order_count: t.order_count,
+            volume: format_units(t.volume_units),
+            fee_volume: format_units(t.fee_units),
+        })
+        .collect()
+}

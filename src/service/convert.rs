@@ -81,14 +81,22 @@ pub fn kind_to_proto(kind: OrderKind) -> pb::OrderKind {
     }
 }
 
-/// The proto message of a stored order.
+/// The proto message of a stored order: an adjustment shows its origin as
+/// `period` and the period it counts in as `book_into_period`, as it was
+/// sent, so a retry's answer equals the request.
 pub fn order_to_proto(g: &Genealogy, order: &Order) -> pb::Order {
+    let (period, book_into_period) = match order.origin {
+        Some(origin) => (origin.to_string(), order.period.to_string()),
+        None => (order.period.to_string(), String::new()),
+    };
     pb::Order {
         order_id: order.order_id.clone(),
         partner_id: g.id(order.partner_ix).to_owned(),
-        period: order.period.to_string(),
+        period,
         volume: order.volume_text(),
         kind: kind_to_proto(order.kind) as i32,
+        adjusts_closed_period: order.origin.is_some(),
+        book_into_period,
     }
 }
 

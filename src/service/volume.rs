@@ -36,7 +36,24 @@ fn order_request(order: Option<pb::Order>) -> Result<OrderRequest, EngineError> 
     let o = order.ok_or_else(|| EngineError::invalid("order", "is missing"))?;
     let kind = kind_from_proto(o.kind)
         .ok_or_else(|| EngineError::invalid("kind", format!("{} is not RETAIL, SELF or FEE", o.kind)))?;
-    Ok(OrderRequest { order_id: o.order_id, partner_id: o.partner_id, period: o.period, volume: o.volume, kind })
+    let book_into_period = match (o.adjusts_closed_period, o.book_into_period.is_empty()) {
+        (true, false) => Some(o.book_into_period),
+        (true, true) => {
+            return Err(EngineError::invalid("book_into_period", "is required with adjusts_closed_period"));
+        }
+        (false, true) => None,
+        (false, false) => {
+            return Err(EngineError::invalid("book_into_period", "is only allowed with adjusts_closed_period"));
+        }
+    };
+    Ok(OrderRequest {
+        order_id: o.order_id,
+        partner_id: o.partner_id,
+        period: o.period,
+        volume: o.volume,
+        kind,
+        book_into_period,
+    })
 }
 
 fn order_change(recorded: Recorded) -> Option<ChangeSet> {

@@ -190,6 +190,12 @@ pub struct StoredOrder {
     /// The kind code (1 retail, 2 self, 3 fee).
     #[prost(uint32, tag = "5")]
     pub kind: u32,
+    /// For an adjustment, the code of the closed period it belongs to
+    /// (`period` is then the period it is booked into); absent for an
+    /// ordinary order, so blocks written before adjustments existed read
+    /// as ordinary orders.
+    #[prost(uint32, optional, tag = "6")]
+    pub origin_period: Option<u32>,
 }
 
 impl StoredOrder {
@@ -201,6 +207,7 @@ impl StoredOrder {
             period: order.period.code(),
             volume_units: order.volume_units,
             kind: u32::from(order.kind.code()),
+            origin_period: order.origin.map(crate::engine::Period::code),
         }
     }
 
@@ -212,6 +219,7 @@ impl StoredOrder {
             period: crate::engine::Period::from_code(self.period),
             volume_units: self.volume_units,
             kind: u8::try_from(self.kind).ok().and_then(crate::engine::OrderKind::from_code)?,
+            origin: self.origin_period.map(crate::engine::Period::from_code),
         })
     }
 }

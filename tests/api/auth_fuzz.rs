@@ -109,6 +109,7 @@ async fn seed_network(channel: &Channel, admin: &str) {
             period: "2026-11".into(),
             volume: "75".into(),
             kind: pb::OrderKind::Retail as i32,
+            ..pb::Order::default()
         };
         v.record_order(authed(pb::RecordOrderRequest { order: Some(order) }, admin)).await.expect("a seed order");
     }

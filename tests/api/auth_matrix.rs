@@ -59,6 +59,7 @@ async fn build(s: &Secured) {
             period: PERIOD.into(),
             volume: "60".into(),
             kind: pb::OrderKind::Retail as i32,
+            ..pb::Order::default()
         };
         v.record_order(authed(pb::RecordOrderRequest { order: Some(order) }, &s.backend)).await.expect("an order");
     }

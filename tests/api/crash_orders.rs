@@ -104,6 +104,7 @@ fn new_order(rng: &mut StdRng, id: String) -> pb::Order {
         period: PERIODS[rng.gen_range(0..PERIODS.len())].to_owned(),
         volume: volume_text(units, rng.gen_range(0..=4)),
         kind,
+        ..pb::Order::default()
     }
 }
 

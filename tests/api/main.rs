@@ -15,6 +15,7 @@ mod pipe_support;
 mod team_support;
 mod volume_support;
 
+mod adjustments;
 mod auth_cli;
 mod auth_credentials;
 mod auth_fuzz;

@@ -61,6 +61,7 @@ pub fn order(id: &str, partner: &str, period: &str, volume: &str, kind: pb::Orde
         period: period.to_owned(),
         volume: volume.to_owned(),
         kind: kind as i32,
+        ..pb::Order::default()
     }
 }
 

@@ -76,8 +76,14 @@ fn apply(net: &mut Network, w: &W, seq: usize) -> bool {
                 format!("{}{}.{:04}", if units < 0 { "-" } else { "" }, units.abs() / 10_000, units.abs() % 10_000);
             let kind = [OrderKind::Retail, OrderKind::SelfPurchase, OrderKind::Fee][*kind];
             let partner_id = pick(net, p);
-            let order =
-                OrderRequest { order_id: format!("o{seq}"), partner_id, period: PERIODS[*per].into(), volume, kind };
+            let order = OrderRequest {
+                order_id: format!("o{seq}"),
+                partner_id,
+                period: PERIODS[*per].into(),
+                volume,
+                kind,
+                book_into_period: None,
+            };
             net.record_order(&order).is_ok()
         }
         W::Move(a, b) => {
@@ -243,6 +249,7 @@ fn a_racing_plan_change_is_refused_by_the_version_check() {
             period: PERIODS[0].into(),
             volume: "10".into(),
             kind: OrderKind::SelfPurchase,
+            book_into_period: None,
         };
         net.record_order(&order).unwrap();
     }

@@ -36,6 +36,7 @@ pub(crate) fn network(tree: &str, orders: &str) -> Network {
             period: PERIOD.into(),
             volume: volume.into(),
             kind,
+            book_into_period: None,
         };
         net.record_order(&request).unwrap();
     }

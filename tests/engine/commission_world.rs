@@ -95,6 +95,7 @@ impl World {
             period: period.into(),
             volume: units_text(units),
             kind,
+            book_into_period: None,
         };
         let (_, recorded) = self.net.record_order(&request).expect("a valid order");
         assert!(matches!(recorded, Recorded::New(_)));

@@ -31,7 +31,14 @@ fn network(rng: &mut StdRng, partners: usize, compression: bool, levels: u32) ->
         let partner = format!("p{}", rng.gen_range(0..partners));
         let volume = format!("{}", rng.gen_range(-20..120));
         let kind = [OrderKind::Retail, OrderKind::SelfPurchase, OrderKind::Fee][rng.gen_range(0..3)];
-        let req = OrderRequest { order_id: format!("o{o}"), partner_id: partner, period: PERIOD.into(), volume, kind };
+        let req = OrderRequest {
+            order_id: format!("o{o}"),
+            partner_id: partner,
+            period: PERIOD.into(),
+            volume,
+            kind,
+            book_into_period: None,
+        };
         net.record_order(&req).unwrap();
     }
     for _ in 0..partners / 8 {

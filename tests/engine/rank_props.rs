@@ -121,6 +121,7 @@ fn ranks_of_example_md_follow_writes() {
         period: "2026-11".into(),
         volume: "-60".into(),
         kind: OrderKind::SelfPurchase,
+        book_into_period: None,
     };
     net.record_order(&order).unwrap();
     assert_eq!((rank(&net, "D"), rank(&net, "B"), rank(&net, "A")), (0, 2, 1));

@@ -85,6 +85,7 @@ fn write_everything(net: &mut Network) {
             period: if i == 0 { NEW_PERIOD.into() } else { PERIOD.into() },
             volume: "250.00".into(),
             kind: OrderKind::SelfPurchase,
+            book_into_period: None,
         };
         net.record_order(&order).unwrap();
     }
@@ -155,6 +156,7 @@ fn an_untouched_snapshot_costs_under_one_percent_of_the_network() {
         period: PERIOD.into(),
         volume: "250.00".into(),
         kind: OrderKind::SelfPurchase,
+        book_into_period: None,
     };
     net.record_order(&order).unwrap();
     let after = net.bytes();
@@ -170,6 +172,7 @@ fn an_order(id: &str, partner: &str) -> OrderRequest {
         period: PERIOD.into(),
         volume: "250.00".into(),
         kind: OrderKind::SelfPurchase,
+        book_into_period: None,
     }
 }
 

@@ -217,6 +217,7 @@ fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), TestCaseError> 
                 period: PERIODS[*per].into(),
                 volume,
                 kind: OrderKind::SelfPurchase,
+                book_into_period: None,
             };
             let expected = if !m.live(p) || m.closed[*per] { Err(FP) } else { Ok(()) };
             prop_assert_eq!(net.record_order(&req).map(drop).map_err(kind_of), expected, "order");

@@ -40,7 +40,14 @@ fn create(net: &mut Network, id: &str, sponsor: &str) -> EngineResult<WriteOutco
 }
 
 fn request(id: &str, partner: &str, period: &str, volume: &str, kind: OrderKind) -> OrderRequest {
-    OrderRequest { order_id: id.into(), partner_id: partner.into(), period: period.into(), volume: volume.into(), kind }
+    OrderRequest {
+        order_id: id.into(),
+        partner_id: partner.into(),
+        period: period.into(),
+        volume: volume.into(),
+        kind,
+        book_into_period: None,
+    }
 }
 
 /// Units (multiples of 0.01) as a decimal string with two places.

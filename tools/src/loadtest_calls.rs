@@ -114,6 +114,7 @@ impl CallSettings {
             period: self.period.clone(),
             volume: "12.34".into(),
             kind: pb::OrderKind::Retail as i32,
+            ..pb::Order::default()
         }
     }
 }

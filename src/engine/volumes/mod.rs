@@ -3,6 +3,7 @@
 //! RecalculateVolumes, the memory of the snapshots, and closed periods.
 //!
 //! Public surface: [`OrderRequest`], [`Order`], [`OrderKind`], [`Recorded`],
+//! [`AdjustmentTotals`],
 //! [`OrderBook`], [`PeriodVolumes`] and its [`VolumeView`], [`LevelTotals`],
 //! [`Rollup`], [`BfsRollup`], [`Closing`], [`VolumeAnswer`], [`ClosedPeriod`],
 //! [`FrozenPeriod`], [`OfficialRun`], [`RecalcSnapshot`], [`RecalcReport`],
@@ -104,7 +105,7 @@ pub(crate) mod volume_plan;
 pub use closed_period::{ClosedPeriod, FrozenPeriod, OfficialRun, VolumeAnswer};
 pub use network_closing::Closing;
 pub use network_volumes::{not_in_closed, OrderRequest};
-pub use orders::{Order, OrderBook, OrderKind, Recorded};
+pub use orders::{AdjustmentTotals, Order, OrderBook, OrderKind, Recorded};
 pub use period_volumes::{LevelTotals, PeriodVolumes, VolumeView};
 pub use recalc::{RecalcReport, RecalcSnapshot};
 pub use rollup::{personal_volumes, BfsRollup, InputMemory, Rollup, RollupInput};

@@ -29,6 +29,10 @@ pub struct OrderRequest {
     pub volume: String,
     /// Retail, own purchase or fee.
     pub kind: OrderKind,
+    /// `Some(YYYY-MM)` makes the order an adjustment: `period` is then a
+    /// closed period (its origin) and this the later open period it is
+    /// booked into and counts in. `None` for an ordinary order.
+    pub book_into_period: Option<String>,
 }
 
 impl Network {
@@ -55,28 +59,16 @@ impl Network {
     /// then calls [`Network::relevel`] once per period instead of walking
     /// the upline per order.
     pub fn admit_order(&mut self, request: &OrderRequest) -> EngineResult<(Order, Recorded)> {
-        let (period, volume_units) = parse_order_fields(&request.order_id, &request.period, &request.volume)?;
+        let (origin_or_period, volume_units) = parse_order_fields(&request.order_id, &request.period, &request.volume)?;
+        let (period, origin) = booked_period(origin_or_period, request.book_into_period.as_deref())?;
         let partner_ix = self.genealogy.lookup("partner_id", &request.partner_id)?;
         let partner = partner_ix.get();
-        let order = Order { order_id: request.order_id.clone(), partner_ix, period, volume_units, kind: request.kind };
+        let order =
+            Order { order_id: request.order_id.clone(), partner_ix, period, volume_units, kind: request.kind, origin };
         match self.orders.check(&order) {
             Ok(Some(ix)) => return Ok((order, Recorded::Repeated(ix))),
             Ok(None) => {}
-            Err(ix) => {
-                let stored = self.orders.get(ix);
-                return Err(EngineError::AlreadyExists {
-                    field: "order_id".into(),
-                    what: "order",
-                    id: order.order_id,
-                    detail: format!(
-                        " with other content (partner '{}', period {}, volume {}, kind {})",
-                        self.genealogy.id(stored.partner_ix),
-                        stored.period,
-                        stored.volume_text(),
-                        stored.kind.name()
-                    ),
-                });
-            }
+            Err(ix) => return Err(self.other_content(ix)),
         }
         if self.genealogy.status_at(partner) == PartnerStatus::Terminated {
             return Err(EngineError::precondition(
@@ -84,9 +76,7 @@ impl Network {
                 format!("partner '{}' is terminated and takes no new orders", request.partner_id),
             ));
         }
-        if self.closed.contains_key(&period) {
-            return Err(EngineError::precondition("period", format!("period {period} is closed")));
-        }
+        self.check_periods_open(&order)?;
         let magnitude = i128::from(volume_units.unsigned_abs());
         if self.periods.get(&period).is_some_and(|v| v.absolute_units + magnitude > i128::from(i64::MAX)) {
             return Err(EngineError::ResourceExhausted(format!(
@@ -102,6 +92,51 @@ impl Network {
             volumes.fee_units += i128::from(volume_units);
         }
         Ok((order, Recorded::New(ix)))
+    }
+
+    /// The ALREADY_EXISTS refusal of an order id recorded (at `ix`) with
+    /// other content, showing the stored content.
+    fn other_content(&self, ix: u32) -> EngineError {
+        let stored = self.orders.get(ix);
+        let booking = match stored.origin {
+            Some(origin) => format!("period {origin} booked into {}", stored.period),
+            None => format!("period {}", stored.period),
+        };
+        EngineError::AlreadyExists {
+            field: "order_id".into(),
+            what: "order",
+            id: stored.order_id.clone(),
+            detail: format!(
+                " with other content (partner '{}', {booking}, volume {}, kind {})",
+                self.genealogy.id(stored.partner_ix),
+                stored.volume_text(),
+                stored.kind.name()
+            ),
+        }
+    }
+
+    /// Checks that a new order's period takes orders: an ordinary order's
+    /// period is open (a closed one is FAILED_PRECONDITION, as the spec
+    /// says); an adjustment's origin is closed and the period it is booked
+    /// into open (a closed one is INVALID_ARGUMENT: the caller named the
+    /// wrong period, no later state makes the request right).
+    fn check_periods_open(&self, order: &Order) -> EngineResult<()> {
+        let closed = |p: Period| self.closed.contains_key(&p);
+        match order.origin {
+            None if closed(order.period) => {
+                Err(EngineError::precondition("period", format!("period {} is closed", order.period)))
+            }
+            None => Ok(()),
+            Some(origin) if !closed(origin) => Err(EngineError::precondition(
+                "adjusts_closed_period",
+                format!("period {origin} is open: record the order without adjusts_closed_period"),
+            )),
+            Some(_) if closed(order.period) => Err(EngineError::invalid(
+                "book_into_period",
+                format!("period {} is closed: an adjustment is booked into an open period", order.period),
+            )),
+            Some(_) => Ok(()),
+        }
     }
 
     /// Recomputes a period's rollups from its orders (after bulk
@@ -190,6 +225,23 @@ fn install(volumes: &mut PeriodVolumes, rollup: Rollup) {
     volumes.gv = CowColumn::from_vec(rollup.gv);
     volumes.profile = CowColumn::from_rows(rollup.profile, volumes.levels);
     volumes.active_frontline = CowColumn::from_vec(rollup.active_frontline);
+}
+
+/// The period an order counts in and its origin: the order's own period
+/// for an ordinary order; for an adjustment the period it is booked into,
+/// which must come after its origin (an adjustment moves forward in time).
+fn booked_period(period: Period, book_into: Option<&str>) -> EngineResult<(Period, Option<Period>)> {
+    let Some(text) = book_into else {
+        return Ok((period, None));
+    };
+    let target = Period::parse("book_into_period", text)?;
+    if target <= period {
+        return Err(EngineError::invalid(
+            "book_into_period",
+            format!("{target} is not after the order's period {period}: an adjustment is booked into a later period"),
+        ));
+    }
+    Ok((target, Some(period)))
 }
 
 /// The error for a partner that did not exist when a period closed.

@@ -1,7 +1,14 @@
 //! Orders: the idempotent record of every sale, own purchase and fee. The
 //! book keeps each order once, keyed by its `order_id`, in compact columns.
+//!
+//! An *adjustment* (issue #17) is an order for a closed period booked into
+//! a later open one: its `period` is the open period it counts in, like any
+//! order of that period, and its `origin` the closed period it belongs to.
+//! Adjustments are rare, so their origins live in a sparse map by order
+//! index rather than in a column every order would pay for.
 
 use crate::engine::cow_column::{ColumnBytes, CowColumn};
+use crate::engine::cow_map::CowMap;
 use crate::engine::error::EngineResult;
 use crate::engine::id_index::{validate_id, IdIndex};
 use crate::engine::money::{format_units, parse_volume};
@@ -53,12 +60,16 @@ pub struct Order {
     pub order_id: String,
     /// The partner's index.
     pub partner_ix: PartnerIx,
-    /// The period it counts in.
+    /// The period it counts in (for an adjustment, the open period it is
+    /// booked into).
     pub period: Period,
     /// The volume in units of 0.0001 (negative for a return).
     pub volume_units: i64,
     /// Retail, own purchase or fee.
     pub kind: OrderKind,
+    /// For an adjustment, the closed period it belongs to; `None` for an
+    /// ordinary order.
+    pub origin: Option<Period>,
 }
 
 impl Order {
@@ -85,6 +96,19 @@ pub struct OrderBook {
     period: CowColumn<Period>,
     volume_units: CowColumn<i64>,
     kind: CowColumn<OrderKind>,
+    /// The origin of each adjustment, by order index (sparse).
+    origins: CowMap<Period>,
+}
+
+/// The adjustments booked into one period from one closed period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdjustmentTotals {
+    /// How many (fees included).
+    pub order_count: u64,
+    /// The sum of their RETAIL and SELF volumes (what they add to PV).
+    pub volume_units: i128,
+    /// The sum of their FEE volumes.
+    pub fee_units: i128,
 }
 
 /// What recording an order did.
@@ -116,6 +140,7 @@ impl OrderBook {
             period: self.period[i],
             volume_units: self.volume_units[i],
             kind: self.kind[i],
+            origin: self.origins.get(&ix).copied(),
         }
     }
 
@@ -143,7 +168,29 @@ impl OrderBook {
         self.period.push(order.period);
         self.volume_units.push(order.volume_units);
         self.kind.push(order.kind);
+        if let Some(origin) = order.origin {
+            self.origins.insert(ix, origin);
+        }
         Ok(ix)
+    }
+
+    /// The adjustments booked into `period`, by origin period, oldest
+    /// first: O(adjustments ever recorded), not O(orders).
+    pub fn adjustments_into(&self, period: Period) -> std::collections::BTreeMap<Period, AdjustmentTotals> {
+        let mut totals = std::collections::BTreeMap::<Period, AdjustmentTotals>::new();
+        for (&ix, &origin) in self.origins.iter() {
+            let i = ix as usize;
+            if self.period[i] != period {
+                continue;
+            }
+            let entry = totals.entry(origin).or_default();
+            entry.order_count += 1;
+            match self.kind[i] {
+                OrderKind::Fee => entry.fee_units += i128::from(self.volume_units[i]),
+                OrderKind::Retail | OrderKind::SelfPurchase => entry.volume_units += i128::from(self.volume_units[i]),
+            }
+        }
+        totals
     }
 
     /// Indices of all orders of a period, in recording order.
@@ -171,7 +218,12 @@ impl OrderBook {
 
     /// Bytes held alone and shared with clones (snapshots).
     pub fn bytes(&self) -> ColumnBytes {
-        self.ids.bytes() + self.partner.bytes() + self.period.bytes() + self.volume_units.bytes() + self.kind.bytes()
+        self.ids.bytes()
+            + self.partner.bytes()
+            + self.period.bytes()
+            + self.volume_units.bytes()
+            + self.kind.bytes()
+            + self.origins.bytes(|_| std::mem::size_of::<Period>())
     }
 
     /// Reserves room for more orders.
