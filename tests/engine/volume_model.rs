@@ -15,6 +15,7 @@ pub(crate) enum Op {
     /// Rows: (0 root | 1 existing partner | 2 another row of the batch, which).
     Import(Vec<(u8, Index)>),
     /// (repeat of a recorded order: mode 0 same, 1-3 altered; partner, period, volume in quarters, kind).
+    /// Period 2 is an adjustment: an order of 2026-01 booked into 2026-02.
     Order(Option<(Index, u8)>, Index, usize, i64, usize),
     Move(Index, Index),
     SetStatus(Index, usize),
@@ -26,7 +27,7 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         4 => (option::weighted(0.15, any::<Index>()), option::weighted(0.85, any::<Index>()))
             .prop_map(|(reuse, sponsor)| Op::Create(reuse, sponsor)),
         1 => prop::collection::vec((0u8..3, any::<Index>()), 1..=4).prop_map(Op::Import),
-        9 => (option::weighted(0.15, (any::<Index>(), 0u8..4)), any::<Index>(), 0usize..2, -20i64..=40, 0usize..3)
+        9 => (option::weighted(0.15, (any::<Index>(), 0u8..4)), any::<Index>(), 0usize..3, -20i64..=40, 0usize..3)
             .prop_map(|(reuse, partner, period, quarters, kind)| Op::Order(reuse, partner, period, quarters, kind)),
         2 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Op::Move(a, b)),
         3 => (any::<Index>(), 0usize..3).prop_map(|(a, s)| Op::SetStatus(a, s)),
@@ -47,6 +48,9 @@ pub(crate) struct MOrder {
     pub(crate) period: usize,
     pub(crate) units: i64,
     pub(crate) kind: usize,
+    /// For an adjustment, the (closed) period it belongs to; `period` is
+    /// the one it is booked into and counts in.
+    pub(crate) origin: Option<usize>,
 }
 
 /// Partners with a sponsor index and a status, the list of orders, and

@@ -8,7 +8,8 @@
 //! - for random sequences of creations, imports (with cycles and terminated
 //!   sponsors), orders (RETAIL/SELF/FEE, returns, two periods, idempotent
 //!   repeats and conflicting repeats), moves (cycles refused), status changes,
-//!   terminations and period closings, under random plans (1..=4 levels,
+//!   terminations, period closings and adjustments (orders of a closed
+//!   2026-01 booked into 2026-02), under random plans (1..=4 levels,
 //!   compression on/off, min_active_pv 0 or 50), every write answers what the
 //!   model predicts (result or error kind), and after every step every live
 //!   partner's `volumes` in every open period equals a from-scratch naive
@@ -198,6 +199,8 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
                 match mode {
                     1 => o.units += 100,
                     2 => o.kind = (o.kind + 1) % 3,
+                    // An adjustment sent as an ordinary order of the period it was booked into.
+                    3 if o.origin.is_some() => o.origin = None,
                     3 => o.period = 1 - o.period,
                     _ => {}
                 }
@@ -205,13 +208,18 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
                 (o, expected)
             } else if n > 0 {
                 let (id, partner) = (m.fresh("o"), partner.index(n));
-                let o = MOrder { id, partner, period: *period, units: quarters * 2500, kind: *kind };
-                (o.clone(), if !m.live(o.partner) || m.closed[o.period] { Err(FP) } else { Ok(true) })
+                let (period, origin) = if *period == 2 { (1, Some(0)) } else { (*period, None) };
+                let o = MOrder { id, partner, period, units: quarters * 2500, kind: *kind, origin };
+                let expected = expected_new_order(m, &o);
+                (o, expected)
             } else {
                 return Ok(());
             };
             let (text, kind) = (volume_text(order.units), KINDS[order.kind]);
-            let req = request(&order.id, &m.ps[order.partner].id, PERIODS[order.period], &text, kind);
+            let mut req = request(&order.id, &m.ps[order.partner].id, PERIODS[order.period], &text, kind);
+            if let Some(origin) = order.origin {
+                req.book_into_period = Some(std::mem::replace(&mut req.period, PERIODS[origin].into()));
+            }
             let got = net.record_order(&req).map(|(_, r)| matches!(r, Recorded::New(_))).map_err(kind_of);
             prop_assert_eq!(got, expected, "order {:?}", req);
             if expected == Ok(true) {
@@ -262,6 +270,19 @@ pub(crate) fn step(net: &mut Network, m: &mut Model, op: &Op) -> Result<(), Test
         Op::Move(..) | Op::SetStatus(..) => {}
     }
     Ok(())
+}
+
+/// What recording a new order answers: a terminated partner or a closed
+/// period refuses it; an adjustment needs its origin closed and the period
+/// it is booked into open.
+fn expected_new_order(m: &Model, o: &MOrder) -> Outcome<bool> {
+    match o.origin {
+        _ if !m.live(o.partner) => Err(FP),
+        None if m.closed[o.period] => Err(FP),
+        Some(origin) if !m.closed[origin] => Err(FP),
+        Some(_) if m.closed[o.period] => Err("InvalidArgument"),
+        _ => Ok(true),
+    }
 }
 
 /// Every live partner in every open period with orders equals the model, and
