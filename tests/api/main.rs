@@ -28,6 +28,7 @@ mod cli_stdout;
 mod crash;
 mod crash_orders;
 mod damage_cli;
+mod export_api;
 mod fail_stop;
 mod genealogy_api;
 mod genealogy_deep_chain;
