@@ -1,4 +1,4 @@
-//! The `downline` command: `serve`, `import`, `verify` and `keys` (the measuring
+//! The `downline` command: `serve`, `import`, `verify`, `export` and `keys` (the measuring
 //! tools are the `downline-tools` binary of `tools/`).
 
 use clap::{Parser, Subcommand};
@@ -22,6 +22,8 @@ enum Command {
     Import(cli::import::ImportArgs),
     /// Checks a data directory no server holds against its manifest and prints its counts.
     Verify(cli::verify::VerifyArgs),
+    /// Writes volumes.csv, statements.csv and payout.csv of a period from a running server.
+    Export(cli::export::ExportArgs),
     /// Makes API keys and their keys-file lines.
     #[command(subcommand)]
     Keys(cli::keys::KeysCommand),
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(*args),
         Command::Import(args) => cli::import::run(args),
         Command::Verify(args) => cli::verify::run(args),
+        Command::Export(args) => cli::export::run(args),
         Command::Keys(command) => cli::keys::run(command),
     };
     match result {

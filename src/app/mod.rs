@@ -6,6 +6,7 @@
 
 pub mod close;
 pub mod error;
+pub mod export;
 pub mod job_budget;
 pub mod job_pool;
 pub mod job_spawn;
@@ -47,6 +48,8 @@ pub struct App {
     plan_changes: tokio::sync::Mutex<()>,
     /// The turns of GetTeamProgress's large passes (see `team_progress`).
     large_team_passes: team_progress::LargePasses,
+    /// The turns of the bulk exports (see `export`).
+    exports: export::ExportSlots,
 }
 
 impl App {
@@ -63,6 +66,7 @@ impl App {
             closing: tokio::sync::Mutex::new(()),
             plan_changes: tokio::sync::Mutex::new(()),
             large_team_passes: team_progress::LargePasses::default(),
+            exports: export::ExportSlots::default(),
         })
     }
 

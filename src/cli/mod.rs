@@ -3,6 +3,7 @@
 //! returns a message on failure.
 
 pub mod csv_rows;
+pub mod export;
 pub mod import;
 pub mod import_orders;
 pub mod interrupt;

@@ -78,6 +78,8 @@ pub const ACCESS: &[(&str, Allow)] = &[
     ("/downline.v1.VolumeService/ListPeriods", BACKEND),
     ("/downline.v1.VolumeService/ClosePeriod", ADMIN),
     ("/downline.v1.VolumeService/RecalculateVolumes", ADMIN),
+    // Bulk exports: the whole network's figures, the back office's.
+    ("/downline.v1.VolumeService/ExportVolumes", BACKEND),
     // downline.v1.CompensationService: plans and runs are the company's;
     // a partner reads its own (and its downline's) rank card, statement,
     // level explanation.
@@ -90,6 +92,7 @@ pub const ACCESS: &[(&str, Allow)] = &[
     ("/downline.v1.CompensationService/ListStatements", BACKEND),
     ("/downline.v1.CompensationService/ExplainLevel", PARTNER),
     ("/downline.v1.CompensationService/GetComplianceReport", BACKEND),
+    ("/downline.v1.CompensationService/ExportStatements", BACKEND),
     // downline.v1.TeamService: the back office assigns mentors and records
     // training; the company publishes modules; a partner reads its team.
     ("/downline.v1.TeamService/AssignMentor", BACKEND),

@@ -3,6 +3,7 @@
 
 use super::caller::Caller;
 use super::compensation_convert::{adjustment_lines, compliance_ratio, plan_from_proto, plan_to_proto};
+use super::export::ExportStream;
 use super::page_token::{ExplainToken, TokenSigner};
 use super::status::invalid;
 use super::{page_size, App};
@@ -222,5 +223,15 @@ impl CompensationService for CompensationApi {
             report.breakage = format_scaled(totals.breakage_scaled);
         }
         Ok(Response::new(report))
+    }
+
+    type ExportStatementsStream = ExportStream<pb::ExportStatementsResponse>;
+
+    async fn export_statements(
+        &self,
+        request: Request<pb::ExportStatementsRequest>,
+    ) -> Result<Response<Self::ExportStatementsStream>, Status> {
+        let export = self.app.export_statements(&request.into_inner().run_id)?;
+        Ok(Response::new(super::export::statements(&self.app, export)))
     }
 }

@@ -6,7 +6,7 @@ use super::compensation_convert::{fill_totals, phase_to_proto, rank_name, statem
 use super::page_token::{StatementsToken, TokenSigner};
 use super::status::{invalid, job_cancelled};
 use super::App;
-use crate::app::runs::{finished_result, RunRef};
+use crate::app::runs::{finished_result, RunRef, RunStatement};
 use crate::engine::{format_cents, PartnerIx};
 use crate::proto::v1 as pb;
 use std::sync::atomic::Ordering;
@@ -67,9 +67,13 @@ pub fn run_to_proto(app: &App, run: &RunRef) -> Result<pb::CommissionRun, Status
 
 /// A partner's statement in a run.
 pub fn statement(app: &App, run: &RunRef, ix: PartnerIx, partner_id: &str) -> Result<pb::Statement, Status> {
-    let s = run.statement(app, ix, partner_id)?;
+    Ok(run_statement_to_proto(partner_id, &run.statement(app, ix, partner_id)?))
+}
+
+/// The proto of a partner's statement in a run (GetStatement's answer).
+pub fn run_statement_to_proto(partner_id: &str, s: &RunStatement) -> pb::Statement {
     let period = s.period.to_string();
-    Ok(statement_to_proto(&s.plan, &s.run_id, partner_id, &period, s.rv_units, &s.statement))
+    statement_to_proto(&s.plan, &s.run_id, partner_id, &period, s.rv_units, &s.statement)
 }
 
 /// A page of a run's payout export, in partner creation order.

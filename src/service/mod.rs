@@ -8,6 +8,7 @@ pub mod compensation;
 pub mod compensation_convert;
 pub mod compensation_runs;
 pub mod convert;
+pub mod export;
 pub mod genealogy;
 pub mod guard;
 pub mod operations;

@@ -3,6 +3,7 @@
 
 use super::caller::Caller;
 use super::convert::{kind_from_proto, order_to_proto, volumes_to_proto};
+use super::export::ExportStream;
 use super::operations::operation_to_proto;
 use super::status::from_engine;
 use super::App;
@@ -166,6 +167,17 @@ impl VolumeService for VolumeApi {
         let period = Period::parse("period", &request.into_inner().period)?;
         let job = self.app.start_recalculation(period)?;
         Ok(Response::new(operation_to_proto(&job)))
+    }
+
+    type ExportVolumesStream = ExportStream<pb::ExportVolumesResponse>;
+
+    async fn export_volumes(
+        &self,
+        request: Request<pb::ExportVolumesRequest>,
+    ) -> Result<Response<Self::ExportVolumesStream>, Status> {
+        let period = Period::parse("period", &request.into_inner().period)?;
+        let export = self.app.export_volumes(period)?;
+        Ok(Response::new(super::export::volumes(&self.app, export, period.to_string())))
     }
 }
 

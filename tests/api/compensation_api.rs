@@ -15,7 +15,8 @@ use tonic::transport::Channel;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-type Comp = CompensationServiceClient<Channel>;
+/// The generated compensation client.
+pub type Comp = CompensationServiceClient<Channel>;
 
 pub async fn comp(addr: SocketAddr) -> Comp {
     CompensationServiceClient::new(channel(addr).await)

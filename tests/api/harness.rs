@@ -82,6 +82,12 @@ impl Harness {
         recovered
     }
 
+    /// The running server's application (its registries, for tests that
+    /// watch background work end).
+    pub fn app(&self) -> &std::sync::Arc<downline::service::App> {
+        self.server.as_ref().expect("a running server").app()
+    }
+
     /// Makes the server's next flush fail as a full disk would.
     pub fn fail_next_flush(&self) {
         self.server.as_ref().expect("a running server").fail_next_flush();

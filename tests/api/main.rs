@@ -29,6 +29,8 @@ mod cli_stdout;
 mod crash;
 mod crash_orders;
 mod damage_cli;
+mod export_api;
+mod export_cli;
 mod fail_stop;
 mod genealogy_api;
 mod genealogy_deep_chain;

@@ -102,6 +102,12 @@ impl Genealogy {
         self.ids.find(partner_id).map(PartnerIx::new)
     }
 
+    /// The ids as they are now, shared with the live ones (O(chunks)): a
+    /// long reader (a bulk export) sorts and reads them with no lock held.
+    pub fn ids_snapshot(&self) -> crate::engine::id_index::IdIndex {
+        self.ids.clone()
+    }
+
     /// The external id of an index.
     pub fn id(&self, ix: PartnerIx) -> &str {
         self.id_at(ix.get())
