@@ -40,6 +40,7 @@ mod jobs_api;
 mod payout_cap;
 mod plan_rerank;
 mod reflection_health;
+mod run_restart;
 mod serve_cli;
 mod shutdown_drain;
 mod stream_limits;
