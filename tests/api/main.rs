@@ -27,6 +27,7 @@ mod auth_tls;
 mod cli_stdout;
 mod crash;
 mod crash_orders;
+mod crash_runs;
 mod damage_cli;
 mod fail_stop;
 mod genealogy_api;
