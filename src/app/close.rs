@@ -33,6 +33,7 @@ impl App {
     async fn close_period_now(self: &Arc<Self>, period: Period) -> AppResult<u64> {
         let _closing = self.closing.lock().await;
         let official = self.official_candidate(period)?;
+        let official_id = official.as_ref().map(|(id, _)| id.clone());
         let closed = self
             .write(move |net| {
                 let official = official.as_ref().map(|(id, run)| (id.as_str(), run.as_ref()));
@@ -50,6 +51,9 @@ impl App {
             self.wait_durable(ticket).await?;
             self.network.write().frozen_on_disk(period);
             tracing::info!(%period, orders = count, "period closed");
+            if let Some(run_id) = official_id {
+                self.official_run_closed(&run_id);
+            }
         }
         self.read(|net| Ok(net.closed_totals(period).0))
     }

@@ -151,6 +151,17 @@ impl MemoryBudget {
     }
 }
 
+impl MemoryBudget {
+    /// Reserves `bytes` even beyond the limit: what a run restored at
+    /// start-up held in the server's previous life.
+    pub fn reserve_anyway(self: &Arc<Self>, bytes: u64) -> Reservation {
+        let _ = self
+            .in_use_bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |in_use| Some(in_use.saturating_add(bytes)));
+        Reservation { budget: Arc::clone(self), bytes }
+    }
+}
+
 /// Bytes held from a [`MemoryBudget`], given back when dropped.
 #[derive(Debug)]
 pub struct Reservation {

@@ -5,7 +5,7 @@
 //! panic the next job ([`JobHooks`], never reachable from a request).
 
 use super::error::AppResult;
-use super::jobs::{Job, JobSpec, Outcome};
+use super::jobs::{Job, JobKind, JobSpec, Outcome};
 use super::App;
 use crate::engine::EngineError;
 use parking_lot::{Condvar, Mutex};
@@ -33,6 +33,14 @@ impl App {
     /// returned (its result may be partial).
     pub fn spawn_job(self: &Arc<Self>, spec: JobSpec, body: JobBody) -> AppResult<Arc<Job>> {
         let job = self.jobs.start(spec)?;
+        self.drop_forgotten_runs();
+        if job.kind == JobKind::CommissionRun {
+            if let Err(err) = self.run_started(&job) {
+                job.finish(Outcome::Failed(EngineError::Internal(format!("run '{}' could not be stored", job.id))));
+                self.jobs.remove(&job.id);
+                return Err(err);
+            }
+        }
         let (app, worker) = (Arc::clone(self), Arc::clone(&job));
         super::job_pool::spawn_on_job_thread(move || {
             let outcome = run_caught(&worker, || {
@@ -42,6 +50,9 @@ impl App {
             let outcome = if worker.cancel.is_cancelled() { Outcome::Cancelled } else { outcome };
             if matches!(outcome, Outcome::Cancelled) {
                 tracing::warn!(job = %worker.id, "a background job was cancelled; it produced nothing");
+            }
+            if worker.kind == JobKind::CommissionRun {
+                app.run_ended(&worker, &outcome);
             }
             worker.finish(outcome);
             app.jobs.ended.notify_waiters();

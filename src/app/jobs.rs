@@ -269,6 +269,9 @@ pub struct Jobs {
     admitting: AtomicBool,
     /// Woken whenever a job ends (the shutdown waits on it).
     pub(super) ended: tokio::sync::Notify,
+    /// Runs forgotten since the store last heard of it: their stored
+    /// records go too (`App::drop_forgotten_runs`).
+    forgotten_runs: Mutex<Vec<String>>,
 }
 
 impl Default for Jobs {
@@ -290,6 +293,7 @@ impl Jobs {
             budget: MemoryBudget::new(budget_bytes),
             admitting: AtomicBool::new(true),
             ended: tokio::sync::Notify::new(),
+            forgotten_runs: Mutex::new(Vec::new()),
         }
     }
 
@@ -383,7 +387,7 @@ impl Jobs {
         };
         for job in holding.iter().filter(|job| !needed_by_close(job)) {
             tracing::info!(job = %job.id, bytes = job.reserved_bytes(), "forgotten early: the job memory budget is short");
-            self.by_id.remove(&job.id);
+            self.forget(&job.id);
         }
     }
 
@@ -444,10 +448,33 @@ impl Jobs {
                 kept += 1;
                 continue;
             }
-            self.by_id.remove(&id);
+            self.forget(&id);
         }
     }
+
+    /// Forgets a job; a commission run's id is kept for the store.
+    fn forget(&self, id: &str) {
+        if let Some((_, job)) = self.by_id.remove(id) {
+            if job.kind == JobKind::CommissionRun {
+                self.forgotten_runs.lock().push(job.id.clone());
+            }
+        }
+    }
+
+    /// The runs forgotten since the last call.
+    pub fn take_forgotten_runs(&self) -> Vec<String> {
+        std::mem::take(&mut *self.forgotten_runs.lock())
+    }
+
+    /// Removes a finished job at once (DeleteCommissionRun, a close); its
+    /// share of the budget comes back once no request holds it.
+    pub fn remove(&self, id: &str) -> Option<Arc<Job>> {
+        self.by_id.remove(id).map(|(_, job)| job)
+    }
 }
+
+#[path = "jobs_restore.rs"]
+mod restore;
 
 #[cfg(test)]
 #[path = "jobs_tests.rs"]

@@ -16,6 +16,7 @@ pub mod limits;
 mod plan_change;
 pub mod recalc;
 pub mod recovery;
+mod run_store;
 pub mod runs;
 pub mod team_progress;
 

@@ -24,5 +24,10 @@ pub async fn open(data_dir: &Path, limits: Limits) -> AppResult<Arc<App>> {
         data_dir = %data_dir.display(),
         "genealogy recovered"
     );
-    Ok(App::new(store, network, limits))
+    let app = App::new(store, network, limits);
+    let restoring = Instant::now();
+    let restorer = Arc::clone(&app);
+    let runs = tokio::task::spawn_blocking(move || restorer.restore_runs()).await??;
+    tracing::info!(runs, elapsed_ms = restoring.elapsed().as_millis() as u64, "commission runs restored");
+    Ok(app)
 }

@@ -40,7 +40,9 @@ impl App {
     /// Starts a commission run of an open period on a rayon thread. The
     /// cheap checks answer at once (the memory estimate among them); the
     /// snapshot is taken on the worker.
-    pub fn start_commission_run(self: &Arc<Self>, period: Period, dry_run: bool) -> AppResult<Arc<Job>> {
+    /// Answers once the run's start is durable (`run_store.rs`), so a run
+    /// the caller heard of is never lost by a crash.
+    pub async fn start_commission_run(self: &Arc<Self>, period: Period, dry_run: bool) -> AppResult<Arc<Job>> {
         let size = self.read(|net| {
             if net.is_closed(period) {
                 return Err(EngineError::precondition(
@@ -55,6 +57,7 @@ impl App {
         let memory = job_budget::commission_run(&size);
         let job = self.spawn_job(JobSpec { kind: JobKind::CommissionRun, period, dry_run, memory }, run_commission)?;
         tracing::info!(run_id = %job.id, %period, dry_run, "commission run started");
+        self.wait_durable(self.store.last_ticket()).await?;
         Ok(job)
     }
 }
@@ -84,12 +87,22 @@ fn run_commission(app: &App, job: &Job) -> Outcome {
             snapshot.watch(Arc::clone(&job.cancel));
             job.total.store(snapshot.partners() as u64, Ordering::Release);
             let result = snapshot.run(progress);
+            if job.cancel.is_cancelled() {
+                return Outcome::Cancelled;
+            }
+            // Durable before it is reported done (issue #17).
+            let stored = Instant::now();
+            if let Err(err) = app.store_run(job, &result) {
+                return Outcome::Failed(err);
+            }
+            let store_ms = stored.elapsed().as_millis() as u64;
             tracing::info!(
                 run_id = %job.id,
                 partners = result.partners(),
                 prepare_ms,
                 snapshot_ms,
                 run_ms = result.duration.as_millis() as u64,
+                store_ms,
                 payable_cents = %result.totals.payable_cents,
                 "commission run done"
             );
@@ -111,7 +124,7 @@ impl RunRef {
             app.read(|net| Ok::<_, AppError>(net.official_by_id(run_id).map(|(p, o)| (p, Arc::clone(o)))))?;
         official.map(|(p, o)| RunRef::Official(p, o)).ok_or_else(|| {
             AppError::NotFound(format!(
-                "run_id: commission run '{run_id}' not found (runs of open periods are forgotten on restart)"
+                "run_id: commission run '{run_id}' not found (it was deleted, or forgotten among older runs)"
             ))
         })
     }

@@ -54,10 +54,10 @@ pub mod volumes;
 pub use cancel::Cancel;
 pub use change::{Audit, ChangeSet, EventKind, GenealogyEvent, PartnerRecord, TeamChange};
 pub use compensation::{
-    format_cents, format_rate, format_scaled, rank_bfs, FieldViolation, KindTotals, LegSlot, LevelCursor, LevelRole,
-    Line, LineKind, LiveRanks, PartnerFigures, PayoutFactor, Phase, Plan, PlanChange, PlanDraft, PlanInstall, Rank,
-    RankDraft, RankProgress, RankTarget, Requirement, RequirementKind, RunProgress, RunResult, RunTotals, Statement,
-    MAX_LISTED_PARTNERS, SCALED_PER_CENT,
+    format_cents, format_rate, format_scaled, rank_bfs, FieldViolation, Freshness, KindTotals, LegSlot, LevelCursor,
+    LevelRole, Line, LineKind, LiveRanks, PartnerFigures, PayoutFactor, Phase, Plan, PlanChange, PlanDraft,
+    PlanInstall, Rank, RankDraft, RankProgress, RankTarget, Requirement, RequirementKind, RunColumns, RunParts,
+    RunProgress, RunResult, RunTotals, Statement, MAX_LISTED_PARTNERS, SCALED_PER_CENT,
 };
 pub use date::Date;
 pub use error::{EngineError, EngineResult};

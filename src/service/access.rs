@@ -88,6 +88,7 @@ pub const ACCESS: &[(&str, Allow)] = &[
     ("/downline.v1.CompensationService/GetRankProgress", PARTNER),
     ("/downline.v1.CompensationService/StartCommissionRun", ADMIN),
     ("/downline.v1.CompensationService/GetCommissionRun", BACKEND),
+    ("/downline.v1.CompensationService/DeleteCommissionRun", ADMIN),
     ("/downline.v1.CompensationService/GetStatement", PARTNER),
     ("/downline.v1.CompensationService/ListStatements", BACKEND),
     ("/downline.v1.CompensationService/ExplainLevel", PARTNER),

@@ -72,7 +72,7 @@ impl CompensationService for CompensationApi {
     ) -> Result<Response<pb::CommissionRun>, Status> {
         let r = request.into_inner();
         let period = Period::parse("period", &r.period)?;
-        let job = self.app.start_commission_run(period, r.dry_run)?;
+        let job = self.app.start_commission_run(period, r.dry_run).await?;
         Ok(Response::new(super::compensation_runs::run_to_proto(&self.app, &RunRef::Live(job))?))
     }
 
@@ -82,6 +82,14 @@ impl CompensationService for CompensationApi {
     ) -> Result<Response<pb::CommissionRun>, Status> {
         let run = RunRef::find(&self.app, &request.into_inner().run_id)?;
         Ok(Response::new(super::compensation_runs::run_to_proto(&self.app, &run)?))
+    }
+
+    async fn delete_commission_run(
+        &self,
+        request: Request<pb::DeleteCommissionRunRequest>,
+    ) -> Result<Response<()>, Status> {
+        self.app.delete_commission_run(&request.into_inner().run_id).await?;
+        Ok(Response::new(()))
     }
 
     async fn get_statement(

@@ -14,6 +14,9 @@
 //! | `a` + mentee seq (u32) | `StoredMentor`: an explicit mentor assignment (absent: the sponsor) |
 //! | `t` + module ordinal (u32) | `StoredModule`: a training module |
 //! | `q` + chunk (u32) | `CompletionChunk`: training completions of partners `chunk * 64 ..` |
+//! | `m:run:` + run id | `RunHeadRecord`: a commission run of an open period, started or ended |
+//! | `r` + run id + `/` + chunk (u32) | `RunChunkRecord`: a succeeded run's figures, positions `chunk * 4096 ..` |
+//! | `m:changes` | the network's count of moves and status changes (u64), in every write |
 //! | `m:manifest` | `Manifest`: the figures of everything committed, in every batch that adds data |
 //! | `m:` + name | metadata (format, structure version, token key) |
 
@@ -38,6 +41,12 @@ pub const MENTOR: u8 = b'a';
 pub const TRAINING_MODULE: u8 = b't';
 /// Prefix of training completion chunks.
 pub const COMPLETION_CHUNK: u8 = b'q';
+/// Prefix of the figures of stored commission runs.
+pub const RUN_CHUNK: u8 = b'r';
+/// Prefix of stored commission runs' heads.
+pub const META_RUN: &[u8] = b"m:run:";
+/// The count of moves and status changes (u64): a run's freshness.
+pub const META_CHANGES: &[u8] = b"m:changes";
 /// Prefix of closed periods.
 pub const META_CLOSED: &[u8] = b"m:closed:";
 /// Prefix of plan versions.
@@ -173,5 +182,27 @@ pub fn frozen(period_code: u32, chunk: u32) -> [u8; 9] {
     let mut key = [FROZEN; 9];
     key[1..5].copy_from_slice(&period_code.to_be_bytes());
     key[5..].copy_from_slice(&chunk.to_be_bytes());
+    key
+}
+
+/// The key of a stored run's head.
+pub fn run_head(run_id: &str) -> Vec<u8> {
+    let mut key = META_RUN.to_vec();
+    key.extend_from_slice(run_id.as_bytes());
+    key
+}
+
+/// The prefix of a stored run's chunks (run ids hold no `/`).
+pub fn run_chunks(run_id: &str) -> Vec<u8> {
+    let mut key = vec![RUN_CHUNK];
+    key.extend_from_slice(run_id.as_bytes());
+    key.push(b'/');
+    key
+}
+
+/// The key of one chunk of a stored run's figures.
+pub fn run_chunk(run_id: &str, chunk: u32) -> Vec<u8> {
+    let mut key = run_chunks(run_id);
+    key.extend_from_slice(&chunk.to_be_bytes());
     key
 }

@@ -22,6 +22,8 @@ mod open;
 mod orders;
 mod panic_guard;
 pub mod records;
+mod run_records;
+pub mod runs;
 mod team;
 
 use crate::engine::{Audit, ChangeSet, Genealogy, Network, PartnerIx, PartnerRange};
@@ -154,6 +156,8 @@ impl Store {
         if let Some(plan) = &change.plan {
             compensation::add_plan(&mut batch, plan);
         }
+        // Part of a stored run's freshness, which start-up must give back.
+        batch.insert(keys::META_CHANGES, &network.change_count().to_be_bytes());
         let committed = self.ledger.commit(&self.db, batch, |m| {
             self.count_change(m, change);
             self.count_orders(m, change.orders.end);

@@ -96,6 +96,7 @@ fn load_all(path: &Path, new: bool) -> Result<Loaded, StoreError> {
     team::load(&db, &mut network)?;
     let order_blocks = orders::load(&db, &mut network)?;
     let plans = compensation::load_plans(&db, &mut network)?;
+    network.restore_change_count(super::runs::change_count(&db)?);
     let closed_periods = closed::load(&db, &mut network)?;
     network.rebuild_periods().map_err(|e| StoreError::Corrupt(e.to_string()))?;
     network.rebuild_team_layout();

@@ -65,6 +65,12 @@ impl RunProgress {
         }
     }
 
+    /// A progress read back from the store: `phase` (a [`Phase`] code;
+    /// unknown codes read as done) with `done` partners.
+    pub fn restored(phase: u8, done: u64) -> RunProgress {
+        RunProgress { phase: AtomicU8::new(phase), done: AtomicU64::new(done) }
+    }
+
     fn enter(&self, phase: Phase) {
         self.done.store(0, Ordering::Release);
         self.phase.store(phase as u8, Ordering::Release);
@@ -193,13 +199,13 @@ pub struct RunResult {
     pub plan: Arc<Plan>,
     /// What the figures depended on.
     pub freshness: Freshness,
-    input: RollupInput,
+    pub(super) input: RollupInput,
     /// Arena index → position (NONE when not live at the snapshot).
-    position: Vec<u32>,
-    gv: Vec<i64>,
-    profile: Vec<LevelTotals>,
-    rank: Vec<u8>,
-    payable_cents: Vec<i64>,
+    pub(super) position: Vec<u32>,
+    pub(super) gv: Vec<i64>,
+    pub(super) profile: Vec<LevelTotals>,
+    pub(super) rank: Vec<u8>,
+    pub(super) payable_cents: Vec<i64>,
     /// The totals.
     pub totals: RunTotals,
     /// How long the run took (the snapshot excluded).

@@ -102,6 +102,7 @@ pub(crate) mod plan;
 pub(crate) mod plan_change;
 pub(crate) mod rank_progress;
 pub(crate) mod ranks;
+pub(crate) mod run_parts;
 
 pub use commission::{
     format_cents, format_scaled, statement, Line, LineKind, PayoutFactor, Statement, SCALED_PER_CENT,
@@ -116,3 +117,4 @@ pub use plan::{format_rate, FieldViolation, Plan, PlanDraft, Rank, RankDraft};
 pub use plan_change::{PlanChange, PlanInstall};
 pub use rank_progress::{RankProgress, RankTarget, Requirement, RequirementKind};
 pub use ranks::{rank_bfs, BfsRanks, LegTotals};
+pub use run_parts::{RunColumns, RunParts};

@@ -108,6 +108,18 @@ impl Network {
         }
     }
 
+    /// The moves and status changes so far: the part of a run's
+    /// [`Freshness`] that no stored record holds, so the store keeps it
+    /// with every write and gives it back at start-up.
+    pub fn change_count(&self) -> u64 {
+        self.changes
+    }
+
+    /// Restores the count of moves and status changes (start-up only).
+    pub fn restore_change_count(&mut self, changes: u64) {
+        self.changes = changes;
+    }
+
     /// What a run of `period` would depend on now.
     pub fn freshness(&self, period: Period) -> Freshness {
         let orders = self.periods.get(&period).map_or(0, |v| v.order_count());

@@ -210,6 +210,23 @@ impl RollupInput {
         RollupInput { plan: *plan, arena_len: n, order, child_start, depth_start, pv, rv, active, cancel }
     }
 
+    /// The inputs of a finished run read back from the store: only what
+    /// its answers read (the order, PV, RV, activity). There is no layout
+    /// of recruits and depths, so these inputs can never be rolled up
+    /// again; a restored run is never recomputed.
+    pub(crate) fn restored(
+        plan: VolumePlan,
+        arena_len: usize,
+        order: Vec<u32>,
+        pv: Vec<i64>,
+        rv: Vec<i64>,
+        active: Vec<bool>,
+    ) -> RollupInput {
+        let (child_start, depth_start) = (Vec::new(), Vec::new());
+        let cancel = Arc::new(Cancel::new());
+        RollupInput { plan, arena_len, order, child_start, depth_start, pv, rv, active, cancel }
+    }
+
     /// Makes the loops over these inputs (the rollup's, the ranks' and a
     /// run's passes) skip their remaining tasks once `cancel` is set.
     pub fn watch(&mut self, cancel: Arc<Cancel>) {
