@@ -136,6 +136,7 @@ pub async fn synthetic_network(h: &mut Harness, n: usize) -> Vec<String> {
             period: o.period,
             volume: o.volume,
             kind: downline_kind(o.kind) as i32,
+            ..Default::default()
         })
         .collect();
     let mut v = volume_client(h.addr).await;
