@@ -60,6 +60,14 @@ fn bench_rollup(c: &mut Criterion) {
     let mut group = c.benchmark_group("rollup");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     group.bench_function("snapshot (under the lock)", |b| b.iter(|| black_box(net.recalc_snapshot(period).unwrap())));
+    // What every job after the first does while the structure stays the same.
+    let kept = net.recalc_snapshot(period).expect("an open period").layout();
+    group.bench_function("snapshot, the breadth-first layout kept from the last one", |b| {
+        b.iter(|| {
+            let memory = SnapshotMemory::keeping(Some(std::sync::Arc::clone(&kept)));
+            black_box(net.recalc_snapshot_with(period, memory).unwrap())
+        })
+    });
     // What the server does: the snapshot's memory is faulted in before the lock,
     // so only the snapshot itself is timed.
     let (partners, levels) = net.recalc_memory_size(period).expect("an open period");

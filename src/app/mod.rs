@@ -11,6 +11,7 @@ pub mod job_budget;
 pub mod job_pool;
 pub mod job_spawn;
 pub mod jobs;
+mod kept_layout;
 mod layout_job;
 pub mod limits;
 mod plan_change;
@@ -51,6 +52,8 @@ pub struct App {
     large_team_passes: team_progress::LargePasses,
     /// The turns of the bulk exports (see `export`).
     exports: export::ExportSlots,
+    /// The breadth-first layout the last job captured (see `kept_layout`).
+    kept_layout: kept_layout::KeptLayout,
 }
 
 impl App {
@@ -68,6 +71,7 @@ impl App {
             plan_changes: tokio::sync::Mutex::new(()),
             large_team_passes: team_progress::LargePasses::default(),
             exports: export::ExportSlots::default(),
+            kept_layout: kept_layout::KeptLayout::default(),
         })
     }
 

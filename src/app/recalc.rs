@@ -4,7 +4,7 @@
 use super::job_budget::{self, NetworkSize};
 use super::jobs::{Job, JobKind, JobResult, JobSpec, Outcome, Progress};
 use super::{App, AppError, AppResult};
-use crate::engine::Period;
+use crate::engine::{Period, SnapshotMemory};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -69,8 +69,9 @@ fn run_recalculation(app: &App, job: &Job) -> Outcome {
     // job's cost now, about a memory bandwidth pass over the period).
     let started = Instant::now();
     network.unshare_period(period);
-    let snapshot = network.recalc_snapshot(period);
+    let snapshot = network.recalc_snapshot_with(period, SnapshotMemory::keeping(app.kept_layout.get()));
     drop(network);
+    let layout_reused = snapshot.as_ref().is_ok_and(|s| app.kept_layout.keep(s.layout()));
     let prepare_ms = started.elapsed().as_millis() as u64;
     match snapshot {
         Err(err) => Outcome::Failed(err),
@@ -86,7 +87,7 @@ fn run_recalculation(app: &App, job: &Job) -> Outcome {
             if report.differences > 0 {
                 tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
             }
-            tracing::info!(%period, partners = report.partners, prepare_ms, snapshot_ms, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
+            tracing::info!(%period, partners = report.partners, prepare_ms, snapshot_ms, layout_reused, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
             Outcome::Succeeded(JobResult::Recalculation(RecalcSummary {
                 period,
                 partners: report.partners,

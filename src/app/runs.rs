@@ -8,7 +8,7 @@ use super::jobs::{Job, JobKind, JobResult, JobSpec, Outcome, Progress};
 use super::{invalid, App, AppError, AppResult};
 use crate::engine::compensation::statement as build_statement;
 use crate::engine::Statement;
-use crate::engine::{EngineError, OfficialRun, PartnerIx, Period, Plan};
+use crate::engine::{EngineError, InputMemory, OfficialRun, PartnerIx, Period, Plan};
 use crate::engine::{RunResult, RunTotals};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -76,8 +76,10 @@ fn run_commission(app: &App, job: &Job) -> Outcome {
     let network = app.network.read().inputs_snapshot(None);
     let snapshot_ms = locked.elapsed().as_millis() as u64;
     let started = Instant::now();
-    let snapshot = network.commission_snapshot(&job.period.to_string());
+    let snapshot =
+        network.commission_snapshot_with(&job.period.to_string(), InputMemory::keeping(app.kept_layout.get()));
     drop(network);
+    let layout_reused = snapshot.as_ref().is_ok_and(|s| app.kept_layout.keep(s.layout()));
     let prepare_ms = started.elapsed().as_millis() as u64;
     match snapshot {
         Err(err) => Outcome::Failed(err),
@@ -101,6 +103,7 @@ fn run_commission(app: &App, job: &Job) -> Outcome {
                 partners = result.partners(),
                 prepare_ms,
                 snapshot_ms,
+                layout_reused,
                 run_ms = result.duration.as_millis() as u64,
                 store_ms,
                 payable_cents = %result.totals.payable_cents,

@@ -72,7 +72,7 @@ pub use team::{
     MentorView, ModuleUpdate, Team, TeamLayout, TeamProgress, Training, TrainingModule,
 };
 pub use volumes::{
-    not_in_closed, personal_volumes, AdjustmentTotals, ClosedPeriod, FrozenPeriod, InputMemory, LevelTotals,
+    not_in_closed, personal_volumes, AdjustmentTotals, BfsLayout, ClosedPeriod, FrozenPeriod, InputMemory, LevelTotals,
     OfficialRun, Order, OrderKind, OrderRequest, RecalcReport, RecalcSnapshot, Recorded, RollupInput, SnapshotMemory,
     VolumeAnswer, VolumePlan, VolumeView,
 };

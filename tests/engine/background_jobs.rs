@@ -17,6 +17,10 @@
 //!   writes and run after them answer what the twin answered at the
 //!   snapshot, and the live network goes on equal to the twin.
 //!
+//! A capture that reuses the breadth-first layout kept from an earlier
+//! one, after random writes, answers what a fresh capture answers, and
+//! reuses it exactly when the structure did not change.
+//!
 //! A second plan change that races the first is refused by the base
 //! version check, and changes nothing.
 
@@ -25,6 +29,7 @@ use downline::engine::*;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 const DAY: &str = "2026-01-15";
 const PERIODS: [&str; 2] = ["2026-01", "2026-02"];
@@ -228,6 +233,36 @@ proptest! {
         }).collect();
         prop_assert_eq!(got, expected);
         prop_assert_eq!(state(&live), state(&twin));
+    }
+
+    #[test]
+    fn a_kept_layout_answers_what_a_fresh_one_does((old, setup, early, _late, _new) in case()) {
+        let mut live = network(&old, &setup);
+        let open = |net: &Network| -> Vec<Period> { net.periods().into_iter().filter(|p| !p.1).map(|p| p.0).collect() };
+        let Some(&first) = open(&live).first() else { return Ok(()) };
+        let kept = live.recalc_snapshot(first).unwrap().layout();
+        let version = live.genealogy.structure_version();
+        let len = live.genealogy.len();
+        for (i, w) in early.iter().enumerate() {
+            apply(&mut live, w, SEQ + i);
+        }
+        let unchanged = live.genealogy.structure_version() == version && live.genealogy.len() == len;
+        for p in open(&live) {
+            let recalc = live.recalc_snapshot_with(p, SnapshotMemory::keeping(Some(Arc::clone(&kept)))).unwrap();
+            // Reused exactly when the structure did not change.
+            prop_assert_eq!(Arc::ptr_eq(&recalc.layout(), &kept), unchanged);
+            let fresh = live.recalc_snapshot(p).unwrap().run(&AtomicU64::new(0));
+            let report = recalc.run(&AtomicU64::new(0));
+            prop_assert_eq!((report.partners, report.differences), (fresh.partners, 0));
+            let figures = |run: RunResult| -> (RunTotals, Vec<PartnerFigures>) {
+                (run.totals.clone(), (0..run.partners()).map(|pos| run.figures_at(pos)).collect())
+            };
+            let memory = InputMemory::keeping(Some(Arc::clone(&kept)));
+            let run = live.commission_snapshot_with(&p.to_string(), memory).unwrap();
+            prop_assert_eq!(Arc::ptr_eq(&run.layout(), &kept), unchanged);
+            let fresh = live.commission_snapshot(&p.to_string()).unwrap();
+            prop_assert_eq!(figures(run.run(&RunProgress::default())), figures(fresh.run(&RunProgress::default())));
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use crate::engine::partner_ix::PartnerIx;
 use crate::engine::period::Period;
 use crate::engine::volumes::orders::OrderKind;
 use crate::engine::volumes::period_volumes::LevelTotals;
-use crate::engine::volumes::rollup::{personal_volumes_in, InputMemory, RollupInput};
+use crate::engine::volumes::rollup::{personal_volumes_in, BfsLayout, InputMemory, RollupInput};
 use crate::engine::volumes::volume_plan::MAX_LEVELS;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -223,6 +223,11 @@ struct PassOne {
 }
 
 impl RunSnapshot {
+    /// The breadth-first layout it captured, to keep for the next capture.
+    pub fn layout(&self) -> Arc<BfsLayout> {
+        Arc::clone(self.input.layout())
+    }
+
     /// The live partners the run covers.
     pub fn partners(&self) -> usize {
         self.input.partners()

@@ -108,6 +108,6 @@ pub use network_volumes::{not_in_closed, OrderRequest};
 pub use orders::{AdjustmentTotals, Order, OrderBook, OrderKind, Recorded};
 pub use period_volumes::{LevelTotals, PeriodVolumes, VolumeView};
 pub use recalc::{RecalcReport, RecalcSnapshot};
-pub use rollup::{personal_volumes, BfsRollup, InputMemory, Rollup, RollupInput};
+pub use rollup::{personal_volumes, BfsLayout, BfsRollup, InputMemory, Rollup, RollupInput};
 pub use snapshot_memory::SnapshotMemory;
 pub use volume_plan::VolumePlan;

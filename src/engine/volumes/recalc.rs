@@ -10,7 +10,7 @@
 //! ranks need every GV first, so they are compared in a second pass.
 
 use super::period_volumes::{zeroed_totals, LevelTotals, PeriodVolumes};
-use super::rollup::{personal_volumes_in, RollupInput};
+use super::rollup::{personal_volumes_in, BfsLayout, RollupInput};
 use super::snapshot_memory::{LiveCopy, SnapshotMemory};
 use crate::engine::cancel::Cancel;
 use crate::engine::compensation::live_ranks::LegSlot;
@@ -137,6 +137,11 @@ fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize, mut copy: 
 }
 
 impl RecalcSnapshot {
+    /// The breadth-first layout it captured, to keep for the next capture.
+    pub fn layout(&self) -> Arc<BfsLayout> {
+        Arc::clone(self.input.layout())
+    }
+
     /// The live partners to recompute.
     pub fn partners(&self) -> usize {
         self.input.partners()

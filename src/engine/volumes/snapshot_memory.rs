@@ -13,9 +13,10 @@
 //! [`InputMemory`] between runs.
 
 use super::period_volumes::{zeroed_totals, LevelTotals};
-use super::rollup::InputMemory;
+use super::rollup::{BfsLayout, InputMemory};
 use crate::engine::network::Network;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// The page size the faulting-in assumes (a larger page is faulted in by
 /// its first 4 KiB write all the same).
@@ -44,11 +45,26 @@ impl SnapshotMemory {
     }
 }
 
+impl SnapshotMemory {
+    /// No memory reserved, but `layout` (kept from an earlier capture) to
+    /// reuse if the genealogy's structure did not change since.
+    pub fn keeping(layout: Option<Arc<BfsLayout>>) -> SnapshotMemory {
+        SnapshotMemory { input: InputMemory::keeping(layout), live: LiveCopy::default() }
+    }
+}
+
 impl InputMemory {
+    /// No memory reserved, but `layout` (kept from an earlier capture) to
+    /// reuse if the genealogy's structure did not change since.
+    pub fn keeping(layout: Option<Arc<BfsLayout>>) -> InputMemory {
+        InputMemory { layout, ..InputMemory::default() }
+    }
+
     /// Memory for the inputs of a rollup of up to `partners` partners (the
     /// arena, terminated ones included), every page of it written once.
     pub fn prefaulted(partners: usize) -> InputMemory {
         let mut input = InputMemory {
+            layout: None,
             sums: vec![[0; 2]; partners],
             pv: vec![0; partners],
             rv: vec![0; partners],
