@@ -22,6 +22,11 @@ pub async fn comp(addr: SocketAddr) -> Comp {
     CompensationServiceClient::new(channel(addr).await)
 }
 
+/// The plan in force (GetPlan of version 0), the base every plan test edits.
+pub async fn plan_in_force(c: &mut Comp) -> pb::Plan {
+    c.get_plan(pb::GetPlanRequest { version: 0 }).await.expect("GetPlan").into_inner()
+}
+
 /// Starts a run and polls it until it is done.
 pub async fn run(c: &mut Comp, period: &str, dry_run: bool) -> pb::CommissionRun {
     let started = c.start_commission_run(pb::StartCommissionRunRequest { period: period.into(), dry_run }).await;
@@ -176,7 +181,7 @@ async fn compliance(c: &mut Comp, period: &str) -> pb::ComplianceReport {
 async fn plans_are_versioned_validated_and_relevel_open_periods() {
     let (h, mut v) = example_with_orders().await;
     let mut c = comp(h.addr).await;
-    let reference = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let reference = plan_in_force(&mut c).await;
     assert_eq!((reference.version, reference.levels, reference.payout_cap.as_str()), (1, 7, "0.45"));
     assert_eq!(reference.level_rates, ["0.05", "0.05", "0.04", "0.03", "0.02", "0.01", "0.01"]);
     // The same plan again changes nothing.
@@ -199,7 +204,7 @@ async fn plans_are_versioned_validated_and_relevel_open_periods() {
     for want in ["plan.levels", "plan.payout_cap", "plan.ranks[1].paid_levels"] {
         assert!(fields.contains(&want.to_owned()), "{fields:?}");
     }
-    assert_eq!(c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner().version, 1, "nothing changed");
+    assert_eq!(plan_in_force(&mut c).await.version, 1, "nothing changed");
     // No compression: A's levels become 290 / 1400 / 95 / 300 at once.
     let mut flat = reference.clone();
     flat.compression = false;
@@ -222,7 +227,7 @@ async fn plans_are_versioned_validated_and_relevel_open_periods() {
 async fn plan_decimals_say_what_is_wrong_and_zeros_past_the_places_are_none() {
     let (h, _v) = example_with_orders().await;
     let mut c = comp(h.addr).await;
-    let reference = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let reference = plan_in_force(&mut c).await;
     let mut bad = reference.clone();
     bad.payout_cap = "-1".into();
     bad.retail_rate = "9".repeat(30);
@@ -255,7 +260,7 @@ async fn plan_decimals_say_what_is_wrong_and_zeros_past_the_places_are_none() {
 async fn a_plan_update_is_durable_and_a_retry_makes_no_new_version() {
     let (mut h, _) = example_with_orders().await;
     let mut c = comp(h.addr).await;
-    let reference = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let reference = plan_in_force(&mut c).await;
     let mut flat = reference.clone();
     flat.compression = false;
     let v2 = c.update_plan(pb::UpdatePlanRequest { plan: Some(flat.clone()), base_version: 1 }).await.unwrap();
@@ -263,7 +268,7 @@ async fn a_plan_update_is_durable_and_a_retry_makes_no_new_version() {
     // The acknowledged version is on disk: a restart recovers both versions.
     h.restart().await;
     let mut c = comp(h.addr).await;
-    let current = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let current = plan_in_force(&mut c).await;
     assert_eq!((current.version, current.compression), (2, false));
     assert_eq!(c.get_plan(pb::GetPlanRequest { version: 1 }).await.unwrap().into_inner(), reference);
     // The same update again (a retry) answers the version it made.

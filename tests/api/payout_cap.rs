@@ -2,7 +2,7 @@
 //! example.md's variant through the API, partner cap 20 and payout cap 5 %,
 //! scales the seven capped partners pro rata to 15.61 each, 109.27 in all.
 
-use crate::compensation_api::{comp, run, statement, PAYABLE};
+use crate::compensation_api::{comp, plan_in_force, run, statement, PAYABLE};
 use crate::volume_support::*;
 use downline::proto::v1 as pb;
 use tonic::Code;
@@ -12,7 +12,7 @@ use tonic_types::StatusExt;
 async fn a_payout_cap_below_the_rates_scales_everyone_pro_rata() {
     let (h, _v) = example_with_orders().await;
     let mut c = comp(h.addr).await;
-    let reference = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let reference = plan_in_force(&mut c).await;
     let mut capped = reference.clone();
     capped.partner_cap = "20".into();
     capped.payout_cap = "0.05".into();
@@ -37,6 +37,6 @@ async fn a_payout_cap_below_the_rates_scales_everyone_pro_rata() {
     let fields: Vec<String> =
         status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect();
     assert_eq!(fields, ["plan.payout_cap"]);
-    assert_eq!(c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner().version, 2);
+    assert_eq!(plan_in_force(&mut c).await.version, 2);
     h.stop().await;
 }

@@ -5,6 +5,7 @@
 //! is in force, and of two updates racing on one base
 //! version one is refused with FAILED_PRECONDITION.
 
+use crate::compensation_api::plan_in_force;
 use crate::harness::*;
 use crate::volume_support::*;
 use downline::proto::v1 as pb;
@@ -38,7 +39,7 @@ async fn a_rank_ladder_changed_while_orders_stream_in_ranks_as_a_recalculation_d
     let (h, mut v) = example_with_orders().await;
     record_ok(&mut v, order("first", "A", OTHER_PERIOD, "60", pb::OrderKind::Self_)).await;
     let mut c = CompensationServiceClient::new(channel(h.addr).await);
-    let reference = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let reference = plan_in_force(&mut c).await;
     let streaming = tokio::spawn(stream_orders(volume_client(h.addr).await, 600));
     let mut version = reference.version;
     for share in ["0.3", "0.8", "0.45", "1", "0.6", "0.35"] {
@@ -63,7 +64,7 @@ async fn a_rank_ladder_changed_while_orders_stream_in_ranks_as_a_recalculation_d
         let result = recalculate(&mut v, &mut o, period).await;
         assert_eq!((result.difference_count, result.first_difference.as_str()), (0, ""), "{period}");
     }
-    let in_force = c.get_plan(pb::GetPlanRequest { version: 0 }).await.unwrap().into_inner();
+    let in_force = plan_in_force(&mut c).await;
     assert_eq!(in_force.version, version);
     h.stop().await;
 }
