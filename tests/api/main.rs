@@ -43,6 +43,7 @@ mod import_interrupt;
 mod jobs_api;
 mod payout_cap;
 mod plan_rerank;
+mod python_client;
 mod reflection_health;
 mod run_restart;
 mod serve_cli;
