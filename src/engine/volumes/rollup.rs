@@ -88,11 +88,6 @@ impl BfsLayout {
     pub fn fits(&self, g: &Genealogy) -> bool {
         self.key == Some(LayoutKey::of(g))
     }
-
-    /// The bytes it holds, for the job budget and logs.
-    pub fn heap_bytes(&self) -> usize {
-        (self.order.capacity() + self.child_start.capacity() + self.depth_start.capacity()) * size_of::<u32>()
-    }
 }
 
 /// GV and active frontlines of everyone while a rollup sums them.
