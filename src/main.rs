@@ -1,4 +1,4 @@
-//! The `downline` command: `serve`, `import`, `verify`, `export` and `keys` (the measuring
+//! The `downline` command: `serve`, `import`, `verify`, `export`, `backup`, `restore` and `keys` (the measuring
 //! tools are the `downline-tools` binary of `tools/`).
 
 use clap::{Parser, Subcommand};
@@ -24,6 +24,10 @@ enum Command {
     Verify(cli::verify::VerifyArgs),
     /// Writes volumes.csv, statements.csv and payout.csv of a period from a running server.
     Export(cli::export::ExportArgs),
+    /// Writes a consistent backup of a running server's store to a file.
+    Backup(cli::backup::BackupArgs),
+    /// Restores a backup file into a new data directory no server holds.
+    Restore(cli::backup::RestoreArgs),
     /// Makes API keys and their keys-file lines.
     #[command(subcommand)]
     Keys(cli::keys::KeysCommand),
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
         Command::Import(args) => cli::import::run(args),
         Command::Verify(args) => cli::verify::run(args),
         Command::Export(args) => cli::export::run(args),
+        Command::Backup(args) => cli::backup::backup(args),
+        Command::Restore(args) => cli::backup::restore(args),
         Command::Keys(command) => cli::keys::run(command),
     };
     match result {

@@ -26,6 +26,8 @@ pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
 /// with the drain's 10 s it stays within a 30 s termination grace
 /// (Kubernetes' default).
 pub const DEFAULT_JOB_GRACE_SECS: u64 = 20;
+/// The bytes of one BackupStore message (the last one may be shorter).
+pub const DEFAULT_BACKUP_PIECE_BYTES: usize = 1 << 20;
 /// The job memory budget when /proc/meminfo cannot be read, in MiB.
 pub const FALLBACK_JOB_MEMORY_MB: u64 = 8192;
 
@@ -76,6 +78,10 @@ pub struct Limits {
     /// At shutdown, how long running jobs may still finish (while the
     /// server still serves) before they are cancelled.
     pub job_grace: Duration,
+    /// The bytes of one BackupStore message: far below the 4 MiB clients
+    /// accept by default. Not a flag; tests make it small to hold a backup
+    /// open across writes.
+    pub backup_piece_bytes: usize,
 }
 
 impl Default for Limits {
@@ -92,6 +98,7 @@ impl Default for Limits {
             shutdown_grace: Duration::from_millis(DEFAULT_SHUTDOWN_GRACE_MS),
             job_memory_bytes: default_job_memory_mb().saturating_mul(1 << 20),
             job_grace: Duration::from_secs(DEFAULT_JOB_GRACE_SECS),
+            backup_piece_bytes: DEFAULT_BACKUP_PIECE_BYTES,
         }
     }
 }

@@ -76,10 +76,11 @@ async fn export(args: ExportArgs) -> Result<(), String> {
 }
 
 /// The bearer credential of every call.
-struct Auth(Option<String>);
+pub(super) struct Auth(pub(super) Option<String>);
 
 impl Auth {
-    fn request<T>(&self, message: T) -> Result<tonic::Request<T>, String> {
+    /// `message` with the bearer credential, if any.
+    pub(super) fn request<T>(&self, message: T) -> Result<tonic::Request<T>, String> {
         let mut request = tonic::Request::new(message);
         if let Some(token) = &self.0 {
             let value = format!("Bearer {token}").parse().map_err(|_| "--token: not printable ASCII".to_owned())?;
@@ -126,7 +127,8 @@ async fn start_run(comp: &mut CompensationServiceClient<Channel>, auth: &Auth, p
     }
 }
 
-fn failed(call: &str, status: &tonic::Status) -> String {
+/// A failed call, for the command line.
+pub(super) fn failed(call: &str, status: &tonic::Status) -> String {
     format!("{call} failed: {:?}: {}", status.code(), status.message())
 }
 

@@ -2,6 +2,7 @@
 //! arguments (flags, with a `DOWNLINE_*` environment variable for each) and
 //! returns a message on failure.
 
+pub mod backup;
 pub mod csv_rows;
 pub mod export;
 pub mod import;

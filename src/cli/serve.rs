@@ -137,6 +137,7 @@ impl LimitArgs {
             shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
             job_memory_bytes: self.job_memory_mb.saturating_mul(1 << 20),
             job_grace: Duration::from_secs(self.job_grace_secs),
+            backup_piece_bytes: limits::DEFAULT_BACKUP_PIECE_BYTES,
         }
     }
 }

@@ -108,6 +108,8 @@ pub const ACCESS: &[(&str, Allow)] = &[
     // downline.v1.OperationsService: operations are started by admins and
     // say nothing about one partner.
     ("/downline.v1.OperationsService/GetOperation", BACKEND),
+    // A backup holds every partner's data: admins only.
+    ("/downline.v1.OperationsService/BackupStore", ADMIN),
     // grpc.health.v1.Health
     ("/grpc.health.v1.Health/Check", PUBLIC),
     ("/grpc.health.v1.Health/Watch", PUBLIC),

@@ -3,6 +3,7 @@
 //! All state lives in [`App`] (`crate::app`).
 
 pub mod access;
+pub mod backup;
 pub mod caller;
 pub mod compensation;
 pub mod compensation_convert;

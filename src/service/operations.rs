@@ -39,6 +39,15 @@ impl OperationsService for OperationsApi {
         })?;
         Ok(Response::new(operation_to_proto(&job)))
     }
+
+    type BackupStoreStream = super::backup::BackupStream;
+
+    async fn backup_store(
+        &self,
+        _request: Request<pb::BackupStoreRequest>,
+    ) -> Result<Response<Self::BackupStoreStream>, Status> {
+        Ok(Response::new(super::backup::stream(&self.app)?))
+    }
 }
 
 /// The proto view of a recalculation job.

@@ -85,6 +85,8 @@ pub fn from_store(err: StoreError) -> Status {
         StoreError::Sled(_) | StoreError::Failed(_) | StoreError::Interrupted => {
             status(Code::Unavailable, err.to_string())
         }
+        StoreError::BackupBusy => retry_later(Code::ResourceExhausted, err.to_string()),
+        StoreError::BackupAborted(_) => status(Code::Aborted, err.to_string()),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::keys::{self, CHUNK_PARTNERS};
 use super::records::{ClosedSummary, FrozenChunk, FrozenPartner};
+use super::tap::Batch;
 use super::{Store, StoreError};
 use crate::engine::{FrozenPeriod, LevelTotals, Network, OfficialRun, PartnerIx, Period, VolumeView};
 use prost::Message;
@@ -22,11 +23,11 @@ impl Store {
         let mut first = 0;
         while first < chunks {
             let end = chunks.min(first + CHUNKS_PER_BATCH);
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             for chunk in first..end {
                 batch.insert(&keys::frozen(code, chunk), encode_chunk(frozen, chunk).encode_to_vec());
             }
-            self.db.apply_batch(batch)?;
+            self.tap.apply(&self.db, batch)?;
             first = end;
         }
         Ok(())
@@ -45,10 +46,10 @@ impl Store {
             fee_units: i64::try_from(fee_units).unwrap_or(i64::MAX),
             official: official.map(super::compensation::official_record),
         };
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         batch.insert(keys::closed_period(period.code()), summary.encode_to_vec());
         // The engine closes a period once: each summary is a new key.
-        if let Err(err) = self.ledger.commit(&self.db, batch, |m| m.closed_periods += 1) {
+        if let Err(err) = self.ledger.commit(&self.db, &self.tap, batch, |m| m.closed_periods += 1) {
             self.commit.fail();
             return Err(err.into());
         }

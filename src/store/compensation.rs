@@ -7,6 +7,7 @@
 
 use super::keys;
 use super::records::{OfficialRunRecord, PlanRecord, RankRecord};
+use super::tap::Batch;
 use super::StoreError;
 use crate::engine::PayoutFactor;
 use crate::engine::{KindTotals, PartnerIx, RunTotals};
@@ -15,7 +16,7 @@ use prost::Message;
 use std::sync::Arc;
 
 /// Adds a new plan version to a change's batch (see [`Store::stage`]).
-pub(super) fn add_plan(batch: &mut sled::Batch, plan: &Plan) {
+pub(super) fn add_plan(batch: &mut Batch, plan: &Plan) {
     batch.insert(keys::plan(plan.version), plan_record(&plan.to_draft()).encode_to_vec());
 }
 

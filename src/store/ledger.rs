@@ -6,6 +6,7 @@
 use super::data_dir::Sidecar;
 use super::keys;
 use super::manifest::Manifest;
+use super::tap::{Batch, Tap};
 use parking_lot::Mutex;
 use prost::Message;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,7 +45,8 @@ impl Ledger {
     pub fn commit(
         &self,
         db: &sled::Db,
-        mut batch: sled::Batch,
+        tap: &Tap,
+        mut batch: Batch,
         update: impl FnOnce(&mut Manifest),
     ) -> Result<(), sled::Error> {
         let mut current = self.current.lock();
@@ -52,7 +54,7 @@ impl Ledger {
         update(&mut next);
         next.generation += 1;
         batch.insert(keys::META_MANIFEST, next.encode_to_vec());
-        db.apply_batch(batch)?;
+        tap.apply(db, batch)?;
         *current = next;
         Ok(())
     }

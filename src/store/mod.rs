@@ -8,6 +8,8 @@
 //! genealogy is rebuilt from the partner chunks alone, and what was loaded
 //! is checked against the manifest (see `open`).
 
+pub mod backup;
+pub mod backup_format;
 mod closed;
 mod compensation;
 mod compensation_records;
@@ -24,6 +26,7 @@ mod panic_guard;
 pub mod records;
 mod run_records;
 pub mod runs;
+mod tap;
 mod team;
 
 use crate::engine::{Audit, ChangeSet, Genealogy, Network, PartnerIx, PartnerRange};
@@ -38,6 +41,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tap::{Batch, Tap};
 
 /// Why the store could not do its work.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +62,12 @@ pub enum StoreError {
     /// An offline import stopped at a batch boundary because it was asked to.
     #[error("interrupted")]
     Interrupted,
+    /// A backup was asked for while another one runs.
+    #[error("a backup is running; one runs at a time")]
+    BackupBusy,
+    /// A backup stopped; the store is unharmed.
+    #[error("the backup stopped: {0}")]
+    BackupAborted(String),
 }
 
 impl StoreError {
@@ -80,6 +90,8 @@ pub struct Store {
     commit: Arc<GroupCommit>,
     ledger: Arc<Ledger>,
     token_key: [u8; 16],
+    /// Every batch goes through it (see `tap`).
+    tap: Arc<Tap>,
 }
 
 /// How long [`Store::open`] waits for the directory's lock.
@@ -149,7 +161,7 @@ impl Store {
         if self.commit.has_failed() {
             return Err(FlushFailed.into());
         }
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         self.add_change(&mut batch, change, &network.genealogy);
         self.add_orders(&mut batch, network, change.orders.clone());
         self.add_team(&mut batch, &change.team, network);
@@ -158,7 +170,7 @@ impl Store {
         }
         // Part of a stored run's freshness, which start-up must give back.
         batch.insert(keys::META_CHANGES, &network.change_count().to_be_bytes());
-        let committed = self.ledger.commit(&self.db, batch, |m| {
+        let committed = self.ledger.commit(&self.db, &self.tap, batch, |m| {
             self.count_change(m, change);
             self.count_orders(m, change.orders.end);
             team::count(m, &change.team);
@@ -202,11 +214,11 @@ impl Store {
         let mut start = created.start;
         while start < created.end {
             let end = created.end.min(start.saturating_add(IMPORT_BATCH_PARTNERS));
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             let batch_range = PartnerRange::new(PartnerIx::new(start), PartnerIx::new(end));
             let change = genealogy.created_change(batch_range, audit);
             self.add_change(&mut batch, &change, genealogy);
-            self.ledger.commit(&self.db, batch, |m| self.count_change(m, &change))?;
+            self.ledger.commit(&self.db, &self.tap, batch, |m| self.count_change(m, &change))?;
             if !progress(u64::from(end - start)) && end < created.end {
                 self.flush()?;
                 return Err(StoreError::Interrupted);
@@ -240,7 +252,7 @@ impl Store {
         m.next_event_seq = self.next_event_seq.load(Ordering::Acquire);
     }
 
-    fn add_change(&self, batch: &mut sled::Batch, change: &ChangeSet, g: &Genealogy) {
+    fn add_change(&self, batch: &mut Batch, change: &ChangeSet, g: &Genealogy) {
         let mut chunks: Vec<u32> = change.touched.iter().map(|ix| ix.get() / CHUNK_PARTNERS).collect();
         let created = change.created.raw();
         if !created.is_empty() {

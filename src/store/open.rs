@@ -82,6 +82,7 @@ impl Store {
             commit: GroupCommit::new(),
             ledger: Arc::new(Ledger::new(manifest, sidecar)),
             token_key,
+            tap: Default::default(),
         };
         Ok((store, network))
     }

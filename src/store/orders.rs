@@ -5,6 +5,7 @@
 use super::keys;
 use super::manifest::Manifest;
 use super::records::{OrderBlock, StoredOrder};
+use super::tap::Batch;
 use super::{Store, StoreError};
 use crate::engine::Network;
 use prost::Message;
@@ -16,7 +17,7 @@ const MAX_ORDER_BLOCK: u32 = 4096;
 
 impl Store {
     /// Adds the orders `range` of the book to a batch, in blocks.
-    pub(super) fn add_orders(&self, batch: &mut sled::Batch, net: &Network, range: Range<u32>) {
+    pub(super) fn add_orders(&self, batch: &mut Batch, net: &Network, range: Range<u32>) {
         let mut first = range.start;
         while first < range.end {
             let end = range.end.min(first + MAX_ORDER_BLOCK);
@@ -39,9 +40,9 @@ impl Store {
         let mut first = range.start;
         while first < range.end {
             let end = range.end.min(first.saturating_add(64 * MAX_ORDER_BLOCK));
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             self.add_orders(&mut batch, net, first..end);
-            self.ledger.commit(&self.db, batch, |m| self.count_orders(m, end))?;
+            self.ledger.commit(&self.db, &self.tap, batch, |m| self.count_orders(m, end))?;
             if !progress(u64::from(end - first)) && end < range.end {
                 self.flush()?;
                 return Err(StoreError::Interrupted);

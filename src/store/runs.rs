@@ -14,6 +14,7 @@ use super::compensation::{official_record, official_run};
 use super::group_commit::FlushFailed;
 use super::keys;
 use super::run_records::{RunChunkRecord, RunHeadRecord};
+use super::tap::Batch;
 use super::{Store, StoreError};
 use crate::engine::{Freshness, Network, Period, RunColumns, RunParts, RunResult};
 use prost::Message;
@@ -81,7 +82,7 @@ impl Store {
     /// cancellation; an end also drops any figures already written) and
     /// returns the ticket to wait on.
     pub fn stage_run_head(&self, meta: &RunMeta) -> Result<u64, StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         if meta.state != StoredRunState::Started {
             self.remove_chunks(&mut batch, &meta.run_id)?;
         }
@@ -99,7 +100,7 @@ impl Store {
         let mut first = 0;
         while first < chunks {
             let end = chunks.min(first + RUN_CHUNKS_PER_BATCH);
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             for chunk in first..end {
                 let from = chunk as usize * RUN_CHUNK_PARTNERS;
                 let record = chunk_record(run.columns(from..from + RUN_CHUNK_PARTNERS));
@@ -108,7 +109,7 @@ impl Store {
             self.apply_run_batch(batch)?;
             first = end;
         }
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         batch.insert(keys::run_head(&meta.run_id), head_record(meta, Some((run, chunks))).encode_to_vec());
         self.apply_run_batch(batch)?;
         self.flush_runs()
@@ -123,7 +124,7 @@ impl Store {
     /// Deletes a stored run without waiting for a flush: a run the registry
     /// forgot. Should a crash come first, start-up forgets it again.
     pub fn forget_run(&self, run_id: &str) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         self.remove_chunks(&mut batch, run_id)?;
         batch.remove(keys::run_head(run_id));
         self.apply_run_batch(batch)
@@ -189,7 +190,7 @@ impl Store {
     }
 
     /// Removes every chunk of a run's figures in `batch`.
-    fn remove_chunks(&self, batch: &mut sled::Batch, run_id: &str) -> Result<(), StoreError> {
+    fn remove_chunks(&self, batch: &mut Batch, run_id: &str) -> Result<(), StoreError> {
         for entry in self.db.scan_prefix(keys::run_chunks(run_id)) {
             batch.remove(entry?.0);
         }
@@ -198,11 +199,11 @@ impl Store {
 
     /// Applies a batch of runs' keys, unless the store failed (fail-stop:
     /// nothing is written after a failed flush).
-    fn apply_run_batch(&self, batch: sled::Batch) -> Result<(), StoreError> {
+    fn apply_run_batch(&self, batch: Batch) -> Result<(), StoreError> {
         if self.commit.has_failed() {
             return Err(FlushFailed.into());
         }
-        Ok(self.db.apply_batch(batch)?)
+        Ok(self.tap.apply(&self.db, batch)?)
     }
 
     /// Flushes; a failure fails the store as a failed group commit does.

@@ -8,13 +8,14 @@
 use super::keys::{self, CHUNK_PARTNERS};
 use super::manifest::Manifest;
 use super::records::{CompletionChunk, StoredCompletion, StoredMentor, StoredModule};
+use super::tap::Batch;
 use super::{Store, StoreError};
 use crate::engine::{Assignment, Audit, Completion, Date, Network, PartnerIx, TeamChange, TrainingModule};
 use prost::Message;
 
 impl Store {
     /// Adds the current state of the team data `change` names to a batch.
-    pub(super) fn add_team(&self, batch: &mut sled::Batch, change: &TeamChange, net: &Network) {
+    pub(super) fn add_team(&self, batch: &mut Batch, change: &TeamChange, net: &Network) {
         for mentee in change.mentors.iter().map(|ix| ix.get()) {
             match net.team.mentors.get(mentee) {
                 Some(a) => batch.insert(&keys::mentor(mentee), encode_mentor(a)),

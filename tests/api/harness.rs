@@ -69,6 +69,15 @@ impl Harness {
         Harness { dir, addr, client, server: Some(server) }
     }
 
+    /// A fresh server over an empty directory, with `limits`.
+    pub async fn with_limits(limits: Limits) -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = start_server_with(dir.path(), limits).await;
+        let addr = server.local_addr;
+        let client = connect(addr).await;
+        Harness { dir, addr, client, server: Some(server) }
+    }
+
     /// Shuts the server down (flush, close) and starts a new one over the
     /// same directory; returns how many partners it recovered.
     pub async fn restart(&mut self) -> usize {

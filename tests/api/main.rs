@@ -25,6 +25,7 @@ mod auth_matrix;
 mod auth_matrix_reads;
 mod auth_table;
 mod auth_tls;
+mod backup_restore;
 mod cli_stdout;
 mod crash;
 mod crash_orders;
