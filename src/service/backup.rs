@@ -1,16 +1,19 @@
 //! BackupStore: the pieces of a store backup (`store::backup`) streamed as
-//! they are made. Each piece is made on a blocking thread and sent into a
+//! they are made. Each piece is made on a job thread (`app::job_pool`: a
+//! lower priority, so the copy, which keeps a core busy, never delays the
+//! request path; measured in BENCHMARKS.md) and sent into a
 //! channel of one, so at most about two pieces wait in memory whatever the
 //! client's pace; a client that goes away stops the backup at its next
 //! piece (its copy is then simply dropped). The last message is sent only
 //! once everything the file holds is durable on the server's disk.
 
-use super::status::{from_join, from_store};
+use super::status::{backup_panicked, from_store};
 use super::App;
+use crate::app::job_pool::spawn_on_job_thread;
 use crate::proto::v1 as pb;
 use crate::store::backup::{BackupCopy, BackupPiece};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
@@ -35,15 +38,22 @@ async fn send_pieces(
 ) {
     let piece_bytes = app.limits.backup_piece_bytes.max(1);
     loop {
-        let made = tokio::task::spawn_blocking(move || (copy.next_piece(piece_bytes), copy)).await;
-        let piece = match made {
+        let (done, made) = oneshot::channel();
+        spawn_on_job_thread(move || {
+            // A panic drops `done` (and the copy, which frees the turn).
+            let piece = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| copy.next_piece(piece_bytes)));
+            if let Ok(piece) = piece {
+                let _ = done.send((piece, copy));
+            }
+        });
+        let piece = match made.await {
             Ok((Ok(Some(piece)), rest)) => {
                 copy = rest;
                 piece
             }
             Ok((Ok(None), _)) => return,
             Ok((Err(err), _)) => return send_error(&tx, from_store(err)).await,
-            Err(err) => return send_error(&tx, from_join(err)).await,
+            Err(_) => return send_error(&tx, backup_panicked()).await,
         };
         let last = piece.last.is_some();
         let message = match message(&app, piece, estimated_total_bytes).await {

@@ -96,6 +96,13 @@ pub fn from_join(err: tokio::task::JoinError) -> Status {
     status(Code::Internal, "the request's task failed; it changed nothing that was acknowledged".into())
 }
 
+/// A backup piece whose making panicked: the backup stopped (its turn is
+/// free again), the store is unharmed.
+pub fn backup_panicked() -> Status {
+    tracing::error!("a backup piece panicked; the backup stopped, the server goes on");
+    status(Code::Internal, "the backup failed inside the server; the store is unharmed, take it again".into())
+}
+
 /// How long a client refused for the job memory budget is told to wait
 /// (google.rpc.RetryInfo): about a 10M commission run's duration.
 pub const JOB_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(10);
