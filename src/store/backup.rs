@@ -12,7 +12,7 @@
 //! the way `downline verify` does. If any step fails, it removes what it
 //! created.
 
-use super::backup_format::{Decoder, Encoder, FormatError, Frame};
+use super::backup_format::{Decoder, Encoder, FormatError, Frame, END_FRAME_BYTES};
 use super::data_dir::{self, Sidecar};
 use super::group_commit::GroupCommit;
 use super::manifest::Manifest;
@@ -118,8 +118,7 @@ impl BackupCopy {
             manifest,
             frames: self.encoder.frames(),
             corrections: dirty.len() as u64,
-            // The end frame: kind, count and checksum.
-            bytes: self.encoder.written_bytes() + self.encoder.pending_bytes() as u64 + 1 + 8 + 32,
+            bytes: self.encoder.written_bytes() + self.encoder.pending_bytes() as u64 + END_FRAME_BYTES,
             ticket,
         })
     }

@@ -26,6 +26,9 @@ pub const MAX_KEY_BYTES: u32 = 4096;
 /// The longest value a frame may hold (the store's values are < 16 MiB).
 pub const MAX_VALUE_BYTES: u32 = 256 << 20;
 
+/// The length of the end frame: its kind, the frame count and the SHA-256.
+pub const END_FRAME_BYTES: u64 = 1 + 8 + 32;
+
 const SET: u8 = 1;
 const REMOVE: u8 = 2;
 const END: u8 = 255;
