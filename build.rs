@@ -11,6 +11,10 @@ const PROTOS: &[&str] = &[
     "downline/v1/operations.proto",
     "downline/v1/compensation.proto",
     "downline/v1/team.proto",
+    "downline/v1/simulation.proto",
+    // Not part of the API: the error details downline sends, so that
+    // reflection describes them and grpcurl decodes them.
+    "google/rpc/error_details.proto",
 ];
 
 fn main() -> io::Result<()> {

@@ -18,7 +18,7 @@ struct Cli {
 enum Command {
     /// Runs the gRPC server until SIGINT or SIGTERM.
     Serve(Box<cli::serve::ServeArgs>),
-    /// Loads partners from CSV into a data directory no server holds.
+    /// Loads partners and orders from CSV files into a data directory no server holds.
     Import(cli::import::ImportArgs),
     /// Checks a data directory no server holds against its manifest and prints its counts.
     Verify(cli::verify::VerifyArgs),

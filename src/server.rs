@@ -12,6 +12,7 @@ mod security;
 pub use security::{Security, TlsFiles};
 
 use crate::app::{recovery, App, AppError};
+use crate::proto::v1::simulation_service_server::SimulationServiceServer;
 use crate::proto::v1::{
     compensation_service_server::CompensationServiceServer, genealogy_service_server::GenealogyServiceServer,
     operations_service_server::OperationsServiceServer, team_service_server::TeamServiceServer,
@@ -19,6 +20,7 @@ use crate::proto::v1::{
 };
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::service::guard::GuardLayer;
+use crate::service::simulation::SimulationApi;
 use crate::service::{
     compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, team::TeamApi, volume::VolumeApi,
 };
@@ -192,7 +194,10 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         .add_service(
             OperationsServiceServer::new(OperationsApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes),
         )
-        .add_service(TeamServiceServer::new(TeamApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes));
+        .add_service(TeamServiceServer::new(TeamApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes))
+        .add_service(
+            SimulationServiceServer::new(SimulationApi::new(Arc::clone(&app))).max_decoding_message_size(max_bytes),
+        );
     tracing::info!(%local_addr, "serving");
     let handle = Arc::clone(&app);
     let task = tokio::spawn(async move {
@@ -247,12 +252,13 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
 }
 
 /// The served services, as health names them.
-const SERVICES: [&str; 5] = [
+const SERVICES: [&str; 6] = [
     <GenealogyServiceServer<GenealogyApi> as NamedService>::NAME,
     <VolumeServiceServer<VolumeApi> as NamedService>::NAME,
     <OperationsServiceServer<OperationsApi> as NamedService>::NAME,
     <CompensationServiceServer<CompensationApi> as NamedService>::NAME,
     <TeamServiceServer<TeamApi> as NamedService>::NAME,
+    <SimulationServiceServer<SimulationApi> as NamedService>::NAME,
 ];
 
 /// Turns every service NOT_SERVING the moment the store fails (fail-stop),

@@ -19,7 +19,8 @@ use std::time::Duration;
 pub const CANCEL_WAIT: Duration = Duration::from_secs(10);
 
 /// The body of a job, on a rayon thread: it watches `job.cancel` between
-/// chunks and returns how the job ended.
+/// chunks and returns how the job ended (`spawn_job` also takes a closure,
+/// which carries a job's own inputs, such as a simulation's plan).
 pub type JobBody = fn(&App, &Job) -> Outcome;
 
 impl App {
@@ -31,7 +32,11 @@ impl App {
     /// reported in its status), never the process: rayon would abort on
     /// it. A job whose cancel flag was set ends CANCELLED whatever its body
     /// returned (its result may be partial).
-    pub fn spawn_job(self: &Arc<Self>, spec: JobSpec, body: JobBody) -> AppResult<Arc<Job>> {
+    pub fn spawn_job(
+        self: &Arc<Self>,
+        spec: JobSpec,
+        body: impl FnOnce(&App, &Job) -> Outcome + Send + 'static,
+    ) -> AppResult<Arc<Job>> {
         let job = self.jobs.start(spec)?;
         self.drop_forgotten_runs();
         if job.kind == JobKind::CommissionRun {

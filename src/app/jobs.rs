@@ -34,6 +34,8 @@ pub enum JobKind {
     Recalculation,
     /// StartCommissionRun: compute a period's commissions.
     CommissionRun,
+    /// SimulatePlan: a period under a candidate plan (`simulation.rs`).
+    Simulation,
 }
 
 /// How many jobs of a kind may run at once, and how many finished ones
@@ -71,6 +73,11 @@ impl JobKind {
             JobKind::CommissionRun => {
                 Retention { max_running: MAX_RUNNING_RUNS, kept_finished: MAX_KEPT_RUNS, spare_latest_real: true }
             }
+            JobKind::Simulation => Retention {
+                max_running: super::simulation::MAX_RUNNING_SIMULATIONS,
+                kept_finished: super::simulation::MAX_KEPT_SIMULATIONS,
+                spare_latest_real: false,
+            },
         }
     }
 
@@ -83,6 +90,7 @@ impl JobKind {
         match self {
             JobKind::Recalculation => "recalculation",
             JobKind::CommissionRun => "commission run",
+            JobKind::Simulation => "simulation",
         }
     }
 
@@ -95,6 +103,7 @@ impl JobKind {
             JobKind::CommissionRun => {
                 format!("{MAX_RUNNING_RUNS} commission runs are computing; wait for one to finish")
             }
+            JobKind::Simulation => "a simulation is computing; wait for it to finish".to_owned(),
         }
     }
 }
@@ -119,6 +128,8 @@ pub enum JobResult {
     Recalculation(RecalcSummary),
     /// A commission run's statements and totals.
     CommissionRun(Arc<RunResult>),
+    /// A simulation's comparison.
+    Simulation(Arc<crate::engine::Comparison>),
 }
 
 /// How a job ended, or that it has not yet.
@@ -258,7 +269,7 @@ impl Job {
 pub struct Jobs {
     by_id: DashMap<String, Arc<Job>>,
     /// The last start number of each kind.
-    next: [AtomicU64; 2],
+    next: [AtomicU64; 3],
     /// Distinguishes this server's run ids from those of earlier lives.
     boot: String,
     /// Serialises "count the running ones, then start one".
@@ -328,6 +339,10 @@ impl Jobs {
                 Progress::Steps { phase: Mutex::new("queued"), done: AtomicU64::new(0) },
             ),
             JobKind::CommissionRun => (format!("{period}-{}-{seq}", self.boot), Progress::Run(RunProgress::default())),
+            JobKind::Simulation => (
+                format!("simulation-{period}-{}-{seq}", self.boot),
+                Progress::Steps { phase: Mutex::new("queued"), done: AtomicU64::new(0) },
+            ),
         };
         let job = Arc::new(Job {
             id,

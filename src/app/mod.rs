@@ -19,6 +19,7 @@ pub mod recalc;
 pub mod recovery;
 mod run_store;
 pub mod runs;
+pub mod simulation;
 pub mod team_progress;
 
 pub use error::{AppError, AppResult};

@@ -9,10 +9,10 @@
 //! as unchanged).
 
 use super::interrupt::Interrupt;
+use super::progress::Progress;
 use crate::engine::{Audit, EngineError, Genealogy, Network, NewPartner, PartnerRange};
 use crate::service::now_unix_ms;
 use crate::store::{data_dir, OpenMode, Store, StoreError};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -37,26 +37,32 @@ pub struct ImportArgs {
     pub pause_after_batch_ms: u64,
 }
 
-/// The expected header, without the optional display_name column.
-const HEADER: &str = "id,sponsor_id,joined_on";
+/// The expected columns, without the optional display_name.
+const COLUMNS: &[&str] = &["id", "sponsor_id", "joined_on"];
+/// The expected columns with the display names.
+const NAMED_COLUMNS: &[&str] = &["id", "sponsor_id", "joined_on", "display_name"];
 
 /// Runs the import and prints what it did. A signal during the write
 /// phase ends the process with 130 or 143 (see `interrupt.rs`).
 pub fn run(args: ImportArgs) -> Result<(), String> {
     let interrupt = Interrupt::listen()?;
     let dir = args.data_dir.as_path();
-    let (store, mut network) = Store::open_with(dir, OpenMode::Import)
-        .map_err(|e| format!("cannot open {}: {e} (is a server running on it?)", dir.display()))?;
+    let created = super::import_cleanup::Created::note(dir);
+    let (store, mut network) = Store::open_with(dir, OpenMode::Import).map_err(|e| {
+        created.remove();
+        format!("cannot open {}: {e} (is a server running on it?)", dir.display())
+    })?;
     if data_dir::import_interrupted(dir) {
         super::stdout::line(format_args!("completing the interrupted import into {}", dir.display()))?;
     }
-    let partners = match &args.partners {
-        Some(path) => Some(import_partners(&mut network, path)?),
-        None => None,
-    };
-    let orders = match &args.orders {
-        Some(path) => Some(super::import_orders::apply(&mut network, path)?),
-        None => None,
+    let (partners, orders) = match read(&args, &mut network) {
+        Ok(read) => read,
+        Err(message) => {
+            // Nothing was written: a directory this import made goes again.
+            drop((store, network));
+            created.remove();
+            return Err(message);
+        }
     };
     if !interrupt.start_writing() {
         // The listener is ending the process: nothing was written.
@@ -94,6 +100,20 @@ pub fn run(args: ImportArgs) -> Result<(), String> {
     check(&network.genealogy)
 }
 
+/// The read phase: the partners, then the orders, checked and applied in
+/// memory only.
+fn read(args: &ImportArgs, network: &mut Network) -> Result<(Option<PartnerRange>, Option<Range<u32>>), String> {
+    let partners = match &args.partners {
+        Some(path) => Some(import_partners(network, path)?),
+        None => None,
+    };
+    let orders = match &args.orders {
+        Some(path) => Some(super::import_orders::apply(network, path)?),
+        None => None,
+    };
+    Ok((partners, orders))
+}
+
 /// The write phase: the created partners, then the new orders, each in
 /// batches; stops at a batch boundary when a signal asks.
 fn write(
@@ -104,24 +124,25 @@ fn write(
     interrupt: &Interrupt,
     pause_ms: u64,
 ) -> Result<(), StoreError> {
-    let go_on = |bar: &ProgressBar, n: u64| {
-        bar.inc(n);
+    let go_on = |bar: &mut Progress, done: &mut u64, n: u64| {
+        *done += n;
+        bar.advance(n, *done);
         interrupt.pause(Duration::from_millis(pause_ms));
         !interrupt.stop_requested()
     };
     if let Some(created) = partners {
-        let bar = progress_bar(u64::from(created.len()), "writing");
+        let (mut bar, mut done) = (Progress::new("writing", u64::from(created.len())), 0);
         let audit = Audit { actor: "downline import".into(), reason: "import".into(), at_unix_ms: now_unix_ms() };
-        store.write_import(&network.genealogy, created, &audit, |n| go_on(&bar, n))?;
-        bar.finish_and_clear();
+        store.write_import(&network.genealogy, created, &audit, |n| go_on(&mut bar, &mut done, n))?;
+        bar.finish();
     }
     if let Some(recorded) = orders {
         if interrupt.stop_requested() && !recorded.is_empty() {
             return Err(StoreError::Interrupted);
         }
-        let bar = progress_bar(u64::from(recorded.end - recorded.start), "writing");
-        store.write_orders(network, recorded, |n| go_on(&bar, n))?;
-        bar.finish_and_clear();
+        let (mut bar, mut done) = (Progress::new("writing", u64::from(recorded.end - recorded.start)), 0);
+        store.write_orders(network, recorded, |n| go_on(&mut bar, &mut done, n))?;
+        bar.finish();
     }
     // Writes the sidecar even when nothing was new.
     store.flush()
@@ -150,58 +171,34 @@ fn check(genealogy: &Genealogy) -> Result<(), String> {
 }
 
 /// Turns "row N.field" into a message that also gives the file line.
-pub(super) fn describe_row_error(path: &Path, err: EngineError) -> String {
+fn describe_row_error(path: &Path, err: EngineError) -> String {
     format!("{}: {err} (rows count from 1 after the header; line = row + 1); nothing was imported", path.display())
-}
-
-pub(super) fn progress_bar(total: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:8} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
-            .expect("a valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_message(what.to_owned());
-    bar
 }
 
 /// Reads and validates every row; the first bad one stops the import.
 pub fn read_partners(path: &Path) -> Result<Vec<NewPartner>, String> {
     let mut rows = Vec::new();
-    // Set by the header, read by every row.
-    let with_names = std::cell::Cell::new(false);
     super::csv_rows::read(
         path,
         "reading",
-        |header| {
-            with_names.set(parse_header(path, header)?);
-            Ok(())
-        },
-        |number, text| {
-            let row = parse_row(text, with_names.get())
-                .map_err(|e| describe_row_error(path, e.in_row(&format!("row {number}"))))?;
-            rows.push(row);
+        |header| parse_header(path, header),
+        |_, record| {
+            let field = |i: usize| record.get(i).unwrap_or("");
+            rows.push(NewPartner::parse(field(0), field(1), field(2), field(3))?);
             Ok(())
         },
     )?;
     Ok(rows)
 }
 
-fn parse_header(path: &Path, text: &str) -> Result<bool, String> {
-    match text {
-        HEADER => Ok(false),
-        h if h == format!("{HEADER},display_name") => Ok(true),
-        other => Err(format!("{}: the header is '{other}', expected '{HEADER}'", path.display())),
-    }
-}
-
-fn parse_row(text: &str, with_names: bool) -> Result<NewPartner, EngineError> {
-    let mut fields = text.splitn(if with_names { 4 } else { 3 }, ',');
-    let mut next = || fields.next().unwrap_or("");
-    let (id, sponsor, joined) = (next(), next(), next());
-    let name = if with_names { next() } else { "" };
-    if !with_names && joined.contains(',') {
-        return Err(EngineError::invalid("joined_on", format!("'{joined}' has extra columns")));
-    }
-    NewPartner::parse(id, sponsor, joined, name)
+/// The columns the header names: with or without display_name.
+fn parse_header(path: &Path, header: &[&str]) -> Result<&'static [&'static str], String> {
+    [COLUMNS, NAMED_COLUMNS].into_iter().find(|columns| *columns == header).ok_or_else(|| {
+        format!(
+            "{}: the header is '{}', expected '{}' (then optionally ',display_name')",
+            path.display(),
+            header.join(","),
+            COLUMNS.join(",")
+        )
+    })
 }

@@ -3,14 +3,14 @@
 //! same checks as RecordOrder, then computes each period's rollups once.
 //! The first bad row stops the import.
 
-use super::import::describe_row_error;
 use crate::engine::{EngineError, Network, OrderKind, OrderRequest, Recorded};
+use csv::StringRecord;
 use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
-/// The expected header.
-const HEADER: &str = "order_id,partner_id,period,volume,kind";
+/// The expected columns.
+const COLUMNS: &[&str] = &["order_id", "partner_id", "period", "volume", "kind"];
 
 /// Records every order of the file; returns the range of new orders.
 pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
@@ -18,14 +18,15 @@ pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
     let first = network.orders.len() as u32;
     let mut repeated = 0u64;
     let mut periods = Vec::new();
-    let header = |text: &str| match text {
-        HEADER => Ok(()),
-        other => Err(format!("{}: the header is '{other}', expected '{HEADER}'", path.display())),
+    let header = |names: &[&str]| match names {
+        n if n == COLUMNS => Ok(COLUMNS),
+        other => {
+            Err(format!("{}: the header is '{}', expected '{}'", path.display(), other.join(","), COLUMNS.join(",")))
+        }
     };
-    super::csv_rows::read(path, "orders", header, |number, text| {
-        let in_row = |e: EngineError| describe_row_error(path, e.in_row(&format!("row {number}")));
-        let request = parse_row(text).map_err(in_row)?;
-        match network.admit_order(&request).map_err(in_row)? {
+    super::csv_rows::read(path, "orders", header, |_, record| {
+        let request = parse_row(record)?;
+        match network.admit_order(&request)? {
             (_, Recorded::Repeated(_)) => repeated += 1,
             (order, Recorded::New(_)) => {
                 if !periods.contains(&order.period) {
@@ -48,11 +49,9 @@ pub fn apply(network: &mut Network, path: &Path) -> Result<Range<u32>, String> {
     Ok(first..end)
 }
 
-fn parse_row(text: &str) -> Result<OrderRequest, EngineError> {
-    let fields: Vec<&str> = text.split(',').collect();
-    if fields.len() != 5 {
-        return Err(EngineError::invalid("kind", format!("the row has {} columns, expected 5", fields.len())));
-    }
+/// One order; the reader has checked that the row has the five columns.
+fn parse_row(record: &StringRecord) -> Result<OrderRequest, EngineError> {
+    let fields: Vec<&str> = (0..COLUMNS.len()).map(|i| record.get(i).unwrap_or("")).collect();
     let kind = match fields[4].to_ascii_lowercase().as_str() {
         "retail" => OrderKind::Retail,
         "self" => OrderKind::SelfPurchase,

@@ -80,19 +80,44 @@ impl EngineError {
         EngineError::FailedPrecondition { field: field.into(), message: message.into() }
     }
 
-    /// Prefixes the field with a row number, for bulk paths (`partners[row 7].sponsor_id`).
+    /// Prefixes the field with a row number, for bulk paths (`row 7.sponsor_id`).
     pub fn in_row(self, prefix: &str) -> Self {
-        let join = |f: String| format!("{prefix}.{f}");
+        self.within(prefix)
+    }
+
+    /// Prefixes the field with the path of the request part it is in, so
+    /// the field names the request's field path (`order` + `volume` is
+    /// `order.volume`, `partners[1]` + `sponsor_id` is
+    /// `partners[1].sponsor_id`). The service knows the request's shape,
+    /// the engine does not.
+    pub fn within(self, prefix: &str) -> Self {
+        self.map_field(|field| format!("{prefix}.{field}"))
+    }
+
+    /// The field this error is about, when it is about one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            EngineError::InvalidArgument { field, .. }
+            | EngineError::NotFound { field, .. }
+            | EngineError::AlreadyExists { field, .. }
+            | EngineError::FailedPrecondition { field, .. } => Some(field),
+            EngineError::ResourceExhausted(_) | EngineError::InvalidPlan(_) | EngineError::Internal(_) => None,
+        }
+    }
+
+    /// The same error about the field `rename` makes of its field; errors
+    /// about no one field are unchanged.
+    pub fn map_field(self, rename: impl FnOnce(String) -> String) -> Self {
         match self {
             EngineError::InvalidArgument { field, message } => {
-                EngineError::InvalidArgument { field: join(field), message }
+                EngineError::InvalidArgument { field: rename(field), message }
             }
-            EngineError::NotFound { field, what, id } => EngineError::NotFound { field: join(field), what, id },
+            EngineError::NotFound { field, what, id } => EngineError::NotFound { field: rename(field), what, id },
             EngineError::AlreadyExists { field, what, id, detail } => {
-                EngineError::AlreadyExists { field: join(field), what, id, detail }
+                EngineError::AlreadyExists { field: rename(field), what, id, detail }
             }
             EngineError::FailedPrecondition { field, message } => {
-                EngineError::FailedPrecondition { field: join(field), message }
+                EngineError::FailedPrecondition { field: rename(field), message }
             }
             other @ (EngineError::ResourceExhausted(_) | EngineError::InvalidPlan(_) | EngineError::Internal(_)) => {
                 other

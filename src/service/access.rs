@@ -1,7 +1,7 @@
 //! The access table: which roles may call which gRPC method. It is the one
-//! place that grants anything, and it is deny-by-default: a method missing
-//! here is PERMISSION_DENIED for every caller (open development mode
-//! included), and `tests/api/auth_table.rs` fails when a method of the
+//! place that grants anything, and it is deny-by-default: a path missing
+//! here is UNIMPLEMENTED for every caller, decided before authentication
+//! (open development mode included), and `tests/api/auth_table.rs` fails when a method of the
 //! served descriptors has no line here (or a line names no method).
 //!
 //! The table grants *methods*. Which *partners* a partner token may name is
@@ -57,8 +57,12 @@ pub const ADMIN: Allow = Allow::Roles(Roles(1));
 /// Writes of partners and orders, and reads about the whole network.
 pub const BACKEND: Allow = Allow::Roles(Roles(1 | 2));
 /// Reads about one named partner: partner tokens too, confined by the
-/// handler's object-level check to the caller and its downline.
+/// handler's object-level check to the caller and its downline (GetMentor:
+/// to the caller itself).
 pub const PARTNER: Allow = Allow::Roles(Roles(1 | 2 | 4));
+/// Reads about no partner that every authenticated caller may make: the
+/// periods, the training catalogue, reflection (the mobile app's needs).
+pub const ANY: Allow = Allow::Roles(Roles(1 | 2 | 4));
 
 /// Every method served, by full gRPC path, with who may call it.
 pub const ACCESS: &[(&str, Allow)] = &[
@@ -75,7 +79,7 @@ pub const ACCESS: &[(&str, Allow)] = &[
     ("/downline.v1.VolumeService/RecordOrder", BACKEND),
     ("/downline.v1.VolumeService/RecordOrders", BACKEND),
     ("/downline.v1.VolumeService/GetVolumes", PARTNER),
-    ("/downline.v1.VolumeService/ListPeriods", BACKEND),
+    ("/downline.v1.VolumeService/ListPeriods", ANY),
     ("/downline.v1.VolumeService/ClosePeriod", ADMIN),
     ("/downline.v1.VolumeService/RecalculateVolumes", ADMIN),
     // Bulk exports: the whole network's figures, the back office's.
@@ -97,14 +101,20 @@ pub const ACCESS: &[(&str, Allow)] = &[
     // downline.v1.TeamService: the back office assigns mentors and records
     // training; the company publishes modules; a partner reads its team.
     ("/downline.v1.TeamService/AssignMentor", BACKEND),
-    ("/downline.v1.TeamService/GetMentor", BACKEND),
+    ("/downline.v1.TeamService/GetMentor", PARTNER),
     ("/downline.v1.TeamService/ListMentees", PARTNER),
     ("/downline.v1.TeamService/CreateTrainingModule", ADMIN),
     ("/downline.v1.TeamService/UpdateTrainingModule", ADMIN),
-    ("/downline.v1.TeamService/ListTrainingModules", BACKEND),
+    ("/downline.v1.TeamService/ListTrainingModules", ANY),
     ("/downline.v1.TeamService/RecordTrainingCompletion", BACKEND),
     ("/downline.v1.TeamService/ListTrainingCompletions", PARTNER),
     ("/downline.v1.TeamService/GetTeamProgress", PARTNER),
+    // downline.v1.SimulationService (issue #18): what-if runs of a
+    // candidate plan are the compensation team's, never partners'.
+    ("/downline.v1.SimulationService/SimulatePlan", ADMIN),
+    ("/downline.v1.SimulationService/GetSimulation", ADMIN),
+    ("/downline.v1.SimulationService/ListSimulationResults", ADMIN),
+    ("/downline.v1.SimulationService/ExportSimulationResults", ADMIN),
     // downline.v1.OperationsService: operations are started by admins and
     // say nothing about one partner.
     ("/downline.v1.OperationsService/GetOperation", BACKEND),
@@ -113,9 +123,10 @@ pub const ACCESS: &[(&str, Allow)] = &[
     // grpc.health.v1.Health
     ("/grpc.health.v1.Health/Check", PUBLIC),
     ("/grpc.health.v1.Health/Watch", PUBLIC),
-    // Server reflection: the API's shape, for grpcurl and buf curl.
-    ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", BACKEND),
-    ("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", BACKEND),
+    // Server reflection: the API's shape, for grpcurl and buf curl, and for
+    // the app developers who hold partner tokens.
+    ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", ANY),
+    ("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", ANY),
 ];
 
 /// Who may call the method at `path`; `None` (everyone is denied) when it

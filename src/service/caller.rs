@@ -100,6 +100,20 @@ impl Caller {
         }
     }
 
+    /// Refuses a partner caller's request about any partner but itself
+    /// (PERMISSION_DENIED, decided on the id alone: it confirms nothing
+    /// about other ids); changes nothing for other callers. For answers
+    /// that would reveal partners outside the caller's downline, e.g. the
+    /// mentor of a partner of its downline.
+    pub fn check_self(&self, field: &str, id: &str) -> Result<(), Status> {
+        match self {
+            Caller::Partner { id: me, .. } if &**me != id => {
+                Err(super::status::denied(field, "a partner token may name only its own partner id here"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the caller may see partner `ix`: always for backends and
     /// admins; for a partner, itself (while not terminated) and its live
     /// downline. O(log depth): see `Genealogy::is_in_downline_of`.

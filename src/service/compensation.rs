@@ -5,6 +5,7 @@ use super::caller::Caller;
 use super::compensation_convert::{adjustment_lines, compliance_ratio, plan_from_proto, plan_to_proto};
 use super::export::ExportStream;
 use super::page_token::{ExplainToken, TokenSigner};
+use super::plan_mask;
 use super::status::invalid;
 use super::{page_size, App};
 use crate::app::runs::RunRef;
@@ -45,10 +46,23 @@ impl CompensationService for CompensationApi {
 
     async fn update_plan(&self, request: Request<pb::UpdatePlanRequest>) -> Result<Response<pb::Plan>, Status> {
         let r = request.into_inner();
-        let draft = plan_from_proto(r.plan.ok_or_else(|| invalid("plan", "is missing"))?);
+        let mask = r.update_mask.as_ref();
+        plan_mask::check(mask)?;
+        let update = r.plan.ok_or_else(|| invalid("plan", "is missing"))?;
+        let (update, base_version) = match mask {
+            Some(mask) if plan_mask::is_partial(Some(mask)) => {
+                // Made from the plan in force as read now: with base_version
+                // 0 too, a plan changed meanwhile is FAILED_PRECONDITION.
+                let current = self.app.read(|net| Ok::<_, Status>(plan_to_proto(net.current_plan())))?;
+                let base = if r.base_version == 0 { current.version } else { r.base_version };
+                (plan_mask::merge(current, update, &mask.paths), base)
+            }
+            _ => (update, r.base_version),
+        };
+        let draft = plan_from_proto(update);
         // A change of the rank ladder re-ranks the open periods off the
         // lock; other updates run under it (`app/plan_change.rs`).
-        let plan = self.app.update_plan(draft, r.base_version).await?;
+        let plan = self.app.update_plan(draft, base_version).await?;
         Ok(Response::new(plan_to_proto(&plan)))
     }
 

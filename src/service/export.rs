@@ -30,7 +30,7 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 pub type ExportStream<M> = ReceiverStream<Result<M, Status>>;
 
 /// Streams `produce`'s rows in messages made by `wrap`; see the module doc.
-fn stream_rows<R, M>(
+pub(super) fn stream_rows<R, M>(
     mut produce: impl FnMut() -> AppResult<Option<Vec<R>>> + Send + 'static,
     wrap: fn(Vec<R>) -> M,
 ) -> ExportStream<M>

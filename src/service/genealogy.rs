@@ -234,16 +234,16 @@ impl GenealogyService for GenealogyApi {
                         format!("more than {MAX_IMPORT_ROWS} rows in one import; split it into several calls"),
                     ));
                 }
-                let prefix = format!("row {}", rows.len() + 1);
+                let prefix = format!("partners[{}]", rows.len());
                 let row = NewPartner::parse(&p.partner_id, &p.sponsor_id, &p.joined_on, &p.display_name)
-                    .map_err(|e: EngineError| e.in_row(&prefix))?;
+                    .map_err(|e: EngineError| e.within(&prefix))?;
                 rows.push(row);
             }
         }
         let (created, unchanged) = self
             .app
             .write(move |net| {
-                let outcome = net.import(&rows)?;
+                let outcome = net.import(&rows).map_err(row_as_index)?;
                 let count = u64::from(outcome.created.len());
                 let change = (count > 0).then(|| net.genealogy.created_change(outcome.created, &audit));
                 Ok(((count, outcome.unchanged), change))
@@ -252,6 +252,20 @@ impl GenealogyService for GenealogyApi {
         tracing::info!(created, unchanged, "import done");
         Ok(Response::new(pb::ImportPartnersResponse { created_count: created, unchanged_count: unchanged }))
     }
+}
+
+/// The engine's bulk errors name a row (`row 3.sponsor_id`, counted from
+/// 1, as the CLI prints for a file); the API names the request's field
+/// path, `partners[2].sponsor_id`.
+fn row_as_index(err: EngineError) -> EngineError {
+    err.map_field(|field| {
+        let Some(rest) = field.strip_prefix("row ") else { return field };
+        let Some((row, tail)) = rest.split_once('.') else { return field };
+        match row.parse::<usize>() {
+            Ok(row) if row > 0 => format!("partners[{}].{tail}", row - 1),
+            _ => field,
+        }
+    })
 }
 
 /// What a partner sees of an event of its downline: sponsors outside its

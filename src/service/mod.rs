@@ -16,6 +16,8 @@ pub mod operations;
 /// The limits live in `app`; `service::limits` stays the path callers use.
 pub use crate::app::limits;
 pub mod page_token;
+pub mod plan_mask;
+pub mod simulation;
 pub mod status;
 pub mod stream_bodies;
 pub mod team;

@@ -61,7 +61,7 @@ pub fn operation_to_proto(job: &Job) -> pb::Operation {
         Outcome::Succeeded(JobResult::Recalculation(summary)) => {
             Some(pb::operation::Result::Recalculation(recalculation_to_proto(summary)))
         }
-        Outcome::Succeeded(JobResult::CommissionRun(_)) => None,
+        Outcome::Succeeded(JobResult::CommissionRun(_) | JobResult::Simulation(_)) => None,
         Outcome::Failed(err) => Some(operation_error(&from_engine(err))),
         Outcome::Cancelled => Some(operation_error(&job_cancelled(job.kind))),
     };

@@ -46,6 +46,12 @@ pub fn from_engine(err: EngineError) -> Status {
     if let EngineError::InvalidPlan(violations) = &err {
         return invalid_plan(violations, err.to_string());
     }
+    if let EngineError::InvalidArgument { field, .. } = &err {
+        return bad_request(field, err.to_string());
+    }
+    if let EngineError::ResourceExhausted(_) = &err {
+        return retry_after(Code::ResourceExhausted, err.to_string(), retry::HARD_LIMIT);
+    }
     let code = match &err {
         EngineError::InvalidArgument { .. } => Code::InvalidArgument,
         EngineError::NotFound { .. } => Code::NotFound,
@@ -76,6 +82,43 @@ fn invalid_plan(violations: &[crate::engine::FieldViolation], message: String) -
     Status::with_error_details(Code::InvalidArgument, bounded(message, MAX_MESSAGE_BYTES), details)
 }
 
+/// An INVALID_ARGUMENT about one request field: the message (which names
+/// the field) and a google.rpc.BadRequest detail whose one field violation
+/// carries the field's path (`order.volume`, `partners[1].sponsor_id`), so
+/// a client can show the error next to its field without parsing text.
+fn bad_request(field: &str, message: String) -> Status {
+    let message = bounded(message, MAX_MESSAGE_BYTES);
+    let field = bounded(field.to_owned(), MAX_VIOLATION_BYTES);
+    let violation = FieldViolation::new(field, bounded(message.clone(), MAX_VIOLATION_BYTES));
+    Status::with_error_details(Code::InvalidArgument, message, ErrorDetails::with_bad_request(vec![violation]))
+}
+
+/// How long a client is told to wait before retrying (google.rpc.RetryInfo
+/// on every RESOURCE_EXHAUSTED and UNAVAILABLE), by cause. docs/limits.md
+/// lists them.
+pub mod retry {
+    use std::time::Duration;
+
+    /// Load shedding (the guard's concurrency limits): a moment.
+    pub const LOAD_SHED: Duration = Duration::from_millis(200);
+    /// The job memory budget or a kind of job at its limit: about a 10M
+    /// commission run's duration.
+    pub const JOB: Duration = Duration::from_secs(10);
+    /// A hard limit of the engine (partners, id bytes, modules): it will
+    /// not pass by itself soon; an operator must act.
+    pub const HARD_LIMIT: Duration = Duration::from_secs(60);
+    /// The server is shutting down: retry (elsewhere, or once it is back).
+    pub const SHUTTING_DOWN: Duration = Duration::from_secs(1);
+    /// The store failed to write (fail-stop): the server must be restarted.
+    pub const STORE_FAILED: Duration = Duration::from_secs(30);
+}
+
+/// A refusal the client may retry after `delay`, with google.rpc.RetryInfo.
+fn retry_after(code: Code, message: String, delay: std::time::Duration) -> Status {
+    let details = ErrorDetails::with_retry_info(Some(delay));
+    Status::with_error_details(code, bounded(message, MAX_MESSAGE_BYTES), details)
+}
+
 /// Maps a store error. A failed store answers UNAVAILABLE for good: the
 /// server no longer serves anything (see ARCHITECTURE.md, durability).
 pub fn from_store(err: StoreError) -> Status {
@@ -83,9 +126,9 @@ pub fn from_store(err: StoreError) -> Status {
     match err {
         StoreError::Corrupt(_) | StoreError::DataDir(_) => status(Code::DataLoss, err.to_string()),
         StoreError::Sled(_) | StoreError::Failed(_) | StoreError::Interrupted => {
-            status(Code::Unavailable, err.to_string())
+            retry_after(Code::Unavailable, err.to_string(), retry::STORE_FAILED)
         }
-        StoreError::BackupBusy => retry_later(Code::ResourceExhausted, err.to_string()),
+        StoreError::BackupBusy => retry_after(Code::ResourceExhausted, err.to_string(), retry::JOB),
         StoreError::BackupAborted(_) => status(Code::Aborted, err.to_string()),
     }
 }
@@ -105,13 +148,7 @@ pub fn backup_panicked() -> Status {
 
 /// How long a client refused for the job memory budget is told to wait
 /// (google.rpc.RetryInfo): about a 10M commission run's duration.
-pub const JOB_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// A refusal the client may retry later, with google.rpc.RetryInfo.
-fn retry_later(code: Code, message: String) -> Status {
-    let details = ErrorDetails::with_retry_info(Some(JOB_RETRY_DELAY));
-    Status::with_error_details(code, bounded(message, MAX_MESSAGE_BYTES), details)
-}
+pub const JOB_RETRY_DELAY: std::time::Duration = retry::JOB;
 
 /// The status a cancelled job reports (CANCELLED): the server shut down
 /// before it finished.
@@ -142,7 +179,11 @@ pub fn from_app(err: AppError) -> Status {
         AppError::Engine(err) => from_engine(err),
         AppError::Store(err) => from_store(err),
         AppError::Join(err) => from_join(err),
-        over @ AppError::OverBudget { .. } => retry_later(code, over.to_string()),
+        busy @ (AppError::OverBudget { .. } | AppError::Busy { .. }) => retry_after(code, busy.to_string(), retry::JOB),
+        failed @ AppError::Unavailable => retry_after(code, failed.to_string(), retry::STORE_FAILED),
+        stopping @ (AppError::ShuttingDown | AppError::JobsStopped { .. }) => {
+            retry_after(code, stopping.to_string(), retry::SHUTTING_DOWN)
+        }
         other => status(code, other.to_string()),
     }
 }
@@ -167,7 +208,7 @@ pub fn denied(field: &str, message: impl std::fmt::Display) -> Status {
 
 /// An error of the service layer itself (request shape, page tokens).
 pub fn invalid(field: &str, message: impl std::fmt::Display) -> Status {
-    status(Code::InvalidArgument, format!("{field}: {message}"))
+    bad_request(field, format!("{field}: {message}"))
 }
 
 /// An id the request names that does not exist (NOT_FOUND), e.g. an
@@ -185,13 +226,13 @@ pub fn failed_precondition(field: &str, message: impl std::fmt::Display) -> Stat
 /// A request over a limit of work in progress (RESOURCE_EXHAUSTED): retry
 /// later.
 pub fn exhausted(field: &str, message: impl std::fmt::Display) -> Status {
-    status(Code::ResourceExhausted, format!("{field}: {message}"))
+    retry_after(Code::ResourceExhausted, format!("{field}: {message}"), retry::JOB)
 }
 
 /// The server cannot serve any more (UNAVAILABLE): it failed to write to
 /// disk, or it is shutting down. No field: it is no fault of the request.
 pub fn unavailable(message: &str) -> Status {
-    status(Code::Unavailable, message.to_owned())
+    retry_after(Code::Unavailable, message.to_owned(), retry::SHUTTING_DOWN)
 }
 
 /// A request that reached a handler without passing the access guard
@@ -209,14 +250,19 @@ pub fn not_admitted() -> Status {
 pub fn from_guard(err: GuardError) -> Status {
     let code = match &err {
         GuardError::Unauthenticated(_) => Code::Unauthenticated,
-        GuardError::Forbidden { .. } | GuardError::NotInTable(_) | GuardError::UnknownSubject(_) => {
-            Code::PermissionDenied
-        }
+        GuardError::Forbidden { .. } | GuardError::UnknownSubject(_) => Code::PermissionDenied,
         GuardError::Overloaded(_) | GuardError::StreamsOverloaded(_) => Code::ResourceExhausted,
         GuardError::TimedOut(_) | GuardError::StreamIdle(_) => Code::DeadlineExceeded,
         GuardError::StoreFailed | GuardError::ShuttingDown(_) => Code::Unavailable,
+        GuardError::UnknownMethod(_) => Code::Unimplemented,
     };
-    status(code, err.to_string())
+    let delay = match &err {
+        GuardError::Overloaded(_) | GuardError::StreamsOverloaded(_) => retry::LOAD_SHED,
+        GuardError::ShuttingDown(_) => retry::SHUTTING_DOWN,
+        GuardError::StoreFailed => retry::STORE_FAILED,
+        _ => return status(code, err.to_string()),
+    };
+    retry_after(code, err.to_string(), delay)
 }
 
 /// tonic answers a request message above the size limit with OUT_OF_RANGE

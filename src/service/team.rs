@@ -69,7 +69,9 @@ impl TeamService for TeamApi {
     }
 
     async fn get_mentor(&self, request: Request<pb::GetMentorRequest>) -> Result<Response<pb::Mentorship>, Status> {
+        let caller = Caller::of(&request)?;
         let r = request.into_inner();
+        caller.check_self("partner_id", &r.partner_id)?;
         let mentorship =
             self.app.read(|net| Ok::<_, Status>(mentorship_to_proto(&net.genealogy, &net.mentor(&r.partner_id)?)))?;
         Ok(Response::new(mentorship))

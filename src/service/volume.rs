@@ -57,6 +57,16 @@ fn order_request(order: Option<pb::Order>) -> Result<OrderRequest, EngineError> 
     })
 }
 
+/// An error about a field of RecordOrder's `order`, named by its request
+/// path (`order.volume`); a missing order is `order` itself.
+fn in_order(err: EngineError) -> EngineError {
+    if err.field() == Some("order") {
+        err
+    } else {
+        err.within("order")
+    }
+}
+
 fn order_change(recorded: Recorded) -> Option<ChangeSet> {
     match recorded {
         Recorded::New(ix) => Some(ChangeSet { orders: ix..ix + 1, ..ChangeSet::default() }),
@@ -67,11 +77,11 @@ fn order_change(recorded: Recorded) -> Option<ChangeSet> {
 #[tonic::async_trait]
 impl VolumeService for VolumeApi {
     async fn record_order(&self, request: Request<pb::RecordOrderRequest>) -> Result<Response<pb::Order>, Status> {
-        let order = order_request(request.into_inner().order)?;
+        let order = order_request(request.into_inner().order).map_err(in_order)?;
         let stored = self
             .app
             .write(move |net| {
-                let (order, recorded) = net.record_order(&order)?;
+                let (order, recorded) = net.record_order(&order).map_err(in_order)?;
                 Ok((order_to_proto(&net.genealogy, &order), order_change(recorded)))
             })
             .await?;

@@ -185,14 +185,18 @@ async fn plans_are_versioned_validated_and_relevel_open_periods() {
     assert_eq!((reference.version, reference.levels, reference.payout_cap.as_str()), (1, 7, "0.45"));
     assert_eq!(reference.level_rates, ["0.05", "0.05", "0.04", "0.03", "0.02", "0.01", "0.01"]);
     // The same plan again changes nothing.
-    let same = c.update_plan(pb::UpdatePlanRequest { plan: Some(reference.clone()), base_version: 1 }).await.unwrap();
+    let same = c
+        .update_plan(pb::UpdatePlanRequest { plan: Some(reference.clone()), base_version: 1, update_mask: None })
+        .await
+        .unwrap();
     assert_eq!(same.into_inner().version, 1);
     // An invalid plan: every violation as a field of google.rpc.BadRequest.
     let mut bad = reference.clone();
     bad.levels = 0;
     bad.payout_cap = "-1".into();
     bad.ranks[1].paid_levels = 9;
-    let status = c.update_plan(pb::UpdatePlanRequest { plan: Some(bad), base_version: 0 }).await.unwrap_err();
+    let status =
+        c.update_plan(pb::UpdatePlanRequest { plan: Some(bad), base_version: 0, update_mask: None }).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     let fields: Vec<String> = status
         .get_details_bad_request()
@@ -208,12 +212,17 @@ async fn plans_are_versioned_validated_and_relevel_open_periods() {
     // No compression: A's levels become 290 / 1400 / 95 / 300 at once.
     let mut flat = reference.clone();
     flat.compression = false;
-    let v2 = c.update_plan(pb::UpdatePlanRequest { plan: Some(flat.clone()), base_version: 1 }).await.unwrap();
+    let v2 = c
+        .update_plan(pb::UpdatePlanRequest { plan: Some(flat.clone()), base_version: 1, update_mask: None })
+        .await
+        .unwrap();
     assert_eq!(v2.into_inner().version, 2);
     let a = volumes_ok(&mut v, "A", EXAMPLE_PERIOD).await;
     let levels: Vec<&str> = a.levels.iter().take(4).map(|l| l.volume.as_str()).collect();
     assert_eq!(levels, ["290.00", "1400.00", "95.00", "300.00"]);
-    let stale = c.update_plan(pb::UpdatePlanRequest { plan: Some(reference.clone()), base_version: 1 }).await;
+    let stale = c
+        .update_plan(pb::UpdatePlanRequest { plan: Some(reference.clone()), base_version: 1, update_mask: None })
+        .await;
     expect_err(stale, Code::FailedPrecondition, &["base_version", "version 2"]);
     let done = run(&mut c, EXAMPLE_PERIOD, false).await;
     assert_eq!((done.plan_version, done.payable_total.as_str()), (2, "352.80"));
@@ -233,7 +242,8 @@ async fn plan_decimals_say_what_is_wrong_and_zeros_past_the_places_are_none() {
     bad.retail_rate = "9".repeat(30);
     bad.level_rates[0] = format!("0.{}1", "0".repeat(30));
     bad.partner_cap = "1".repeat(30);
-    let status = c.update_plan(pb::UpdatePlanRequest { plan: Some(bad), base_version: 0 }).await.unwrap_err();
+    let status =
+        c.update_plan(pb::UpdatePlanRequest { plan: Some(bad), base_version: 0, update_mask: None }).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     let said: Vec<(String, String)> = status
         .get_details_bad_request()
@@ -251,7 +261,8 @@ async fn plan_decimals_say_what_is_wrong_and_zeros_past_the_places_are_none() {
     let mut zeros = reference.clone();
     zeros.payout_cap = format!("{}{}", reference.payout_cap, "0".repeat(30));
     zeros.partner_cap = format!("00{}{}", reference.partner_cap, "0".repeat(30));
-    let same = c.update_plan(pb::UpdatePlanRequest { plan: Some(zeros), base_version: 1 }).await.unwrap();
+    let same =
+        c.update_plan(pb::UpdatePlanRequest { plan: Some(zeros), base_version: 1, update_mask: None }).await.unwrap();
     assert_eq!(same.into_inner().version, 1);
     h.stop().await;
 }
@@ -263,7 +274,10 @@ async fn a_plan_update_is_durable_and_a_retry_makes_no_new_version() {
     let reference = plan_in_force(&mut c).await;
     let mut flat = reference.clone();
     flat.compression = false;
-    let v2 = c.update_plan(pb::UpdatePlanRequest { plan: Some(flat.clone()), base_version: 1 }).await.unwrap();
+    let v2 = c
+        .update_plan(pb::UpdatePlanRequest { plan: Some(flat.clone()), base_version: 1, update_mask: None })
+        .await
+        .unwrap();
     assert_eq!(v2.into_inner().version, 2);
     // The acknowledged version is on disk: a restart recovers both versions.
     h.restart().await;
@@ -272,7 +286,8 @@ async fn a_plan_update_is_durable_and_a_retry_makes_no_new_version() {
     assert_eq!((current.version, current.compression), (2, false));
     assert_eq!(c.get_plan(pb::GetPlanRequest { version: 1 }).await.unwrap().into_inner(), reference);
     // The same update again (a retry) answers the version it made.
-    let retry = c.update_plan(pb::UpdatePlanRequest { plan: Some(flat), base_version: 0 }).await.unwrap();
+    let retry =
+        c.update_plan(pb::UpdatePlanRequest { plan: Some(flat), base_version: 0, update_mask: None }).await.unwrap();
     assert_eq!(retry.into_inner().version, 2);
     let missing = c.get_plan(pb::GetPlanRequest { version: 3 }).await;
     expect_err(missing, Code::NotFound, &["version", "3"]);

@@ -117,7 +117,9 @@ pub fn as_actor<T>(message: T, actor: &str) -> Request<T> {
     request
 }
 
-/// Asserts a call failed with `code` and a message containing every needle.
+/// Asserts a call failed with `code` and a message containing every
+/// needle; an INVALID_ARGUMENT also carries the BadRequest path its message
+/// names (`details_support::check_bad_request`).
 #[track_caller]
 pub fn expect_err<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, needles: &[&str]) -> Status {
     let status = match result {
@@ -128,5 +130,6 @@ pub fn expect_err<T: std::fmt::Debug>(result: Result<T, Status>, code: Code, nee
     for needle in needles {
         assert!(status.message().contains(needle), "message {:?} does not contain {needle:?}", status.message());
     }
+    crate::details_support::check_bad_request(&status);
     status
 }

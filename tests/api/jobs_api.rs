@@ -21,7 +21,6 @@ use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
-use tonic_types::StatusExt;
 
 type Comp = CompensationServiceClient<Channel>;
 
@@ -73,8 +72,7 @@ async fn a_job_over_the_memory_budget_is_refused_naming_it_and_changes_nothing()
     let (server, mut c, mut v) = example(dir.path(), Limits { job_memory_bytes: 256, ..Limits::default() }).await;
     let needles = ["period: this commission run needs", "job memory budget of 1 KiB (--job-memory-mb)", "0 KiB of it"];
     let refused = expect_err(start_run(&mut c).await, Code::ResourceExhausted, &needles);
-    let retry = refused.get_details_retry_info().expect("RetryInfo details");
-    assert!(retry.retry_delay.is_some_and(|delay| delay > Duration::ZERO), "{retry:?}");
+    assert_eq!(crate::details_support::retry_delay(&refused), Duration::from_secs(10), "the job budget's delay");
     expect_err(start_recalculation(&mut v).await, Code::ResourceExhausted, &["this recalculation needs"]);
     // Nothing started: no run of the period, nothing reserved.
     let statement =

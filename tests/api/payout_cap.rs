@@ -16,7 +16,7 @@ async fn a_payout_cap_below_the_rates_scales_everyone_pro_rata() {
     let mut capped = reference.clone();
     capped.partner_cap = "20".into();
     capped.payout_cap = "0.05".into();
-    let update = pb::UpdatePlanRequest { plan: Some(capped), base_version: 1 };
+    let update = pb::UpdatePlanRequest { plan: Some(capped), base_version: 1, update_mask: None };
     assert_eq!(c.update_plan(update).await.expect("a valid plan").into_inner().version, 2);
     let done = run(&mut c, EXAMPLE_PERIOD, true).await;
     assert_eq!(done.state, pb::RunState::Succeeded as i32, "{done:?}");
@@ -32,7 +32,8 @@ async fn a_payout_cap_below_the_rates_scales_everyone_pro_rata() {
     // A cap outside 0..1 is still refused, naming the field.
     let mut bad = reference;
     bad.payout_cap = "1.5".into();
-    let status = c.update_plan(pb::UpdatePlanRequest { plan: Some(bad), base_version: 2 }).await.unwrap_err();
+    let status =
+        c.update_plan(pb::UpdatePlanRequest { plan: Some(bad), base_version: 2, update_mask: None }).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     let fields: Vec<String> =
         status.get_details_bad_request().expect("BadRequest").field_violations.into_iter().map(|v| v.field).collect();

@@ -43,14 +43,19 @@ async fn a_rank_ladder_changed_while_orders_stream_in_ranks_as_a_recalculation_d
     let streaming = tokio::spawn(stream_orders(volume_client(h.addr).await, 600));
     let mut version = reference.version;
     for share in ["0.3", "0.8", "0.45", "1", "0.6", "0.35"] {
-        let request = pb::UpdatePlanRequest { plan: Some(ladder(&reference, share)), base_version: version };
+        let request =
+            pb::UpdatePlanRequest { plan: Some(ladder(&reference, share)), base_version: version, update_mask: None };
         let updated = c.update_plan(request).await.unwrap().into_inner();
         assert_eq!(updated.version, version + 1, "share {share}");
         version = updated.version;
     }
     // Two updates on the same base: one wins, the other is stale.
     let mut c2 = CompensationServiceClient::new(channel(h.addr).await);
-    let racing = |share: &str| pb::UpdatePlanRequest { plan: Some(ladder(&reference, share)), base_version: version };
+    let racing = |share: &str| pb::UpdatePlanRequest {
+        plan: Some(ladder(&reference, share)),
+        base_version: version,
+        update_mask: None,
+    };
     let (a, b) = tokio::join!(c.update_plan(racing("0.55")), c2.update_plan(racing("0.65")));
     let refused = match (a, b) {
         (Ok(_), Err(status)) | (Err(status), Ok(_)) => status,

@@ -53,6 +53,8 @@ async fn idle_streams_spend_their_own_budget_and_unary_calls_stay_served() {
     let refused = finished.recv().await.expect("one stream ends");
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     assert!(refused.message().contains("--max-concurrent-streams"), "{refused:?}");
+    let delay = crate::details_support::retry_delay(&refused);
+    assert_eq!(delay, std::time::Duration::from_millis(200), "load shedding's RetryInfo");
 
     // Every stream slot is held: unary calls are served all the same ...
     assert_eq!(get(&mut c, "root").await.partner_id, "root");

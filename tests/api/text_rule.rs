@@ -108,7 +108,10 @@ async fn every_free_text_field_refuses_invisible_characters_and_changes_nothing(
     for (value, code) in BAD.iter().map(|(c, code)| (format!("{name}{c}x"), *code)).chain([blank]) {
         let mut plan = reference.clone();
         plan.ranks[top].name = value;
-        let status = p.update_plan(pb::UpdatePlanRequest { plan: Some(plan), base_version: 0 }).await.unwrap_err();
+        let status = p
+            .update_plan(pb::UpdatePlanRequest { plan: Some(plan), base_version: 0, update_mask: None })
+            .await
+            .unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
         let violations = status.get_details_bad_request().expect("BadRequest details").field_violations;
         assert_eq!(violations.len(), 1, "{violations:?}");

@@ -21,7 +21,14 @@ const P: &str = EXAMPLE_PERIOD;
 async fn worked_example_order_by_order() {
     let (_h, mut v) = example_network().await;
     assert!(periods(&mut v).await.is_empty());
-    expect_err(volumes(&mut v, "A", P).await, Code::NotFound, &["period", P]);
+    // A known partner before any order of the period: zeros, not NOT_FOUND.
+    let before = volumes(&mut v, "A", P).await.expect("zeros before the first order");
+    assert_eq!((before.pv.as_str(), before.gv.as_str(), before.active), ("0.00", "0.00", false), "{before:?}");
+    assert!(before.levels.iter().all(|l| l.volume == "0.00"), "{before:?}");
+    assert!(before.frontline_count > 0, "A's recruits count before any order: {before:?}");
+    // An unknown partner stays NOT_FOUND, naming the partner.
+    expect_err(volumes(&mut v, "ZZ", P).await, Code::NotFound, &["partner_id", "ZZ"]);
+    assert!(periods(&mut v).await.is_empty(), "a read opens no period");
     for o in example_orders(P) {
         let stored = record_ok(&mut v, o.clone()).await;
         assert_eq!(stored, o, "RecordOrder answers the stored order");
@@ -74,11 +81,11 @@ async fn the_same_order_is_a_no_op_and_other_content_is_already_exists() {
     ];
     for other in others {
         let status = expect_err(record(&mut v, other.clone()).await, Code::AlreadyExists, &["order_id", "ex-6"]);
-        assert!(status.message().starts_with("order_id"), "{other:?}: {}", status.message());
+        assert!(status.message().starts_with("order.order_id"), "{other:?}: {}", status.message());
     }
     // Nothing changed: no new period (2026-12 was never opened), the same volumes.
     assert_eq!(periods(&mut v).await, vec![summary(P, false, 15)]);
-    expect_err(volumes(&mut v, "E", "2026-12").await, Code::NotFound, &["period"]);
+    assert_eq!(volumes(&mut v, "E", "2026-12").await.expect("zeros").gv, "0.00", "no orders in 2026-12");
     assert_volumes(&mut v, P, &EXAMPLE_WANT).await;
     assert_eq!(record_ok(&mut v, original.clone()).await, original, "the original is still OK");
 

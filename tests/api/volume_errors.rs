@@ -22,7 +22,8 @@ async fn observe(v: &mut VolumeClient) -> (Vec<pb::PeriodSummary>, Vec<Result<pb
     (periods(v).await, volumes_of(v, &EXAMPLE_IDS, P).await)
 }
 
-/// Asserts a refusal: its code, and a message that starts with the field.
+/// Asserts a refusal: its code, and a message that starts with the field;
+/// an INVALID_ARGUMENT's BadRequest names exactly that field path.
 #[track_caller]
 fn refused<T: std::fmt::Debug>(result: Result<T, tonic::Status>, code: Code, field: &str, what: &str) {
     let status = expect_err(result, code, &[]);
@@ -31,6 +32,9 @@ fn refused<T: std::fmt::Debug>(result: Result<T, tonic::Status>, code: Code, fie
         "{what}: message {:?} does not start with {field:?}",
         status.message()
     );
+    if code == Code::InvalidArgument {
+        assert_eq!(crate::details_support::bad_request_fields(&status), [field], "{what}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,28 +67,28 @@ async fn malformed_orders_are_refused_and_record_nothing() {
     ];
     for (i, volume) in bad_volumes.iter().enumerate() {
         let o = order(&format!("bad-volume-{i}"), "A", P, volume, Retail);
-        refused(record(&mut v, o).await, Code::InvalidArgument, "volume", volume);
+        refused(record(&mut v, o).await, Code::InvalidArgument, "order.volume", volume);
     }
     for kind in [pb::OrderKind::Unspecified as i32, 4, -1] {
         let o = pb::Order { kind, ..order("bad-kind", "A", P, "1.00", Retail) };
-        refused(record(&mut v, o).await, Code::InvalidArgument, "kind", &kind.to_string());
+        refused(record(&mut v, o).await, Code::InvalidArgument, "order.kind", &kind.to_string());
     }
     let missing = v.record_order(pb::RecordOrderRequest { order: None }).await;
     refused(missing, Code::InvalidArgument, "order", "missing order");
     for period in ["2026-13", "2026-00", "2026-1", "26-11", "2026/11", "", "1899-12", "2026-11-01", "２026-11"] {
         let o = order("bad-period", "A", period, "1.00", Retail);
-        refused(record(&mut v, o).await, Code::InvalidArgument, "period", period);
+        refused(record(&mut v, o).await, Code::InvalidArgument, "order.period", period);
     }
     let long_id = "o".repeat(65);
     for id in ["", "a b", "ä", "x/y", long_id.as_str()] {
-        refused(record(&mut v, order(id, "A", P, "1.00", Retail)).await, Code::InvalidArgument, "order_id", id);
+        refused(record(&mut v, order(id, "A", P, "1.00", Retail)).await, Code::InvalidArgument, "order.order_id", id);
     }
     for partner in ["", "a b", long_id.as_str()] {
         let o = order("bad-partner", partner, P, "1.00", Retail);
-        refused(record(&mut v, o).await, Code::InvalidArgument, "partner_id", partner);
+        refused(record(&mut v, o).await, Code::InvalidArgument, "order.partner_id", partner);
     }
     let status = expect_err(record(&mut v, order("nobody", "ZZ", P, "1.00", Retail)).await, Code::NotFound, &["ZZ"]);
-    assert!(status.message().starts_with("partner_id"), "{}", status.message());
+    assert!(status.message().starts_with("order.partner_id"), "{}", status.message());
     // A well-formed order in an unknown period for an unknown partner opens no period.
     let o = order("nobody-2", "ZZ", "2027-01", "1.00", Retail);
     expect_err(record(&mut v, o).await, Code::NotFound, &["partner_id"]);
@@ -113,7 +117,7 @@ async fn volume_messages_say_what_is_wrong_and_zeros_past_the_places_are_none() 
     for (volume, says) in cases {
         let status =
             expect_err(record(&mut v, order("d", "A", P, volume, Retail)).await, Code::InvalidArgument, &[says]);
-        assert!(status.message().starts_with("volume: "), "{}", status.message());
+        assert!(status.message().starts_with("order.volume: "), "{}", status.message());
     }
     assert_eq!(observe(&mut v).await, before, "a refused order changed something");
     // Zeros past the fourth place are no places: 36 of them are zero, and
@@ -191,7 +195,7 @@ async fn periods_are_listed_oldest_first_and_closed_periods_refuse_orders() {
     // Unknown and malformed periods.
     for period in ["2026-02", "2030-01"] {
         refused(close(&mut v, period).await, Code::NotFound, "period", period);
-        refused(volumes(&mut v, "A", period).await, Code::NotFound, "period", period);
+        assert_eq!(volumes(&mut v, "A", period).await.expect("zeros").pv, "0.00", "{period} has no orders");
     }
     for period in ["2026-1", "", "2026-13", "abcd-ef"] {
         refused(close(&mut v, period).await, Code::InvalidArgument, "period", period);
@@ -213,7 +217,7 @@ async fn periods_are_listed_oldest_first_and_closed_periods_refuse_orders() {
 
     // New orders for January are refused, by RecordOrder and in a stream.
     for o in [order("jan-3", "A", "2026-01", "1", Retail), order("jan-fee", "A", "2026-01", "1", Fee)] {
-        refused(record(&mut v, o).await, Code::FailedPrecondition, "period", "closed period");
+        refused(record(&mut v, o).await, Code::FailedPrecondition, "order.period", "closed period");
     }
     // A retry of a January order is still the stored order; other content still ALREADY_EXISTS.
     let jan1 = order("jan-1", "C", "2026-01", "70.00", Retail);
@@ -221,7 +225,7 @@ async fn periods_are_listed_oldest_first_and_closed_periods_refuse_orders() {
     refused(
         record(&mut v, order("jan-1", "C", "2026-01", "71", Retail)).await,
         Code::AlreadyExists,
-        "order_id",
+        "order.order_id",
         "jan-1",
     );
     let chunk = vec![order("jan-4", "D", "2026-01", "1", Retail), jan1, order("dec-2", "D", "2026-12", "1", Retail)];

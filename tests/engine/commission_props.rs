@@ -32,9 +32,9 @@ fn rate_text(ppm: i64) -> String {
 
 /// One rank's increments over the rank below it: min_pv, min_gv and
 /// paid_levels steps, the leg share (ppm), min_legs and which lower rank.
-type RankSteps = (i64, i64, usize, i64, u32, Index);
+pub(crate) type RankSteps = (i64, i64, usize, i64, u32, Index);
 
-fn rank_steps() -> impl Strategy<Value = RankSteps> {
+pub(crate) fn rank_steps() -> impl Strategy<Value = RankSteps> {
     (
         prop_oneof![Just(0), 0i64..=60 * U],
         prop_oneof![Just(0), 0i64..=900 * U],
@@ -47,9 +47,9 @@ fn rank_steps() -> impl Strategy<Value = RankSteps> {
 
 /// Level rates and the retail rate (ppm), compression, min_active_pv,
 /// min_retail_for_levels, partner_cap (units), payout_cap (ppm) and ranks.
-type PlanParts = (Vec<i64>, i64, bool, i64, i64, i64, i64, Vec<RankSteps>);
+pub(crate) type PlanParts = (Vec<i64>, i64, bool, i64, i64, i64, i64, Vec<RankSteps>);
 
-fn plan_parts() -> impl Strategy<Value = PlanParts> {
+pub(crate) fn plan_parts() -> impl Strategy<Value = PlanParts> {
     (1usize..=7, 1usize..=4).prop_flat_map(|(levels, ranks)| {
         (
             prop::collection::vec(0i64..=120_000, levels),
@@ -65,7 +65,7 @@ fn plan_parts() -> impl Strategy<Value = PlanParts> {
 }
 
 /// A valid plan from its parts; the payout cap is set after validation.
-fn plan_of(parts: &PlanParts) -> Plan {
+pub(crate) fn plan_of(parts: &PlanParts) -> Plan {
     let (level_rates, retail, compression, min_active, min_retail, partner_cap, payout_cap, steps) = parts;
     let levels = level_rates.len();
     let (mut min_pv, mut min_gv, mut paid) = (0, 0, 0);

@@ -13,6 +13,7 @@ mod explain_props;
 mod genealogy_model;
 mod genealogy_props;
 mod rank_props;
+mod simulation_props;
 mod snapshots;
 mod support;
 mod team_props;

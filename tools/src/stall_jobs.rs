@@ -239,7 +239,7 @@ impl JobClient {
         let old = std::mem::take(&mut top.min_gv);
         top.min_gv = plus_one(&old)?;
         let change = format!("rank '{}' min_gv {old} -> {}", top.name, top.min_gv);
-        let request = pb::UpdatePlanRequest { plan: Some(plan), base_version: version };
+        let request = pb::UpdatePlanRequest { plan: Some(plan), base_version: version, update_mask: None };
         let sent = Instant::now();
         let updated = self.compensation().update_plan(request).await.map_err(|s| failed("UpdatePlan", s))?;
         let duration_ms = millis(sent.elapsed());

@@ -109,7 +109,7 @@ impl Network {
 
     /// [`Network::commission_snapshot`] in `memory` (reserved beforehand,
     /// e.g. with [`InputMemory::prefaulted`], or kept from an earlier run).
-    pub fn commission_snapshot_with(&self, period: &str, mut memory: InputMemory) -> EngineResult<RunSnapshot> {
+    pub fn commission_snapshot_with(&self, period: &str, memory: InputMemory) -> EngineResult<RunSnapshot> {
         let period = Period::parse("period", period)?;
         if self.is_closed(period) {
             return Err(EngineError::precondition(
@@ -118,18 +118,24 @@ impl Network {
             ));
         }
         self.period(period)?;
+        Ok(self.capture_run(period, Arc::clone(self.current_plan()), memory))
+    }
+
+    /// The capture of a run of `period` under `plan`, from the orders and
+    /// the genealogy as they are now, with no check of the period (a
+    /// simulation, `simulation.rs`, also replays closed periods).
+    pub(super) fn capture_run(&self, period: Period, plan: Arc<Plan>, mut memory: InputMemory) -> RunSnapshot {
         personal_volumes_in(&self.genealogy, &self.orders, period, &mut memory);
         let (pv, rv) = (std::mem::take(&mut memory.pv), std::mem::take(&mut memory.rv));
         let kinds = self.kind_totals(period);
-        let plan = Arc::clone(self.current_plan());
-        Ok(RunSnapshot {
+        RunSnapshot {
             period,
             freshness: self.freshness(period),
             input: RollupInput::capture_in(&self.genealogy, &plan.volume, &pv, &rv, &mut memory),
             plan,
             kinds,
             arena_len: self.genealogy.len(),
-        })
+        }
     }
 }
 

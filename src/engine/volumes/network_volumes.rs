@@ -145,9 +145,10 @@ impl Network {
         self.relevel_from_scratch(period);
     }
 
-    /// A partner's volumes in a period: live for an open period; for a
-    /// closed one, the figures frozen when it closed (a partner terminated
-    /// since still has them; one created since has none: NOT_FOUND).
+    /// A partner's volumes in a period: live for an open period (zeros for
+    /// a period without orders yet); for a closed one, the figures frozen
+    /// when it closed (a partner terminated since still has them; one
+    /// created since has none: NOT_FOUND).
     pub fn volume_answer(&self, partner_id: &str, period: &str) -> EngineResult<VolumeAnswer> {
         let period = Period::parse("period", period)?;
         if let Some(closed) = self.closed.get(&period) {
@@ -160,7 +161,13 @@ impl Network {
             };
         }
         let x = self.genealogy.lookup_live("partner_id", partner_id)?.get();
-        Ok(VolumeAnswer::Live(self.period(period)?.view(&self.genealogy, &self.plan, x)))
+        match self.periods.get(&period) {
+            Some(volumes) => Ok(VolumeAnswer::Live(volumes.view(&self.genealogy, &self.plan, x))),
+            // No order yet: a known partner's volumes are zeros (an app
+            // asks on the first day of a month), not the NOT_FOUND of an
+            // unknown partner.
+            None => Ok(VolumeAnswer::Live(VolumeView::before_orders(&self.genealogy, &self.plan, x))),
+        }
     }
 
     /// A partner's live volumes in an open period (a closed one is

@@ -106,6 +106,22 @@ pub struct VolumeView {
 }
 
 impl VolumeView {
+    /// Partner `x`'s volumes in a period without any order yet: zeros,
+    /// its frontline count, and `plan.levels` levels of zeros. The level
+    /// partner counts come from a period's rollup, which starts with its
+    /// first order (README: GetVolumes), so they are zero too.
+    pub fn before_orders(g: &Genealogy, plan: &VolumePlan, x: u32) -> VolumeView {
+        VolumeView {
+            pv_units: 0,
+            rv_units: 0,
+            gv_units: 0,
+            levels: vec![LevelTotals::default(); plan.levels],
+            active: g.status_at(x) == PartnerStatus::Enrolled && plan.min_active_pv_units <= 0,
+            frontline: g.frontline_count_at(x),
+            active_frontline: 0,
+        }
+    }
+
     /// LV_1 + … + LV_L.
     pub fn level_capped_units(&self) -> i128 {
         self.levels.iter().map(|l| i128::from(l.volume_units)).sum()

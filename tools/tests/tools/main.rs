@@ -8,6 +8,9 @@
 #[path = "../../../tests/api/auth_support.rs"]
 mod auth_support;
 #[allow(dead_code)] // shared with tests/api, as above
+#[path = "../../../tests/api/details_support.rs"]
+mod details_support;
+#[allow(dead_code)] // shared with tests/api, as above
 #[path = "../../../tests/api/genealogy_support.rs"]
 mod genealogy_support;
 #[allow(dead_code)] // shared with tests/api, as above

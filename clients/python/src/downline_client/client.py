@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional, Type
 import grpc
 
 from downline.v1 import compensation_pb2_grpc, genealogy_pb2_grpc, operations_pb2_grpc, team_pb2_grpc, volume_pb2_grpc
+from downline.v1 import simulation_pb2_grpc
 
 
 class _Bearer(
@@ -58,6 +59,7 @@ class Client:
         self.compensation = compensation_pb2_grpc.CompensationServiceStub(channel)
         self.team = team_pb2_grpc.TeamServiceStub(channel)
         self.operations = operations_pb2_grpc.OperationsServiceStub(channel)
+        self.simulations = simulation_pb2_grpc.SimulationServiceStub(channel)
 
     def close(self) -> None:
         """Closes the channel; calls in progress are cancelled."""
