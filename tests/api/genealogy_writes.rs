@@ -196,7 +196,7 @@ async fn status_changes_and_termination() {
     expect_err(c.create_partner(row("b", "")).await, Code::AlreadyExists, &["partner_id", "never reused"]);
     expect_err(move_partner(c, "b", "a", "").await, Code::FailedPrecondition, &["partner_id", "terminated"]);
     expect_err(move_partner(c, "a", "b", "").await, Code::FailedPrecondition, &["new_sponsor_id", "terminated"]);
-    expect_err(import(c, vec![vec![row("new", "b")]]).await, Code::FailedPrecondition, &["row 1.sponsor_id"]);
+    expect_err(import(c, vec![vec![row("new", "b")]]).await, Code::FailedPrecondition, &["partners[0].sponsor_id"]);
     let upline = c.get_upline(pb::GetUplineRequest { partner_id: "b".into(), max_levels: 0 }).await;
     expect_err(upline, Code::FailedPrecondition, &["partner_id", "terminated"]);
     expect_err(downline_page(c, "b", 0, 10, "").await, Code::FailedPrecondition, &["partner_id", "terminated"]);

@@ -22,6 +22,18 @@ use tonic::transport::Channel;
 use tonic::Code;
 use tonic_reflection::pb::v1;
 
+/// The methods a partner token may call that are not reads of a partner's
+/// downline (those are `auth_matrix::PARTNER_READS`): its own mentor only,
+/// the catalogue, the periods and reflection. Every one is called with a
+/// partner token by the tests of this file.
+pub const PARTNER_APP_CALLS: [&str; 5] = [
+    "/downline.v1.TeamService/GetMentor",
+    "/downline.v1.TeamService/ListTrainingModules",
+    "/downline.v1.VolumeService/ListPeriods",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
 /// `me` under `up`, `kid` under `me`; `up` mentors `me`, `me` mentors `kid`.
 async fn build(s: &Secured, channel: &Channel) {
     let mut g = connect(s.addr).await;

@@ -38,7 +38,7 @@ const BAD: [(&str, &str); 12] = [
 /// Each free-text field as (what the message names, a valid value).
 const FIELDS: [(&str, &str); 11] = [
     ("display_name", "Ann Lee"),
-    ("row 1.display_name", "Ann Lee"),
+    ("partners[0].display_name", "Ann Lee"),
     ("reason", "move"),
     ("reason", "status"),
     ("reason", "mentor"),
