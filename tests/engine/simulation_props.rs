@@ -46,3 +46,40 @@ proptest! {
         prop_assert_eq!(&again.by_difference, &c.by_difference);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The candidate side is the run the period would get under the
+    /// candidate: for a candidate with other volume settings (captured
+    /// anew) and for one that only changes the rates (whose inputs are a
+    /// copy of the baseline's).
+    #[test]
+    fn the_candidate_side_is_a_run_under_the_candidate(
+        parts in plan_parts(),
+        other in plan_parts(),
+        raise_ppm in 1i64..=20_000,
+        seed in any::<u64>(),
+        n in 1usize..=60,
+    ) {
+        let mut w = random_world(seed, n);
+        w.install(plan_of(&parts));
+        let period = Period::parse("period", PERIOD).unwrap();
+        let mut same_volumes = Plan::clone(w.net.current_plan());
+        for rate in &mut same_volumes.level_rates_ppm {
+            *rate = (*rate + raise_ppm).min(1_000_000);
+        }
+        for candidate in [plan_of(&other), same_volumes] {
+            let simulated = w.net.simulation_inputs(period, Arc::new(candidate.clone())).unwrap();
+            let simulated = simulated.run(&RunProgress::default(), 5);
+            let mut installed = random_world(seed, n);
+            installed.install(candidate);
+            let run = installed.net.commission_snapshot(PERIOD).unwrap().run(&RunProgress::default());
+            prop_assert_eq!(&simulated.candidate, &run.totals);
+            for row in &simulated.rows {
+                let pos = run.position_of(PartnerIx::new(row.partner)).unwrap();
+                prop_assert_eq!((row.new_cents, row.new_rank), (run.payable_at(pos), run.rank_at(pos)));
+            }
+        }
+    }
+}

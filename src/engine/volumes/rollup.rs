@@ -31,7 +31,9 @@ use std::sync::Arc;
 const SPONSORS_PER_TASK: usize = 4096;
 
 /// The inputs of a rollup, captured from the network under its lock (O(n)
-/// copies), so the computation itself can run while writes go on.
+/// copies), so the computation itself can run while writes go on. A clone
+/// shares the layout and the cancel flag and copies the columns.
+#[derive(Clone)]
 pub struct RollupInput {
     plan: VolumePlan,
     arena_len: usize,
