@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How long live writes wait while each background job runs (issue #16).
+# How long live writes wait while each background job runs (issues #16, #18).
 # Copies DATA_DIR to a scratch directory (every run starts from the same
 # state; the team-layout job creates partners), starts `downline serve`
 # (BIN) on the copy, runs `downline-tools stall` for each job one after the
@@ -12,7 +12,7 @@
 #       --ids-from /work/data/net1m/partners.csv --rate 1000
 #
 # Environment: DOWNLINE_TOOLS (default target/release/downline-tools),
-# STALL_PORT (50091), STALL_JOBS (the four jobs), STALL_SCRATCH (a new
+# STALL_PORT (50091), STALL_JOBS (the five jobs), STALL_SCRATCH (a new
 # temporary directory, removed at the end).
 set -euo pipefail
 if (($# < 2)); then
@@ -23,7 +23,7 @@ bin=$1 source=$2
 shift 2
 tools=${DOWNLINE_TOOLS:-target/release/downline-tools}
 port=${STALL_PORT:-50091}
-jobs=${STALL_JOBS:-recalculation commission-run plan-change team-layout}
+jobs=${STALL_JOBS:-recalculation commission-run plan-change simulation team-layout}
 scratch=${STALL_SCRATCH:-$(mktemp -d)}
 dir=$scratch/data log=$scratch/serve.log
 pid=
@@ -50,7 +50,7 @@ for job in $jobs; do
 done
 stop_server
 echo "== the server's log of the jobs"
-grep -E "recalculation done|commission run done|plan updated|team layout rebuilt" "$log" | sed -E 's/^.*INFO //' || true
+grep -E "recalculation done|commission run done|plan updated|simulation done|team layout rebuilt" "$log" | sed -E 's/^.*INFO //' || true
 printf '\n%-15s %10s %12s %12s %12s %12s %14s\n' job job_ms job_max_ms job_p999_ms ctl_max_ms ctl_p999_ms load
 for r in "${results[@]}"; do
   field() { sed -E "s/.* $1=([^ ]*).*/\1/" <<<" $r"; }

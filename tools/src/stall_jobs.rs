@@ -7,6 +7,9 @@
 //! - `plan-change`: UpdatePlan with the top rank's `min_gv` one higher, so
 //!   the ranks differ and every open period is re-ranked from scratch (the
 //!   volume part is unchanged: no re-levelling);
+//! - `simulation`: SimulatePlan of `--period` under the plan in force with
+//!   its first level rate one point higher (#18), then GetSimulation until
+//!   it is no longer running;
 //! - `team-layout`: the write that finds the team layout stale rebuilds it.
 //!   The layout is stale once the partners created since its build plus the
 //!   partners whose recruits changed reach `max(4096, laid out / 16)`
@@ -26,6 +29,7 @@ use downline::proto::v1 as pb;
 use pb::compensation_service_client::CompensationServiceClient;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use pb::operations_service_client::OperationsServiceClient;
+use pb::simulation_service_client::SimulationServiceClient;
 use pb::volume_service_client::VolumeServiceClient;
 use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
@@ -67,6 +71,8 @@ pub enum Job {
     PlanChange,
     /// The CreatePartner that finds the team layout stale and rebuilds it.
     TeamLayout,
+    /// SimulatePlan with the first level rate raised, polled with GetSimulation.
+    Simulation,
 }
 
 impl Job {
@@ -77,6 +83,7 @@ impl Job {
             Job::CommissionRun => "commission-run",
             Job::PlanChange => "plan-change",
             Job::TeamLayout => "team-layout",
+            Job::Simulation => "simulation",
         }
     }
 }
@@ -91,6 +98,8 @@ pub enum Ready {
     PlanChange(pb::Plan),
     /// The layout is a few creations short of stale.
     TeamLayout(LayoutTrigger),
+    /// The candidate plan.
+    Simulation(pb::Plan),
 }
 
 /// What the team layout's trigger writes need.
@@ -170,6 +179,13 @@ impl JobClient {
                 Ready::PlanChange(plan.map_err(|s| failed("GetPlan", s))?.into_inner())
             }
             Job::TeamLayout => Ready::TeamLayout(self.approach_stale_layout().await?),
+            Job::Simulation => {
+                let plan = self.compensation().get_plan(pb::GetPlanRequest { version: 0 }).await;
+                let mut plan = plan.map_err(|s| failed("GetPlan", s))?.into_inner();
+                let first = plan.level_rates.first_mut().ok_or("the plan has no level rates")?;
+                *first = plus_one_point(first)?;
+                Ready::Simulation(plan)
+            }
         })
     }
 
@@ -182,7 +198,39 @@ impl JobClient {
             Ready::CommissionRun => self.commission_run(deadline).await,
             Ready::PlanChange(plan) => self.change_plan(plan).await,
             Ready::TeamLayout(trigger) => self.rebuild_layout(trigger).await,
+            Ready::Simulation(plan) => self.simulate(plan, deadline).await,
         }
+    }
+
+    async fn simulate(&self, candidate: pb::Plan, deadline: Instant) -> Result<Finished, String> {
+        let rate = candidate.level_rates.first().cloned().unwrap_or_default();
+        let request = pb::SimulatePlanRequest { period: self.period.clone(), plan: Some(candidate), top_n: 10 };
+        let mut simulations = SimulationServiceClient::with_interceptor(self.channel.clone(), self.bearer.clone());
+        let sent = Instant::now();
+        let mut sim = simulations.simulate_plan(request).await.map_err(|s| failed("SimulatePlan", s))?;
+        while matches!(sim.get_ref().state(), pb::RunState::Running | pb::RunState::Unspecified) {
+            poll_pause(deadline, "the simulation").await?;
+            let request = pb::GetSimulationRequest { simulation_id: sim.get_ref().simulation_id.clone() };
+            sim = simulations.get_simulation(request).await.map_err(|s| failed("GetSimulation", s))?;
+        }
+        let sim = sim.into_inner();
+        if sim.state() != pb::RunState::Succeeded {
+            return Err(format!("the simulation {} failed: {}", sim.simulation_id, sim.error));
+        }
+        let (winners, payable) = match &sim.result {
+            Some(r) => {
+                let new = r.candidate.as_ref().map(|t| t.payable_total.clone()).unwrap_or_default();
+                (r.winners, new)
+            }
+            None => (0, String::new()),
+        };
+        Ok(Finished {
+            duration_ms: millis(sent.elapsed()),
+            detail: format!(
+                "simulation {} of {} partners with level 1 at {rate}: {winners} winners, payable {payable}; the server's duration {} ms",
+                sim.simulation_id, sim.partners_total, sim.duration_ms
+            ),
+        })
     }
 
     async fn recalculate(&self, deadline: Instant) -> Result<Finished, String> {
@@ -337,9 +385,28 @@ fn plus_one(decimal: &str) -> Result<String, String> {
     Ok(fraction.map_or(bigger.to_string(), |f| format!("{bigger}.{f}")))
 }
 
+/// A rate one percentage point higher (`0.05` -> `0.06`), capped at 1.
+fn plus_one_point(rate: &str) -> Result<String, String> {
+    let bad = || format!("the plan's level rate '{rate}' is not a rate in [0, 1]");
+    let parsed: rust_decimal::Decimal = rate.parse().map_err(|_| bad())?;
+    if parsed.is_sign_negative() || parsed > rust_decimal::Decimal::ONE {
+        return Err(bad());
+    }
+    let raised = (parsed + rust_decimal::Decimal::new(1, 2)).min(rust_decimal::Decimal::ONE);
+    Ok(raised.normalize().to_string())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::plus_one;
+    use super::{plus_one, plus_one_point};
+
+    #[test]
+    fn plus_one_point_raises_a_rate_to_at_most_one() {
+        assert_eq!(plus_one_point("0.05").as_deref(), Ok("0.06"));
+        assert_eq!(plus_one_point("0.995").as_deref(), Ok("1"));
+        assert!(plus_one_point("-0.01").is_err());
+        assert!(plus_one_point("x").is_err());
+    }
 
     #[test]
     fn plus_one_keeps_the_fraction() {

@@ -39,6 +39,7 @@ async fn every_job_reports_its_figures() {
         (Job::Recalculation, "snapshot"),
         (Job::CommissionRun, "dry run"),
         (Job::PlanChange, "plan version 1 -> 2: rank"),
+        (Job::Simulation, "with level 1 at 0.06: "),
         // Last: it creates partners, and needs the genealogy as it started.
         (Job::TeamLayout, "of 33 trigger writes the slowest was #"),
     ];
