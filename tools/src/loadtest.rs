@@ -101,7 +101,7 @@ pub struct LoadtestArgs {
     pub client: Client,
     /// Requests per second on a fixed schedule (open loop); 0 runs a closed
     /// loop as fast as `--concurrency` workers can go.
-    #[arg(long, env = "DOWNLINE_RATE", default_value_t = 10_000)]
+    #[arg(long, env = "DOWNLINE_RATE", default_value_t = 1_000)]
     pub rate: u64,
     /// How long to send, in seconds (at most 600).
     #[arg(long, env = "DOWNLINE_DURATION_S", default_value_t = 10)]
@@ -111,13 +111,15 @@ pub struct LoadtestArgs {
     #[arg(long, env = "DOWNLINE_CONCURRENCY", default_value_t = 64)]
     pub concurrency: usize,
     /// A partners.csv (id in the first column) to take random existing ids
-    /// from. Without it, ids are listed with ListDownline under `--root`.
+    /// from. Without it, ids are listed with ListDownline under `--root`
+    /// (one of the two is required).
     #[arg(long, env = "DOWNLINE_IDS_FROM")]
     pub ids_from: Option<PathBuf>,
     /// The partner whose downline supplies the ids when `--ids-from` is not
-    /// given. The listing is breadth-first, so these ids are the shallow ones.
-    #[arg(long, env = "DOWNLINE_ROOT", default_value = "1")]
-    pub root: String,
+    /// given (one of the two is required; it must exist on the target). The
+    /// listing is breadth-first, so these ids are the shallow ones.
+    #[arg(long, env = "DOWNLINE_ROOT")]
+    pub root: Option<String>,
     /// The most ids to list under `--root`.
     #[arg(long, env = "DOWNLINE_MAX_IDS", default_value_t = 10_000)]
     pub max_ids: usize,
@@ -236,8 +238,14 @@ pub fn validate(args: &LoadtestArgs) -> Result<(), String> {
     if !(1..=500).contains(&args.modules) {
         return Err("--modules must be 1 to 500".into());
     }
+    if args.root.is_none() && args.ids_from.is_none() {
+        return Err(NO_IDS.into());
+    }
     Ok(())
 }
+
+/// The refusal of a run that names no source of partner ids.
+const NO_IDS: &str = "pass --root ID (an existing partner whose downline supplies the ids) or --ids-from partners.csv";
 
 /// Opens `count` tonic connections, and checks each with a GetPartner of
 /// `probe_id` (which also warms it up).
@@ -292,21 +300,20 @@ async fn list_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
         .connect()
         .await
         .map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
+    let Some(root) = &args.root else {
+        return Err(NO_IDS.into());
+    };
     let mut client = GenealogyServiceClient::with_interceptor(channel, Bearer::new(args.token.as_deref())?);
-    let mut ids = vec![args.root.clone()];
+    let mut ids = vec![root.clone()];
     let mut page_token = String::new();
     while ids.len() < args.max_ids {
         let request = pb::ListDownlineRequest {
-            partner_id: args.root.clone(),
+            partner_id: root.clone(),
             max_depth: 0,
             page_size: (args.max_ids - ids.len()).min(1000) as i32,
             page_token,
         };
-        let page = client
-            .list_downline(request)
-            .await
-            .map_err(|s| format!("listing the downline of '{}': {:?}: {}", args.root, s.code(), s.message()))?
-            .into_inner();
+        let page = client.list_downline(request).await.map_err(|s| listing_failed(args, root, &s))?.into_inner();
         ids.extend(page.members.into_iter().filter_map(|m| m.partner).map(|p| p.partner_id));
         if page.next_page_token.is_empty() {
             break;
@@ -314,6 +321,17 @@ async fn list_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
         page_token = page.next_page_token;
     }
     Ok(ids)
+}
+
+/// Why listing `root`'s downline failed, in the user's terms.
+fn listing_failed(args: &LoadtestArgs, root: &str, status: &tonic::Status) -> String {
+    if status.code() == tonic::Code::NotFound {
+        return format!(
+            "partner '{root}' does not exist on the target {}; pass --root with an existing id, or --ids-from partners.csv",
+            args.target
+        );
+    }
+    format!("listing the downline of '{root}': {:?}: {}", status.code(), status.message())
 }
 
 /// What every request needs: the connections, the ids and the RPC.
@@ -356,7 +374,7 @@ impl Plan {
         };
         let source = match &args.ids_from {
             Some(path) => path.display().to_string(),
-            None => format!("the downline of '{}' (breadth-first)", args.root),
+            None => format!("the downline of '{}' (breadth-first)", args.root.as_deref().unwrap_or("")),
         };
         let (client, connections) = match self.lean.len() {
             0 => ("tonic", self.channels.len()),
