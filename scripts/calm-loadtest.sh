@@ -6,7 +6,7 @@
 # MAX_LATE_MS late at p99; otherwise it waits and looks again.
 #
 # usage: scripts/calm-loadtest.sh RUNS [downline-tools loadtest flags...]
-#   e.g. scripts/calm-loadtest.sh 6 --rpc get-volumes --rate 10000 --period 2026-11
+#   e.g. scripts/calm-loadtest.sh 6 --rpc get-volumes --rate 10000 --period 2026-11 --root 1
 # env:   DOWNLINE_TOOLS (default target/release/downline-tools), MAX_GAPS (8),
 #        MAX_LATE_MS (0.15), GIVE_UP_S (1200: stop looking after that long)
 set -euo pipefail

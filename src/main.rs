@@ -1,4 +1,4 @@
-//! The `downline` command: `serve`, `import`, `verify`, `export`, `backup`, `restore` and `keys` (the measuring
+//! The `downline` command: `serve`, `import`, `verify`, `export`, `backup`, `restore`, `synth` and `keys` (the measuring
 //! tools are the `downline-tools` binary of `tools/`).
 
 use clap::{Parser, Subcommand};
@@ -28,20 +28,28 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Restores a backup file into a new data directory no server holds.
     Restore(cli::backup::RestoreArgs),
+    /// Writes a synthetic network (partners.csv, orders.csv) that `import` reads.
+    Synth(cli::synth::SynthArgs),
     /// Makes API keys and their keys-file lines.
     #[command(subcommand)]
     Keys(cli::keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
-    cli::init_tracing();
-    let result = match Cli::parse().command {
+    let command = Cli::parse().command;
+    // Only `serve` chooses its log format; the offline commands print text.
+    cli::init_tracing(match &command {
+        Command::Serve(args) => args.log_format,
+        _ => cli::LogFormat::Text,
+    });
+    let result = match command {
         Command::Serve(args) => cli::serve::run(*args),
         Command::Import(args) => cli::import::run(args),
         Command::Verify(args) => cli::verify::run(args),
         Command::Export(args) => cli::export::run(args),
         Command::Backup(args) => cli::backup::backup(args),
         Command::Restore(args) => cli::backup::restore(args),
+        Command::Synth(args) => cli::synth::run(args),
         Command::Keys(command) => cli::keys::run(command),
     };
     match result {

@@ -141,6 +141,10 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     security.check(config.listen)?;
     let tls = security.tls.as_ref().map(TlsFiles::server_config).transpose()?;
     let limits = security.limits.clone();
+    // The listener first: a taken port fails fast and touches no data.
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     let app = recovery::open(&config.data_dir, limits.clone()).await?;
     let recovered_partners = app.network.read().genealogy.len();
     let guard = GuardLayer::new(Arc::clone(&app), security.credentials, limits.clone())?;
@@ -164,9 +168,6 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         .build_v1alpha()?
         .max_decoding_message_size(max_bytes);
 
-    let listener =
-        TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
-    let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     let (shutdown, stop) = oneshot::channel::<()>();
     // TCP_NODELAY by hand: tonic's own setting does not apply to a supplied
     // listener, and without it small answers wait ~40 ms for delayed ACKs.

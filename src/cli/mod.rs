@@ -10,23 +10,14 @@ pub mod import_cleanup;
 pub mod import_orders;
 pub mod interrupt;
 pub mod keys;
+pub mod logs;
 pub mod progress;
 pub mod serve;
 pub mod stdout;
+pub mod synth;
 pub mod verify;
 
-/// Logs to stderr through tracing; the level comes from `RUST_LOG`
-/// (default `info`).
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    use std::io::IsTerminal as _;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
-}
+pub use logs::{init_tracing, LogFormat};
 
 /// A multi-threaded tokio runtime for a subcommand.
 pub fn runtime() -> Result<tokio::runtime::Runtime, String> {

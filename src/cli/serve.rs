@@ -20,10 +20,15 @@ pub struct ServeArgs {
     /// The data directory (created if missing).
     #[arg(long, env = "DOWNLINE_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// The address to listen on. Without credentials only a loopback
-    /// address is allowed (development mode).
+    /// The address to listen on, `HOST:PORT`: an IP address or a host name
+    /// (the first address it resolves to). Without credentials only a
+    /// loopback address is allowed (development mode).
     #[arg(long, env = "DOWNLINE_LISTEN", default_value = "127.0.0.1:50051")]
-    pub listen: SocketAddr,
+    pub listen: String,
+    /// How log lines are written to stderr: `text`, or `json` (one object a
+    /// line, for log collectors).
+    #[arg(long, value_enum, env = "DOWNLINE_LOG_FORMAT", default_value = "text")]
+    pub log_format: super::LogFormat,
     /// Credentials and TLS.
     #[command(flatten)]
     pub access: AccessArgs,
@@ -195,7 +200,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         // comes right after the "listening" line (a loaded machine may not
         // run this task for a while) must stop the server cleanly, not kill it.
         let signals = Signals::listen();
-        let config = ServerConfig { data_dir: args.data_dir, listen: args.listen };
+        let config = ServerConfig { data_dir: args.data_dir, listen: resolve(&args.listen).await? };
         let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the port when listening on :0.
         // Without a reader the server still serves (a closed pipe is no error).
@@ -205,6 +210,14 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         signals.wait().await;
         running.shutdown().await.map_err(|e| e.to_string())
     })
+}
+
+/// The first address `listen` (`HOST:PORT`) resolves to.
+async fn resolve(listen: &str) -> Result<SocketAddr, String> {
+    let mut addresses = tokio::net::lookup_host(listen)
+        .await
+        .map_err(|e| format!("--listen {listen}: cannot resolve it (expected HOST:PORT): {e}"))?;
+    addresses.next().ok_or_else(|| format!("--listen {listen}: the name resolves to no address"))
 }
 
 /// The stop signals (SIGINT, and SIGTERM on Unix), listened for from the

@@ -18,7 +18,9 @@
 //!    the request's extensions for the handlers' object-level checks, and
 //!    runs the request under its timeout (DEADLINE_EXCEEDED), a client
 //!    stream also under its idle timeout (`stream_bodies::IdleBody`);
-//! 8. at shutdown, once the drain deadline passed, answers every call still
+//! 8. logs the call's `rpc` line once its status is known
+//!    (`service::rpc_log`), and failed authentications at warn, rate-limited;
+//! 9. at shutdown, once the drain deadline passed, answers every call still
 //!    open with UNAVAILABLE ([`GuardLayer::cancel_open_calls`]) and ends
 //!    the answers that stream (health Watch, reflection).
 //!
@@ -29,6 +31,7 @@
 use super::access::{self, Allow};
 use super::caller::Caller;
 use super::limits::Limits;
+use super::rpc_log::{self, AuthWarnings, RpcRecord};
 use super::status::{from_guard, oversize_as_exhausted};
 use super::stream_bodies::{cancelled, DrainBody, IdleBody};
 use super::App;
@@ -107,6 +110,8 @@ struct GuardState {
     /// Calls answered UNAVAILABLE by the drain deadline.
     cancelled: AtomicU64,
     limits: Limits,
+    /// Failed authentications, warned about at a bounded rate.
+    auth_warnings: AuthWarnings,
 }
 
 /// The layer, added to the server with `Server::builder().layer(..)`.
@@ -139,6 +144,7 @@ impl GuardLayer {
             drain: watch::channel(false).0,
             cancelled: AtomicU64::new(0),
             limits,
+            auth_warnings: AuthWarnings::default(),
         };
         Ok(GuardLayer { state: Arc::new(state) })
     }
@@ -182,11 +188,13 @@ struct Admitted {
 }
 
 impl GuardState {
-    fn admit<B>(&self, request: &mut http::Request<B>) -> Result<Admitted, GuardError> {
+    fn admit<B>(&self, request: &mut http::Request<B>, record: &mut RpcRecord) -> Result<Admitted, GuardError> {
         let path = request.uri().path();
-        let Some(rule) = self.rules.get(path).copied() else {
+        let Some((&method, &rule)) = self.rules.get_key_value(path) else {
+            record.unknown_method(path);
             return Err(GuardError::UnknownMethod(path.chars().take(256).collect()));
         };
+        record.method(method, rule == Allow::Public);
         let limits = &self.limits;
         let streaming = self.client_streaming.contains(path);
         let (timeout, idle) = if streaming {
@@ -210,7 +218,12 @@ impl GuardState {
                 .try_acquire_owned()
                 .map_err(|_| GuardError::Overloaded(limits.max_concurrent_requests))?
         };
-        let caller = self.authenticate(request.headers())?;
+        let caller = self.authenticate(request.headers()).inspect_err(|err| {
+            if let GuardError::Unauthenticated(auth) = err {
+                self.auth_warnings.failed(record, auth);
+            }
+        })?;
+        record.caller(caller.role().as_str(), caller.name());
         let span = tracing::Span::current();
         span.record("role", caller.role().as_str());
         span.record("caller", caller.name());
@@ -260,9 +273,10 @@ where
         // Everything happens in the future: tonic enters the request's span
         // only when polling it.
         Box::pin(async move {
-            let admitted = match state.admit(&mut request) {
+            let mut record = RpcRecord::start();
+            let admitted = match state.admit(&mut request, &mut record) {
                 Ok(admitted) => admitted,
-                Err(err) => return Ok(refuse(err)),
+                Err(err) => return Ok(rpc_log::observe(refuse(err), record)),
             };
             if let Some(idle) = admitted.idle {
                 request = request.map(|body| Body::new(IdleBody::new(body, idle)));
@@ -272,7 +286,8 @@ where
                 answer = tokio::time::timeout(admitted.timeout, inner.call(request)) => answer,
                 () = cancelled(&mut drain) => {
                     state.cancelled.fetch_add(1, Ordering::Relaxed);
-                    return Ok(refuse(GuardError::ShuttingDown(state.limits.shutdown_grace)));
+                    let refused = refuse(GuardError::ShuttingDown(state.limits.shutdown_grace));
+                    return Ok(rpc_log::observe(refused, record));
                 }
             };
             match answer {
@@ -280,24 +295,23 @@ where
                     oversize_as_exhausted(response.headers_mut());
                     if admitted.streams_answer {
                         let ended = from_guard(GuardError::ShuttingDown(state.limits.shutdown_grace));
-                        return Ok(response.map(|body| Body::new(DrainBody::new(body, drain, ended))));
+                        response = response.map(|body| Body::new(DrainBody::new(body, drain, ended)));
                     }
-                    Ok(response)
+                    Ok(rpc_log::observe(response, record))
                 }
-                Ok(Err(err)) => Err(err),
-                Err(_) => Ok(refuse(GuardError::TimedOut(admitted.timeout))),
+                Ok(Err(err)) => {
+                    rpc_log::failed(record);
+                    Err(err)
+                }
+                Err(_) => Ok(rpc_log::observe(refuse(GuardError::TimedOut(admitted.timeout)), record)),
             }
         })
     }
 }
 
+/// The refusal's answer; its reason at debug (the call's `rpc` line at
+/// info has its code).
 fn refuse(err: GuardError) -> http::Response<Body> {
-    match &err {
-        GuardError::Unauthenticated(_)
-        | GuardError::Overloaded(_)
-        | GuardError::StreamsOverloaded(_)
-        | GuardError::StoreFailed => tracing::debug!(%err, "refused"),
-        _ => tracing::info!(%err, "refused"),
-    }
+    tracing::debug!(%err, "refused");
     from_guard(err).into_http()
 }

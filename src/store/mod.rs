@@ -110,9 +110,7 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     loop {
         let opened = sled::Config::new().path(path).cache_capacity(256 << 20).flush_every_ms(None).open();
         match opened {
-            Err(sled::Error::Io(e))
-                if e.to_string().contains("could not acquire lock") && waited.elapsed() < LOCK_WAIT =>
-            {
+            Err(sled::Error::Io(e)) if is_lock_error(&e) && waited.elapsed() < LOCK_WAIT => {
                 std::thread::sleep(Duration::from_millis(20));
             }
             // No periodic background flush (flush_every_ms None): every
@@ -121,6 +119,12 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
             other => return Ok(other?),
         }
     }
+}
+
+/// Whether sled failed to open because another process holds the
+/// directory's file lock (sled says so only in the error's text).
+fn is_lock_error(error: &std::io::Error) -> bool {
+    error.to_string().contains("could not acquire lock")
 }
 
 impl Store {

@@ -60,6 +60,9 @@ impl Store {
         let sidecar = data_dir::read_sidecar(path).map_err(damaged)?;
         let loaded = guarded(path, || load_all(path, new)).map_err(|e| match e {
             StoreError::Corrupt(what) => damaged(what),
+            StoreError::Sled(sled::Error::Io(io)) if super::is_lock_error(&io) => {
+                StoreError::data_dir(path, "held by another server (or process): stop it, or use another --data-dir")
+            }
             StoreError::Sled(sled::Error::Io(io)) => StoreError::data_dir(path, format!("not usable: {io}")),
             StoreError::Sled(other) => StoreError::data_dir(path, format!("corrupt: {other}")),
             other => other,

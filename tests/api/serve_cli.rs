@@ -18,7 +18,7 @@ use tokio_stream::StreamExt as _;
 use tonic::Code;
 
 /// The server process; killed if a test fails before it stops.
-struct Serve(Child);
+pub struct Serve(pub Child);
 
 impl Drop for Serve {
     fn drop(&mut self) {
@@ -32,12 +32,21 @@ fn serve(dir: &Path) -> (Serve, SocketAddr) {
 }
 
 fn serve_with(dir: &Path, flags: &[&str]) -> (Serve, SocketAddr) {
+    let mut args = vec!["--listen", "127.0.0.1:0", "--data-dir"];
+    let dir = dir.to_str().expect("a UTF-8 temp dir");
+    args.push(dir);
+    args.extend_from_slice(flags);
+    spawn_serve(&args, Stdio::null())
+}
+
+/// `downline serve ARGS` with its stderr to `stderr`, once it printed the
+/// address it listens on.
+pub fn spawn_serve(args: &[&str], stderr: Stdio) -> (Serve, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_downline"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .args(flags)
+        .arg("serve")
+        .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().expect("piped stdout");
@@ -48,7 +57,7 @@ fn serve_with(dir: &Path, flags: &[&str]) -> (Serve, SocketAddr) {
 }
 
 /// Sends `signal` and waits (at most 30 s) for a clean exit.
-fn stop(mut server: Serve, signal: &str) {
+pub fn stop(mut server: Serve, signal: &str) {
     let pid = server.0.id().to_string();
     assert!(Command::new("kill").args([signal, &pid]).status().expect("kill runs").success());
     let deadline = Instant::now() + Duration::from_secs(30);

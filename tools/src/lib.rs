@@ -10,6 +10,7 @@ pub mod loadtest;
 pub mod loadtest_calls;
 pub mod loadtest_clock;
 pub mod loadtest_h2;
+pub mod loadtest_ids;
 pub mod loadtest_stats;
 pub mod loadtest_team;
 pub mod stall;

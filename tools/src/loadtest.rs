@@ -34,8 +34,7 @@ use parking_lot::Mutex;
 use pb::genealogy_service_client::GenealogyServiceClient;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -101,7 +100,7 @@ pub struct LoadtestArgs {
     pub client: Client,
     /// Requests per second on a fixed schedule (open loop); 0 runs a closed
     /// loop as fast as `--concurrency` workers can go.
-    #[arg(long, env = "DOWNLINE_RATE", default_value_t = 10_000)]
+    #[arg(long, env = "DOWNLINE_RATE", default_value_t = 1_000)]
     pub rate: u64,
     /// How long to send, in seconds (at most 600).
     #[arg(long, env = "DOWNLINE_DURATION_S", default_value_t = 10)]
@@ -111,13 +110,15 @@ pub struct LoadtestArgs {
     #[arg(long, env = "DOWNLINE_CONCURRENCY", default_value_t = 64)]
     pub concurrency: usize,
     /// A partners.csv (id in the first column) to take random existing ids
-    /// from. Without it, ids are listed with ListDownline under `--root`.
+    /// from. Without it, ids are listed with ListDownline under `--root`
+    /// (one of the two is required).
     #[arg(long, env = "DOWNLINE_IDS_FROM")]
     pub ids_from: Option<PathBuf>,
     /// The partner whose downline supplies the ids when `--ids-from` is not
-    /// given. The listing is breadth-first, so these ids are the shallow ones.
-    #[arg(long, env = "DOWNLINE_ROOT", default_value = "1")]
-    pub root: String,
+    /// given (one of the two is required; it must exist on the target). The
+    /// listing is breadth-first, so these ids are the shallow ones.
+    #[arg(long, env = "DOWNLINE_ROOT")]
+    pub root: Option<String>,
     /// The most ids to list under `--root`.
     #[arg(long, env = "DOWNLINE_MAX_IDS", default_value_t = 10_000)]
     pub max_ids: usize,
@@ -186,7 +187,7 @@ pub fn measure_with(args: LoadtestArgs, hooks: Hooks) -> Result<Stats, String> {
         downline::cli::runtime()?
     };
     runtime.block_on(async move {
-        let ids = Arc::new(load_ids(&args).await?);
+        let ids = Arc::new(crate::loadtest_ids::load_ids(&args).await?);
         let channels = connect(&args, &ids[0], if lean { 1 } else { connection_count(&args) }).await?;
         let bearer = Bearer::new(args.token.as_deref())?;
         let mut lean_channels = Vec::new();
@@ -236,6 +237,9 @@ pub fn validate(args: &LoadtestArgs) -> Result<(), String> {
     if !(1..=500).contains(&args.modules) {
         return Err("--modules must be 1 to 500".into());
     }
+    if args.root.is_none() && args.ids_from.is_none() {
+        return Err(crate::loadtest_ids::NO_IDS.into());
+    }
     Ok(())
 }
 
@@ -257,63 +261,6 @@ async fn connect(args: &LoadtestArgs, probe_id: &str, count: usize) -> Result<Ve
         channels.push(channel);
     }
     Ok(channels)
-}
-
-/// The existing ids requests pick from.
-async fn load_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
-    let ids = match &args.ids_from {
-        Some(path) => read_ids(path)?,
-        None => list_ids(args).await?,
-    };
-    if ids.is_empty() {
-        return Err("no partner ids to send requests for".into());
-    }
-    Ok(ids)
-}
-
-/// The first column of every row of a partners.csv.
-fn read_ids(path: &Path) -> Result<Vec<String>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut ids = Vec::new();
-    for (n, line) in BufReader::with_capacity(1 << 20, file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
-        let id = line.split(',').next().unwrap_or("").trim();
-        if n > 0 && !id.is_empty() {
-            ids.push(id.to_owned());
-        }
-    }
-    Ok(ids)
-}
-
-/// `--root` and up to `--max-ids` partners of its downline, breadth-first.
-async fn list_ids(args: &LoadtestArgs) -> Result<Vec<String>, String> {
-    let channel = Endpoint::from_shared(args.target.clone())
-        .map_err(|e| format!("--target {}: {e}", args.target))?
-        .connect()
-        .await
-        .map_err(|e| format!("cannot connect to {}: {e}", args.target))?;
-    let mut client = GenealogyServiceClient::with_interceptor(channel, Bearer::new(args.token.as_deref())?);
-    let mut ids = vec![args.root.clone()];
-    let mut page_token = String::new();
-    while ids.len() < args.max_ids {
-        let request = pb::ListDownlineRequest {
-            partner_id: args.root.clone(),
-            max_depth: 0,
-            page_size: (args.max_ids - ids.len()).min(1000) as i32,
-            page_token,
-        };
-        let page = client
-            .list_downline(request)
-            .await
-            .map_err(|s| format!("listing the downline of '{}': {:?}: {}", args.root, s.code(), s.message()))?
-            .into_inner();
-        ids.extend(page.members.into_iter().filter_map(|m| m.partner).map(|p| p.partner_id));
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        page_token = page.next_page_token;
-    }
-    Ok(ids)
 }
 
 /// What every request needs: the connections, the ids and the RPC.
@@ -356,7 +303,7 @@ impl Plan {
         };
         let source = match &args.ids_from {
             Some(path) => path.display().to_string(),
-            None => format!("the downline of '{}' (breadth-first)", args.root),
+            None => format!("the downline of '{}' (breadth-first)", args.root.as_deref().unwrap_or("")),
         };
         let (client, connections) = match self.lean.len() {
             0 => ("tonic", self.channels.len()),

@@ -23,7 +23,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    downline::cli::init_tracing();
+    downline::cli::init_tracing(downline::cli::LogFormat::Text);
     let result = match Cli::parse().command {
         Command::Loadtest(args) => loadtest::run(args),
         Command::Stall(args) => stall::run(args),

@@ -183,7 +183,7 @@ fn load_args(args: &StallArgs) -> LoadtestArgs {
         duration_s: args.warmup_s + args.control_s + 1 + args.max_job_s,
         concurrency: args.concurrency,
         ids_from: args.ids_from.clone(),
-        root: args.root.clone(),
+        root: Some(args.root.clone()),
         max_ids: 10_000,
         page_size: 100,
         period: args.period.clone(),

@@ -21,7 +21,7 @@ fn args(addr: std::net::SocketAddr, rpc: Rpc, client: Client, period: &str) -> L
         duration_s: 1,
         concurrency: 32,
         ids_from: None,
-        root: "A".into(),
+        root: Some("A".into()),
         max_ids: 100,
         page_size: 10,
         period: period.into(),
@@ -98,4 +98,44 @@ async fn both_clients_send_the_token() {
         assert_eq!((stats.ok(), stats.errors().len()), (200, 0), "{client:?}: {:?}", stats.errors());
     }
     s.stop().await;
+}
+
+/// Without `--root` or `--ids-from`, or with a root the target does not
+/// have, the run stops before sending anything, saying what to pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_without_an_existing_root_says_what_to_pass() {
+    let (h, _) = example_with_orders().await;
+    let mut load = args(h.addr, Rpc::GetPartner, Client::H2, P);
+    load.root = None;
+    let refused = tokio::task::spawn_blocking(move || measure(load)).await.expect("no panic").err();
+    assert!(
+        refused.as_deref().is_some_and(|e| e.contains("pass --root ID") && e.contains("--ids-from")),
+        "{refused:?}"
+    );
+    let mut load = args(h.addr, Rpc::GetPartner, Client::H2, P);
+    load.root = Some("1".into());
+    let refused = tokio::task::spawn_blocking(move || measure(load)).await.expect("no panic").err();
+    let expected =
+        format!("partner '1' does not exist on the target http://{}; pass --root with an existing id", h.addr);
+    assert!(refused.as_deref().is_some_and(|e| e.contains(&expected)), "{refused:?}");
+    h.stop().await;
+}
+
+/// The binary's defaults: a rate of 1000/s, and no root.
+#[test]
+fn the_binary_defaults_to_1000_per_second_and_requires_a_root() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_downline-tools"))
+        .args(["loadtest", "--target", "http://127.0.0.1:9", "--duration-s", "1"])
+        .env_remove("DOWNLINE_ROOT")
+        .env_remove("DOWNLINE_IDS_FROM")
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --root ID"), "{out:?}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_downline-tools"))
+        .args(["loadtest", "--help"])
+        .output()
+        .expect("the binary runs");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("[default: 1000]"), "{help}");
 }
