@@ -19,6 +19,7 @@ mod volume_support;
 
 mod adjustments;
 mod admin_browser;
+mod admin_cli;
 mod admin_page;
 mod auth_cli;
 mod auth_credentials;
