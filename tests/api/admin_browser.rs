@@ -7,6 +7,8 @@
 //! never goes into a URL. The login itself is tested over HTTP in
 //! `admin_page.rs`.
 //!
+//! DOWNLINE_ADMIN_SCREENSHOT=<file.png> keeps a copy of the screenshot.
+//!
 //! `.ci/run` installs Chromium when it is missing (as root). Without it the
 //! test says so loudly and passes, unless DOWNLINE_REQUIRE_BROWSER is set.
 
@@ -92,6 +94,9 @@ async fn a_headless_browser_shows_the_card_with_the_apis_numbers() {
     assert_eq!(by_id(&dom, "gv"), want_volumes.gv);
     assert_eq!(by_id(&dom, "payable"), want_statement.payable);
     assert!(dom.contains("<tr id=\"level-1\">"), "the levels table: {dom}");
+    if let Some(keep) = std::env::var_os("DOWNLINE_ADMIN_SCREENSHOT") {
+        std::fs::write(&keep, &png).expect("the kept screenshot is written");
+    }
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
     assert!(png.len() > 20_000, "a 1200x1600 page of tables is more than {} bytes", png.len());
     h.stop().await;

@@ -78,7 +78,7 @@ async fn the_card_shows_the_apis_numbers_and_escapes_free_text() {
 }
 
 #[tokio::test]
-async fn bad_ids_and_periods_get_precise_pages_and_change_nothing() {
+async fn bad_ids_and_periods_get_precise_400_and_404_pages() {
     let mut h = Harness::with_admin_page().await;
     let admin = h.admin_addr.expect("an admin page");
     let _clients = example_with_closed_period(&mut h).await;
