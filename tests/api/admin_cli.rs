@@ -1,12 +1,14 @@
 //! `downline serve --admin-listen` as a process: it prints the admin
 //! page's address after the gRPC one and serves the page (here from
-//! DOWNLINE_ADMIN_LISTEN, in development mode); an open admin page off
-//! loopback is refused at start with a message naming the flag.
+//! DOWNLINE_ADMIN_LISTEN, in development mode) and SIGTERM still stops it
+//! cleanly, an idle admin connection notwithstanding; an open admin page
+//! off loopback is refused at start with a message naming the flag.
 
 use crate::admin_support::get;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The server process; killed when the test ends.
 struct Serve(Child);
@@ -19,7 +21,7 @@ impl Drop for Serve {
 }
 
 #[tokio::test]
-async fn serve_prints_and_serves_the_admin_page() {
+async fn serve_prints_and_serves_the_admin_page_and_stops_cleanly() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_downline"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -45,7 +47,20 @@ async fn serve_prints_and_serves_the_admin_page() {
     let index = get(addr, "/").await;
     assert_eq!(index.status, 200, "{}", index.body);
     assert!(index.body.contains("action=\"/partners\""), "the partner search: {}", index.body);
-    drop(server);
+    // An idle browser connection must not hold the shutdown up.
+    let _idle = tokio::net::TcpStream::connect(addr).await.expect("an idle connection");
+    let mut server = server;
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.0.try_wait().expect("wait works") {
+            assert!(status.success(), "SIGTERM must stop the server cleanly, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[test]
