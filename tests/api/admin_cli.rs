@@ -5,20 +5,10 @@
 //! off loopback is refused at start with a message naming the flag.
 
 use crate::admin_support::get;
+use crate::serve_cli::{stop, Serve};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// The server process; killed when the test ends.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::{Command, Stdio};
 
 #[tokio::test]
 async fn serve_prints_and_serves_the_admin_page_and_stops_cleanly() {
@@ -49,18 +39,7 @@ async fn serve_prints_and_serves_the_admin_page_and_stops_cleanly() {
     assert!(index.body.contains("action=\"/partners\""), "the partner search: {}", index.body);
     // An idle browser connection must not hold the shutdown up.
     let _idle = tokio::net::TcpStream::connect(addr).await.expect("an idle connection");
-    let mut server = server;
-    let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = server.0.try_wait().expect("wait works") {
-            assert!(status.success(), "SIGTERM must stop the server cleanly, got {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    stop(server, "-TERM");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use tokio_stream::StreamExt as _;
 use tonic::Code;
 
 /// The server process; killed if a test fails before it stops.
-struct Serve(Child);
+pub struct Serve(pub Child);
 
 impl Drop for Serve {
     fn drop(&mut self) {
@@ -48,7 +48,7 @@ fn serve_with(dir: &Path, flags: &[&str]) -> (Serve, SocketAddr) {
 }
 
 /// Sends `signal` and waits (at most 30 s) for a clean exit.
-fn stop(mut server: Serve, signal: &str) {
+pub fn stop(mut server: Serve, signal: &str) {
     let pid = server.0.id().to_string();
     assert!(Command::new("kill").args([signal, &pid]).status().expect("kill runs").success());
     let deadline = Instant::now() + Duration::from_secs(30);
