@@ -1,6 +1,7 @@
 //! `downline`: the genealogy and commission engine of a sales network,
 //! served over gRPC. See ARCHITECTURE.md for the map.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod cli;

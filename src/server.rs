@@ -7,6 +7,7 @@
 //! drain deadline, and a flush.
 
 mod drain;
+pub mod listener_guard;
 mod security;
 
 pub use security::{Security, TlsFiles};
@@ -43,6 +44,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// The address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// The admin page's address (`--admin-listen`); `None` serves none.
+    pub admin_listen: Option<SocketAddr>,
 }
 
 /// Why a server could not start or stopped badly.
@@ -85,6 +88,9 @@ pub enum ServeError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A side listener (the admin page) refused by `listener_guard`.
+    #[error("{0}")]
+    SideListener(String),
     /// The served descriptors cannot be decoded (a build problem).
     #[error("the service descriptors: {0}")]
     Descriptors(#[from] prost::DecodeError),
@@ -94,6 +100,8 @@ pub enum ServeError {
 pub struct RunningServer {
     /// The address it listens on.
     pub local_addr: SocketAddr,
+    /// The admin page's address, when it serves one.
+    pub admin_addr: Option<SocketAddr>,
     /// The number of partners recovered at start-up.
     pub recovered_partners: usize,
     shutdown: oneshot::Sender<()>,
@@ -139,14 +147,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
 /// given credentials, TLS and limits.
 pub async fn start_with(config: ServerConfig, security: Security) -> Result<RunningServer, ServeError> {
     security.check(config.listen)?;
+    if let Some(admin) = config.admin_listen {
+        let configured = security.credentials.is_some();
+        listener_guard::check_side_listener("--admin-listen", admin, configured).map_err(ServeError::SideListener)?;
+    }
     let tls = security.tls.as_ref().map(TlsFiles::server_config).transpose()?;
     let limits = security.limits.clone();
-    // The listener first: a taken port fails fast and touches no data.
+    // The listeners first: a taken port fails fast and touches no data.
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let admin_listener = match config.admin_listen {
+        Some(addr) => Some((addr, TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?)),
+        None => None,
+    };
     let app = recovery::open(&config.data_dir, limits.clone()).await?;
     let recovered_partners = app.network.read().genealogy.len();
+    let admin_credentials = security.credentials.clone();
     let guard = GuardLayer::new(Arc::clone(&app), security.credentials, limits.clone())?;
     let drain_guard = guard.clone();
     let grace = limits.shutdown_grace;
@@ -168,6 +185,14 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         .build_v1alpha()?
         .max_decoding_message_size(max_bytes);
 
+    let admin = match admin_listener {
+        Some((addr, bound)) => {
+            let bind_err = |source| ServeError::Bind { addr, source };
+            Some(crate::admin::start(bound, Arc::clone(&app), admin_credentials).map_err(bind_err)?)
+        }
+        None => None,
+    };
+    let admin_addr = admin.as_ref().map(|a| a.local_addr);
     let (shutdown, stop) = oneshot::channel::<()>();
     // TCP_NODELAY by hand: tonic's own setting does not apply to a supplied
     // listener, and without it small answers wait ~40 ms for delayed ACKs.
@@ -225,6 +250,9 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
             }
         };
         drop(drain_guard);
+        if let Some(admin) = admin {
+            admin.shutdown(grace).await;
+        }
         set_health(&health_reporter, ServingStatus::NotServing).await;
         store_watch.abort();
         let _ = store_watch.await;
@@ -240,7 +268,7 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         tracing::info!("stopped; everything is flushed");
         Ok(())
     });
-    Ok(RunningServer { local_addr, recovered_partners, shutdown, task, app: handle })
+    Ok(RunningServer { local_addr, admin_addr, recovered_partners, shutdown, task, app: handle })
 }
 
 /// Every service's health, then the server's as a whole (the "" service):

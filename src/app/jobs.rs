@@ -488,6 +488,8 @@ impl Jobs {
     }
 }
 
+#[path = "jobs_list.rs"]
+mod list;
 #[path = "jobs_restore.rs"]
 mod restore;
 

@@ -88,16 +88,18 @@ pub enum AuthError {
     Jwt(#[from] jwt::JwtError),
 }
 
-/// The credentials a server accepts: API keys, JWTs, or both.
+/// The credentials a server accepts: API keys, JWTs, or both. A clone
+/// shares them (the gRPC guard and the admin page check the same ones).
+#[derive(Clone)]
 pub struct Credentials {
-    keys: keys::ApiKeys,
-    jwt: Option<jwt::JwtVerifier>,
+    keys: Arc<keys::ApiKeys>,
+    jwt: Option<Arc<jwt::JwtVerifier>>,
 }
 
 impl Credentials {
     /// Credentials from a keys file's content and an optional JWT verifier.
     pub fn new(keys: keys::ApiKeys, jwt: Option<jwt::JwtVerifier>) -> Credentials {
-        Credentials { keys, jwt }
+        Credentials { keys: Arc::new(keys), jwt: jwt.map(Arc::new) }
     }
 
     /// The principal of an `authorization` value. A token with dots is a

@@ -29,6 +29,11 @@ pub struct ServeArgs {
     /// line, for log collectors).
     #[arg(long, value_enum, env = "DOWNLINE_LOG_FORMAT", default_value = "text")]
     pub log_format: super::LogFormat,
+    /// Also serve the read-only admin page (HTML) on this address, e.g.
+    /// 127.0.0.1:8080; off by default. It asks for an admin API key; without
+    /// credentials configured only a loopback address is allowed.
+    #[arg(long, env = "DOWNLINE_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
     /// Credentials and TLS.
     #[command(flatten)]
     pub access: AccessArgs,
@@ -200,12 +205,18 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         // comes right after the "listening" line (a loaded machine may not
         // run this task for a while) must stop the server cleanly, not kill it.
         let signals = Signals::listen();
-        let config = ServerConfig { data_dir: args.data_dir, listen: resolve(&args.listen).await? };
+        let listen = resolve(&args.listen).await?;
+        let config = ServerConfig { data_dir: args.data_dir, listen, admin_listen: args.admin_listen };
         let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the port when listening on :0.
         // Without a reader the server still serves (a closed pipe is no error).
         if let Err(message) = super::stdout::line(format_args!("listening on {}", running.local_addr)) {
             tracing::warn!(error = %message, "cannot print the listening address; serving anyway");
+        }
+        if let Some(admin) = running.admin_addr {
+            if let Err(message) = super::stdout::line(format_args!("admin page on http://{admin}/")) {
+                tracing::warn!(error = %message, "cannot print the admin page's address; serving anyway");
+            }
         }
         signals.wait().await;
         running.shutdown().await.map_err(|e| e.to_string())

@@ -124,6 +124,8 @@ pub struct Secured {
     pub admin: String,
     /// A backend key.
     pub backend: String,
+    /// The admin page's address, when it serves one.
+    pub admin_page: Option<SocketAddr>,
     server: Option<RunningServer>,
 }
 
@@ -135,6 +137,23 @@ impl Secured {
 
     /// A server with keys, the given token setup, optional TLS.
     pub async fn start_with(limits: Limits, jwt: JwtSetup, pki: Option<(&Pki, bool)>) -> Secured {
+        Secured::start_full(limits, jwt, pki, None).await
+    }
+
+    /// A server with keys and HS256 partner tokens, serving the admin page
+    /// on a free port of 127.0.0.1 too.
+    pub async fn with_admin_page() -> Secured {
+        let admin_listen = Some("127.0.0.1:0".parse().expect("an address"));
+        Secured::start_full(Limits::default(), JwtSetup::Hs256, None, admin_listen).await
+    }
+
+    /// A server with keys, the given token setup, optional TLS and admin page.
+    async fn start_full(
+        limits: Limits,
+        jwt: JwtSetup,
+        pki: Option<(&Pki, bool)>,
+        admin_listen: Option<SocketAddr>,
+    ) -> Secured {
         let dir = tempfile::tempdir().expect("a temp dir");
         let (admin, backend) = (new_key(), new_key());
         let keys_file = dir.path().join("keys.txt");
@@ -155,10 +174,11 @@ impl Secured {
         );
         let tls = pki.map(|(pki, mutual)| pki.server_files(dir.path(), mutual));
         let security = Security { credentials: Some(credentials), tls, limits };
-        let config =
-            ServerConfig { data_dir: dir.path().join("data"), listen: "127.0.0.1:0".parse().expect("an address") };
+        let listen = "127.0.0.1:0".parse().expect("an address");
+        let config = ServerConfig { data_dir: dir.path().join("data"), listen, admin_listen };
         let server = server::start_with(config, security).await.expect("the server starts");
-        Secured { dir, addr: server.local_addr, admin, backend, server: Some(server) }
+        let admin_page = server.admin_addr;
+        Secured { dir, addr: server.local_addr, admin, backend, admin_page, server: Some(server) }
     }
 
     /// A plaintext channel.

@@ -26,9 +26,16 @@ pub async fn start_server_with(dir: &Path, limits: Limits) -> RunningServer {
     server::start_with(local_config(dir), Security { limits, ..Security::default() }).await.expect("the server starts")
 }
 
+/// Starts a real server over `dir` in open development mode that also
+/// serves the admin page on a free port of 127.0.0.1 (`admin_addr`).
+pub async fn start_server_with_admin_page(dir: &Path) -> RunningServer {
+    let admin_listen = Some("127.0.0.1:0".parse().expect("address"));
+    server::start(ServerConfig { admin_listen, ..local_config(dir) }).await.expect("the server starts")
+}
+
 /// A server over `dir` on a free port of 127.0.0.1.
 fn local_config(dir: &Path) -> ServerConfig {
-    ServerConfig { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().expect("address") }
+    ServerConfig { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().expect("address"), admin_listen: None }
 }
 
 /// A channel to a server.
@@ -54,6 +61,8 @@ pub struct Harness {
     pub dir: TempDir,
     /// The address of the running server.
     pub addr: SocketAddr,
+    /// The address of its admin page, when it serves one.
+    pub admin_addr: Option<SocketAddr>,
     /// A client of the running server.
     pub client: Client,
     server: Option<RunningServer>,
@@ -66,7 +75,17 @@ impl Harness {
         let server = start_server(dir.path()).await;
         let addr = server.local_addr;
         let client = connect(addr).await;
-        Harness { dir, addr, client, server: Some(server) }
+        Harness { dir, addr, admin_addr: None, client, server: Some(server) }
+    }
+
+    /// A fresh server over an empty directory in development mode, serving
+    /// the admin page too (its address: `admin_addr`).
+    pub async fn with_admin_page() -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = start_server_with_admin_page(dir.path()).await;
+        let (addr, admin_addr) = (server.local_addr, server.admin_addr);
+        let client = connect(addr).await;
+        Harness { dir, addr, admin_addr, client, server: Some(server) }
     }
 
     /// A fresh server over an empty directory, with `limits`.
@@ -75,7 +94,7 @@ impl Harness {
         let server = start_server_with(dir.path(), limits).await;
         let addr = server.local_addr;
         let client = connect(addr).await;
-        Harness { dir, addr, client, server: Some(server) }
+        Harness { dir, addr, admin_addr: None, client, server: Some(server) }
     }
 
     /// Shuts the server down (flush, close) and starts a new one over the
@@ -85,6 +104,7 @@ impl Harness {
         old.shutdown().await.expect("a clean shutdown");
         let server = start_server(self.dir.path()).await;
         self.addr = server.local_addr;
+        self.admin_addr = server.admin_addr;
         self.client = connect(self.addr).await;
         let recovered = server.recovered_partners;
         self.server = Some(server);

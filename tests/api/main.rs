@@ -6,6 +6,7 @@
 //! the whole crate in release mode, and linking them one by one dominated the
 //! time of a CI run.
 
+mod admin_support;
 mod auth_support;
 mod compensation_api;
 mod crash_support;
@@ -17,6 +18,9 @@ mod team_support;
 mod volume_support;
 
 mod adjustments;
+mod admin_browser;
+mod admin_cli;
+mod admin_page;
 mod auth_cli;
 mod auth_credentials;
 mod auth_fuzz;
