@@ -7,11 +7,13 @@
 //! drain deadline, and a flush.
 
 mod drain;
+pub mod listener_guard;
 mod security;
 
 pub use security::{Security, TlsFiles};
 
 use crate::app::{recovery, App, AppError};
+use crate::metrics::{exposition, listener::MetricsListener};
 use crate::proto::v1::simulation_service_server::SimulationServiceServer;
 use crate::proto::v1::{
     compensation_service_server::CompensationServiceServer, genealogy_service_server::GenealogyServiceServer,
@@ -20,6 +22,7 @@ use crate::proto::v1::{
 };
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::service::guard::GuardLayer;
+use crate::service::rpc_metrics::{served_rpc_metrics, RpcMetricsLayer};
 use crate::service::simulation::SimulationApi;
 use crate::service::{
     compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, team::TeamApi, volume::VolumeApi,
@@ -43,6 +46,16 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// The address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
+    /// Where to serve `/metrics` over HTTP (`--metrics-listen`), if at all;
+    /// beyond loopback only with credentials.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl ServerConfig {
+    /// A server over `data_dir` on `listen`, without a metrics listener.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> ServerConfig {
+        ServerConfig { data_dir, listen, metrics_listen: None }
+    }
 }
 
 /// Why a server could not start or stopped badly.
@@ -77,6 +90,9 @@ pub enum ServeError {
          configure --keys-file (or a JWT key), or listen on a loopback address for development"
     )]
     OpenNotLoopback(SocketAddr),
+    /// A side listener (metrics) beyond loopback without credentials.
+    #[error(transparent)]
+    OpenSideListener(#[from] listener_guard::OpenSideListener),
     /// A TLS file cannot be read.
     #[error("cannot read the TLS file {path}: {source}")]
     TlsFile {
@@ -94,6 +110,8 @@ pub enum ServeError {
 pub struct RunningServer {
     /// The address it listens on.
     pub local_addr: SocketAddr,
+    /// The address `/metrics` is served on, when `metrics_listen` was set.
+    pub metrics_addr: Option<SocketAddr>,
     /// The number of partners recovered at start-up.
     pub recovered_partners: usize,
     shutdown: oneshot::Sender<()>,
@@ -138,6 +156,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
 /// Opens the store, recovers the genealogy and starts serving with the
 /// given credentials, TLS and limits.
 pub async fn start_with(config: ServerConfig, security: Security) -> Result<RunningServer, ServeError> {
+    // The side listener first: a refused start logs no development-mode warning.
+    if let Some(addr) = config.metrics_listen {
+        listener_guard::check_side_listener("--metrics-listen", addr, security.credentials.is_some())?;
+    }
     security.check(config.listen)?;
     let tls = security.tls.as_ref().map(TlsFiles::server_config).transpose()?;
     let limits = security.limits.clone();
@@ -148,6 +170,16 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     let grace = limits.shutdown_grace;
     let job_grace = limits.job_grace;
     let max_bytes = limits.max_message_bytes;
+    let rpc_metrics = Arc::new(served_rpc_metrics()?);
+    let metrics = match config.metrics_listen {
+        Some(addr) => Some(
+            MetricsListener::start(addr, exposition::registry(&app, &rpc_metrics))
+                .await
+                .map_err(|source| ServeError::Bind { addr, source })?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics.as_ref().map(|m| m.local_addr);
     let flusher = app.store.spawn_flusher();
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -174,12 +206,14 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
-    // The guard fills in role and caller once it has authenticated.
+    // The guard fills in role and caller once it has authenticated; the
+    // metrics layer is outside it, so its refusals are counted too.
     let router = builder
         .trace_fn(|request| {
             let (role, caller) = (tracing::field::Empty, tracing::field::Empty);
             tracing::info_span!("rpc", method = %request.uri().path(), role, caller)
         })
+        .layer(RpcMetricsLayer::new(rpc_metrics))
         .layer(guard)
         .add_service(health.max_decoding_message_size(max_bytes))
         .add_service(reflection_v1)
@@ -224,6 +258,9 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
             }
         };
         drop(drain_guard);
+        if let Some(metrics) = metrics {
+            metrics.stop().await;
+        }
         set_health(&health_reporter, ServingStatus::NotServing).await;
         store_watch.abort();
         let _ = store_watch.await;
@@ -239,7 +276,7 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         tracing::info!("stopped; everything is flushed");
         Ok(())
     });
-    Ok(RunningServer { local_addr, recovered_partners, shutdown, task, app: handle })
+    Ok(RunningServer { local_addr, metrics_addr, recovered_partners, shutdown, task, app: handle })
 }
 
 /// Every service's health, then the server's as a whole (the "" service):

@@ -24,6 +24,11 @@ pub struct ServeArgs {
     /// address is allowed (development mode).
     #[arg(long, env = "DOWNLINE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Serve Prometheus metrics over HTTP at `http://ADDR/metrics` (off by
+    /// default; e.g. 127.0.0.1:9464). Like --listen, only a loopback
+    /// address without credentials.
+    #[arg(long, env = "DOWNLINE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Credentials and TLS.
     #[command(flatten)]
     pub access: AccessArgs,
@@ -195,12 +200,17 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         // comes right after the "listening" line (a loaded machine may not
         // run this task for a while) must stop the server cleanly, not kill it.
         let signals = Signals::listen();
-        let config = ServerConfig { data_dir: args.data_dir, listen: args.listen };
+        let config = ServerConfig { data_dir: args.data_dir, listen: args.listen, metrics_listen: args.metrics_listen };
         let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the port when listening on :0.
         // Without a reader the server still serves (a closed pipe is no error).
         if let Err(message) = super::stdout::line(format_args!("listening on {}", running.local_addr)) {
             tracing::warn!(error = %message, "cannot print the listening address; serving anyway");
+        }
+        if let Some(addr) = running.metrics_addr {
+            if let Err(message) = super::stdout::line(format_args!("metrics on http://{addr}/metrics")) {
+                tracing::warn!(error = %message, "cannot print the metrics address; serving anyway");
+            }
         }
         signals.wait().await;
         running.shutdown().await.map_err(|e| e.to_string())

@@ -17,6 +17,7 @@ pub mod operations;
 pub use crate::app::limits;
 pub mod page_token;
 pub mod plan_mask;
+pub mod rpc_metrics;
 pub mod simulation;
 pub mod status;
 pub mod stream_bodies;

@@ -155,8 +155,7 @@ impl Secured {
         );
         let tls = pki.map(|(pki, mutual)| pki.server_files(dir.path(), mutual));
         let security = Security { credentials: Some(credentials), tls, limits };
-        let config =
-            ServerConfig { data_dir: dir.path().join("data"), listen: "127.0.0.1:0".parse().expect("an address") };
+        let config = ServerConfig::new(dir.path().join("data"), "127.0.0.1:0".parse().expect("an address"));
         let server = server::start_with(config, security).await.expect("the server starts");
         Secured { dir, addr: server.local_addr, admin, backend, server: Some(server) }
     }

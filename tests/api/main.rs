@@ -44,6 +44,7 @@ mod import_cli;
 mod import_csv_cli;
 mod import_interrupt;
 mod jobs_api;
+mod metrics_api;
 mod mobile_app;
 mod payout_cap;
 mod plan_mask;
