@@ -93,7 +93,8 @@ impl Call {
     }
 }
 
-/// The answer's future; records the call when the answer is complete.
+/// The answer's future; records the call when the answer is complete (or
+/// as CANCELLED when dropped before).
 pub struct Recorded<F> {
     inner: F,
     call: Option<Call>,
@@ -129,6 +130,16 @@ where
             return Poll::Ready(Ok(response));
         }
         Poll::Ready(Ok(response.map(|body| Body::new(RecordingBody { inner: body, call: Some(call) }))))
+    }
+}
+
+impl<F> Drop for Recorded<F> {
+    /// A call dropped before its answer (the client cancelled it, or the
+    /// connection closed) counts as CANCELLED.
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            call.record("CANCELLED");
+        }
     }
 }
 
