@@ -18,18 +18,24 @@ pub struct OpenSideListener {
     pub addr: SocketAddr,
 }
 
+/// The rule itself: a listener on `addr` would be open to the network
+/// (not loopback) with nobody to deny (no credentials). The gRPC
+/// listener's `Security::check` applies it too.
+pub fn open_to_the_network(addr: SocketAddr, credentials_configured: bool) -> bool {
+    !addr.ip().is_loopback() && !credentials_configured
+}
+
 /// Refuses `addr` for the listener of `flag` when it is not loopback and
-/// no credentials are configured; the same rule as
-/// `Security::check` for the gRPC listener.
+/// no credentials are configured.
 pub fn check_side_listener(
     flag: &'static str,
     addr: SocketAddr,
     credentials_configured: bool,
 ) -> Result<(), OpenSideListener> {
-    if addr.ip().is_loopback() || credentials_configured {
-        return Ok(());
+    if open_to_the_network(addr, credentials_configured) {
+        return Err(OpenSideListener { flag, addr });
     }
-    Err(OpenSideListener { flag, addr })
+    Ok(())
 }
 
 #[cfg(test)]
