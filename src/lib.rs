@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod engine;
+pub mod metrics;
 pub mod proto;
 pub mod server;
 pub mod service;

@@ -13,6 +13,7 @@ mod security;
 pub use security::{Security, TlsFiles};
 
 use crate::app::{recovery, App, AppError};
+use crate::metrics::{exposition, listener::MetricsListener, rpc::RpcMetrics};
 use crate::proto::v1::simulation_service_server::SimulationServiceServer;
 use crate::proto::v1::{
     compensation_service_server::CompensationServiceServer, genealogy_service_server::GenealogyServiceServer,
@@ -21,6 +22,7 @@ use crate::proto::v1::{
 };
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::service::guard::GuardLayer;
+use crate::service::rpc_metrics::{served_rpc_metrics, RpcMetricsLayer};
 use crate::service::simulation::SimulationApi;
 use crate::service::{
     compensation::CompensationApi, genealogy::GenealogyApi, operations::OperationsApi, team::TeamApi, volume::VolumeApi,
@@ -46,6 +48,16 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The admin page's address (`--admin-listen`); `None` serves none.
     pub admin_listen: Option<SocketAddr>,
+    /// Where to serve `/metrics` over HTTP (`--metrics-listen`), if at all;
+    /// beyond loopback only with credentials.
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+impl ServerConfig {
+    /// A server over `data_dir` on `listen`, without side listeners.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> ServerConfig {
+        ServerConfig { data_dir, listen, admin_listen: None, metrics_listen: None }
+    }
 }
 
 /// Why a server could not start or stopped badly.
@@ -80,6 +92,10 @@ pub enum ServeError {
          configure --keys-file (or a JWT key), or listen on a loopback address for development"
     )]
     OpenNotLoopback(SocketAddr),
+    /// A side listener (metrics, admin page) beyond loopback without
+    /// credentials.
+    #[error(transparent)]
+    OpenSideListener(#[from] listener_guard::OpenSideListener),
     /// A TLS file cannot be read.
     #[error("cannot read the TLS file {path}: {source}")]
     TlsFile {
@@ -88,9 +104,6 @@ pub enum ServeError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A side listener (the admin page) refused by `listener_guard`.
-    #[error("{0}")]
-    SideListener(String),
     /// The served descriptors cannot be decoded (a build problem).
     #[error("the service descriptors: {0}")]
     Descriptors(#[from] prost::DecodeError),
@@ -102,6 +115,8 @@ pub struct RunningServer {
     pub local_addr: SocketAddr,
     /// The admin page's address, when it serves one.
     pub admin_addr: Option<SocketAddr>,
+    /// The address `/metrics` is served on, when `metrics_listen` was set.
+    pub metrics_addr: Option<SocketAddr>,
     /// The number of partners recovered at start-up.
     pub recovered_partners: usize,
     shutdown: oneshot::Sender<()>,
@@ -146,19 +161,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServeError> {
 /// Opens the store, recovers the genealogy and starts serving with the
 /// given credentials, TLS and limits.
 pub async fn start_with(config: ServerConfig, security: Security) -> Result<RunningServer, ServeError> {
-    security.check(config.listen)?;
-    if let Some(admin) = config.admin_listen {
-        let configured = security.credentials.is_some();
-        listener_guard::check_side_listener("--admin-listen", admin, configured).map_err(ServeError::SideListener)?;
-    }
+    check_listeners(&config, &security)?;
     let tls = security.tls.as_ref().map(TlsFiles::server_config).transpose()?;
     let limits = security.limits.clone();
     // The listeners first: a taken port fails fast and touches no data.
-    let listener =
-        TcpListener::bind(config.listen).await.map_err(|source| ServeError::Bind { addr: config.listen, source })?;
+    let listener = bind(config.listen).await?;
     let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
     let admin_listener = match config.admin_listen {
-        Some(addr) => Some((addr, TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?)),
+        Some(addr) => Some((addr, bind(addr).await?)),
         None => None,
     };
     let app = recovery::open(&config.data_dir, limits.clone()).await?;
@@ -169,6 +179,9 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     let grace = limits.shutdown_grace;
     let job_grace = limits.job_grace;
     let max_bytes = limits.max_message_bytes;
+    let rpc_metrics = Arc::new(served_rpc_metrics()?);
+    let metrics = start_metrics(config.metrics_listen, &app, &rpc_metrics).await?;
+    let metrics_addr = metrics.as_ref().map(|m| m.local_addr);
     let flusher = app.store.spawn_flusher();
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -185,13 +198,12 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         .build_v1alpha()?
         .max_decoding_message_size(max_bytes);
 
-    let admin = match admin_listener {
-        Some((addr, bound)) => {
+    let admin = admin_listener
+        .map(|(addr, bound)| {
             let bind_err = |source| ServeError::Bind { addr, source };
-            Some(crate::admin::start(bound, Arc::clone(&app), admin_credentials).map_err(bind_err)?)
-        }
-        None => None,
-    };
+            crate::admin::start(bound, Arc::clone(&app), admin_credentials).map_err(bind_err)
+        })
+        .transpose()?;
     let admin_addr = admin.as_ref().map(|a| a.local_addr);
     let (shutdown, stop) = oneshot::channel::<()>();
     // TCP_NODELAY by hand: tonic's own setting does not apply to a supplied
@@ -200,12 +212,14 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
-    // The guard fills in role and caller once it has authenticated.
+    // The guard fills in role and caller once it has authenticated; the
+    // metrics layer is outside it, so its refusals are counted too.
     let router = builder
         .trace_fn(|request| {
             let (role, caller) = (tracing::field::Empty, tracing::field::Empty);
             tracing::info_span!("rpc", method = %request.uri().path(), role, caller)
         })
+        .layer(RpcMetricsLayer::new(rpc_metrics))
         .layer(guard)
         .add_service(health.max_decoding_message_size(max_bytes))
         .add_service(reflection_v1)
@@ -250,9 +264,7 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
             }
         };
         drop(drain_guard);
-        if let Some(admin) = admin {
-            admin.shutdown(grace).await;
-        }
+        stop_side_listeners(metrics, admin, grace).await;
         set_health(&health_reporter, ServingStatus::NotServing).await;
         store_watch.abort();
         let _ = store_watch.await;
@@ -268,7 +280,51 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
         tracing::info!("stopped; everything is flushed");
         Ok(())
     });
-    Ok(RunningServer { local_addr, admin_addr, recovered_partners, shutdown, task, app: handle })
+    Ok(RunningServer { local_addr, admin_addr, metrics_addr, recovered_partners, shutdown, task, app: handle })
+}
+
+/// Refuses side listeners beyond loopback without credentials (before the
+/// gRPC listener's own check: a refused start logs no development-mode
+/// warning), then the gRPC listener as `Security::check` does.
+fn check_listeners(config: &ServerConfig, security: &Security) -> Result<(), ServeError> {
+    let configured = security.credentials.is_some();
+    if let Some(addr) = config.metrics_listen {
+        listener_guard::check_side_listener("--metrics-listen", addr, configured)?;
+    }
+    if let Some(addr) = config.admin_listen {
+        listener_guard::check_side_listener("--admin-listen", addr, configured)?;
+    }
+    security.check(config.listen)
+}
+
+/// Stops the metrics listener and the admin page (each its own drain).
+async fn stop_side_listeners(
+    metrics: Option<MetricsListener>,
+    admin: Option<crate::admin::RunningAdmin>,
+    grace: std::time::Duration,
+) {
+    if let Some(metrics) = metrics {
+        metrics.stop().await;
+    }
+    if let Some(admin) = admin {
+        admin.shutdown(grace).await;
+    }
+}
+
+/// Binds `addr`, naming it in the error.
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// Starts the `/metrics` listener when an address is given.
+async fn start_metrics(
+    addr: Option<SocketAddr>,
+    app: &Arc<App>,
+    rpc_metrics: &Arc<RpcMetrics>,
+) -> Result<Option<MetricsListener>, ServeError> {
+    let Some(addr) = addr else { return Ok(None) };
+    let listener = MetricsListener::start(addr, exposition::registry(app, rpc_metrics)).await;
+    Ok(Some(listener.map_err(|source| ServeError::Bind { addr, source })?))
 }
 
 /// Every service's health, then the server's as a whole (the "" service):

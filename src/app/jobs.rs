@@ -22,92 +22,14 @@ use super::now_unix_ms;
 use super::recalc::RecalcSummary;
 use crate::engine::{Cancel, EngineError, Period};
 use crate::engine::{RunProgress, RunResult};
+use crate::metrics::histogram::{AtomicHistogram, JOB_BOUNDS_US, MICROS};
 use dashmap::DashMap;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// What a job does. Each kind has its own limits and id scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// RecalculateVolumes: recompute a period from scratch and compare.
-    Recalculation,
-    /// StartCommissionRun: compute a period's commissions.
-    CommissionRun,
-    /// SimulatePlan: a period under a candidate plan (`simulation.rs`).
-    Simulation,
-}
-
-/// How many jobs of a kind may run at once, and how many finished ones
-/// are kept.
-struct Retention {
-    /// Jobs computing at once (each holds a copy of a period).
-    max_running: usize,
-    /// Finished jobs kept; older ones are forgotten.
-    kept_finished: usize,
-    /// Whether each period's latest finished job that is not a dry run is
-    /// kept beyond `kept_finished` (a close needs its run).
-    spare_latest_real: bool,
-}
-
-/// Recalculations allowed to run at once.
-pub const MAX_RUNNING_RECALCULATIONS: usize = 2;
-/// Recalculations remembered, running ones included.
-const MAX_REMEMBERED_RECALCULATIONS: usize = 1000;
-/// Commission runs allowed to compute at once: each holds a copy of a period.
-pub const MAX_RUNNING_RUNS: usize = 2;
-/// Finished runs whose statements are kept; older ones are forgotten
-/// (each holds (46 + 16·L) bytes a partner of the job memory budget until
-/// then, `job_budget::commission_run`). The latest run of each period that
-/// is not a dry run is kept beyond this, until its period closes.
-pub const MAX_KEPT_RUNS: usize = 6;
-
-impl JobKind {
-    fn retention(self) -> Retention {
-        match self {
-            JobKind::Recalculation => Retention {
-                max_running: MAX_RUNNING_RECALCULATIONS,
-                kept_finished: MAX_REMEMBERED_RECALCULATIONS - MAX_RUNNING_RECALCULATIONS,
-                spare_latest_real: false,
-            },
-            JobKind::CommissionRun => {
-                Retention { max_running: MAX_RUNNING_RUNS, kept_finished: MAX_KEPT_RUNS, spare_latest_real: true }
-            }
-            JobKind::Simulation => Retention {
-                max_running: super::simulation::MAX_RUNNING_SIMULATIONS,
-                kept_finished: super::simulation::MAX_KEPT_SIMULATIONS,
-                spare_latest_real: false,
-            },
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The kind's name in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            JobKind::Recalculation => "recalculation",
-            JobKind::CommissionRun => "commission run",
-            JobKind::Simulation => "simulation",
-        }
-    }
-
-    /// Why a job of this kind cannot start now.
-    fn busy_message(self) -> String {
-        match self {
-            JobKind::Recalculation => {
-                format!("{MAX_RUNNING_RECALCULATIONS} recalculations are running; wait for one to finish")
-            }
-            JobKind::CommissionRun => {
-                format!("{MAX_RUNNING_RUNS} commission runs are computing; wait for one to finish")
-            }
-            JobKind::Simulation => "a simulation is computing; wait for it to finish".to_owned(),
-        }
-    }
-}
-
+use super::job_kind::Retention;
+pub use super::job_kind::{JobKind, MAX_KEPT_RUNS, MAX_RUNNING_RECALCULATIONS, MAX_RUNNING_RUNS};
 /// How far a job got.
 pub enum Progress {
     /// A recalculation: a named phase and partners done.
@@ -185,6 +107,9 @@ pub struct Job {
     /// `memory.kept_bytes` after a success, none after anything else.
     reservation: Mutex<Option<Reservation>>,
     outcome: Mutex<Outcome>,
+    /// Where its run time goes when it ends (`None` for a run restored
+    /// from the store: it did not run in this process).
+    pub(super) duration: Option<AtomicHistogram>,
 }
 
 impl Job {
@@ -212,7 +137,12 @@ impl Job {
         }
         drop(reservation);
         *self.outcome.lock() = outcome;
-        self.end_ms.store(now_unix_ms(), Ordering::Release);
+        let end_ms = now_unix_ms();
+        // Only the first end counts (a job that failed to store ends once).
+        if self.end_ms.swap(end_ms, Ordering::AcqRel) == 0 {
+            let elapsed_us = end_ms.saturating_sub(self.start_ms).max(0) as u64 * 1_000;
+            self.duration.iter().for_each(|histogram| histogram.observe(elapsed_us));
+        }
     }
 
     /// The bytes of the budget it holds now.
@@ -283,6 +213,8 @@ pub struct Jobs {
     /// Runs forgotten since the store last heard of it: their stored
     /// records go too (`App::drop_forgotten_runs`).
     forgotten_runs: Mutex<Vec<String>>,
+    /// The run times of each kind's jobs, by `JobKind::index`.
+    durations: [AtomicHistogram; 3],
 }
 
 impl Default for Jobs {
@@ -305,6 +237,7 @@ impl Jobs {
             admitting: AtomicBool::new(true),
             ended: tokio::sync::Notify::new(),
             forgotten_runs: Mutex::new(Vec::new()),
+            durations: JobKind::ALL.map(|_| AtomicHistogram::new(JOB_BOUNDS_US, MICROS)),
         }
     }
 
@@ -358,6 +291,7 @@ impl Jobs {
             memory,
             reservation: Mutex::new(Some(reservation)),
             outcome: Mutex::new(Outcome::Running),
+            duration: Some(self.durations[kind.index()].clone()),
         });
         self.by_id.insert(job.id.clone(), Arc::clone(&job));
         self.forget_old(kind, &retention);
@@ -404,6 +338,11 @@ impl Jobs {
             tracing::info!(job = %job.id, bytes = job.reserved_bytes(), "forgotten early: the job memory budget is short");
             self.forget(&job.id);
         }
+    }
+
+    /// The run times of the jobs of `kind` that ended (`/metrics`).
+    pub fn durations(&self, kind: JobKind) -> AtomicHistogram {
+        self.durations[kind.index()].clone()
     }
 
     /// The budget's limit and what is reserved from it now.

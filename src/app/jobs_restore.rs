@@ -29,6 +29,7 @@ impl Job {
             memory: JobMemory { peak_bytes: kept_bytes, kept_bytes },
             reservation: Mutex::new(reservation),
             outcome: Mutex::new(outcome),
+            duration: None,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod close;
 pub mod error;
 pub mod export;
 pub mod job_budget;
+pub mod job_kind;
 pub mod job_pool;
 pub mod job_spawn;
 pub mod jobs;

@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// credentials configured only a loopback address is allowed.
     #[arg(long, env = "DOWNLINE_ADMIN_LISTEN")]
     pub admin_listen: Option<SocketAddr>,
+    /// Serve Prometheus metrics over HTTP at `http://ADDR/metrics` (off by
+    /// default; e.g. 127.0.0.1:9464). Like --listen, only a loopback
+    /// address without credentials.
+    #[arg(long, env = "DOWNLINE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Credentials and TLS.
     #[command(flatten)]
     pub access: AccessArgs,
@@ -206,7 +211,12 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         // run this task for a while) must stop the server cleanly, not kill it.
         let signals = Signals::listen();
         let listen = resolve(&args.listen).await?;
-        let config = ServerConfig { data_dir: args.data_dir, listen, admin_listen: args.admin_listen };
+        let config = ServerConfig {
+            data_dir: args.data_dir,
+            listen,
+            admin_listen: args.admin_listen,
+            metrics_listen: args.metrics_listen,
+        };
         let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the port when listening on :0.
         // Without a reader the server still serves (a closed pipe is no error).
@@ -216,6 +226,11 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         if let Some(admin) = running.admin_addr {
             if let Err(message) = super::stdout::line(format_args!("admin page on http://{admin}/")) {
                 tracing::warn!(error = %message, "cannot print the admin page's address; serving anyway");
+            }
+        }
+        if let Some(addr) = running.metrics_addr {
+            if let Err(message) = super::stdout::line(format_args!("metrics on http://{addr}/metrics")) {
+                tracing::warn!(error = %message, "cannot print the metrics address; serving anyway");
             }
         }
         signals.wait().await;

@@ -1,36 +1,56 @@
-//! The rule every side listener of `serve` follows (the admin page's
-//! `--admin-listen`, a metrics listener): the same as the gRPC listener's
-//! development mode. Without credentials nothing authenticates its
-//! callers, so it may listen on a loopback address only.
+//! The rule every side listener (the metrics endpoint now, an admin
+//! endpoint later) shares with the gRPC listener's development mode: an
+//! address beyond loopback is refused unless credentials are configured,
+//! because without them the server has nobody it could deny.
 
 use std::net::SocketAddr;
 
-/// Refuses a side listener on a non-loopback address when no credentials
-/// are configured, with a message naming its `flag` and what to do.
-pub fn check_side_listener(flag: &str, addr: SocketAddr, credentials_configured: bool) -> Result<(), String> {
-    if credentials_configured || addr.ip().is_loopback() {
-        return Ok(());
+/// Why a side listener may not listen where it was asked to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{flag} {addr}: no API keys or JWT key are configured, so the server runs in development mode and \
+     {flag} must be a loopback address (127.0.0.1, ::1); configure --keys-file (or a JWT key) to listen on {addr}"
+)]
+pub struct OpenSideListener {
+    /// The flag that named the address, e.g. `--metrics-listen`.
+    pub flag: &'static str,
+    /// The refused address.
+    pub addr: SocketAddr,
+}
+
+/// The rule itself: a listener on `addr` would be open to the network
+/// (not loopback) with nobody to deny (no credentials). The gRPC
+/// listener's `Security::check` applies it too.
+pub fn open_to_the_network(addr: SocketAddr, credentials_configured: bool) -> bool {
+    !addr.ip().is_loopback() && !credentials_configured
+}
+
+/// Refuses `addr` for the listener of `flag` when it is not loopback and
+/// no credentials are configured.
+pub fn check_side_listener(
+    flag: &'static str,
+    addr: SocketAddr,
+    credentials_configured: bool,
+) -> Result<(), OpenSideListener> {
+    if open_to_the_network(addr, credentials_configured) {
+        return Err(OpenSideListener { flag, addr });
     }
-    Err(format!(
-        "{flag} {addr}: no API keys or JWT key are configured, so this listener would be open to the network; \
-         configure --keys-file, or give {flag} a loopback address (127.0.0.1 or [::1]) for development"
-    ))
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::check_side_listener;
+    use super::*;
 
     #[test]
-    fn only_loopback_is_allowed_without_credentials() {
-        let addr = |text: &str| text.parse().expect("an address");
-        for open in ["127.0.0.1:0", "127.8.9.1:80", "[::1]:9000"] {
-            assert_eq!(check_side_listener("--admin-listen", addr(open), false), Ok(()), "{open}");
-        }
-        for exposed in ["0.0.0.0:8080", "192.168.1.4:80", "[::]:9000"] {
-            let refused = check_side_listener("--admin-listen", addr(exposed), false).expect_err(exposed);
-            assert!(refused.starts_with("--admin-listen ") && refused.contains("--keys-file"), "{refused}");
-            assert_eq!(check_side_listener("--admin-listen", addr(exposed), true), Ok(()), "{exposed}");
-        }
+    fn only_loopback_is_open_without_credentials() {
+        let any: SocketAddr = "0.0.0.0:9464".parse().expect("address");
+        let v6: SocketAddr = "[::1]:9464".parse().expect("address");
+        let local: SocketAddr = "127.0.0.1:0".parse().expect("address");
+        let refused = check_side_listener("--metrics-listen", any, false).expect_err("refused");
+        assert!(refused.to_string().starts_with("--metrics-listen 0.0.0.0:9464:"), "{refused}");
+        assert_eq!(check_side_listener("--metrics-listen", any, true), Ok(()));
+        assert_eq!(check_side_listener("--metrics-listen", v6, false), Ok(()));
+        assert_eq!(check_side_listener("--metrics-listen", local, false), Ok(()));
     }
 }

@@ -53,10 +53,11 @@ impl Security {
     /// Refuses open mode off loopback; warns about open mode, and about
     /// credentials sent in clear text beyond loopback.
     pub fn check(&self, listen: SocketAddr) -> Result<(), ServeError> {
-        let loopback = listen.ip().is_loopback();
-        match (&self.credentials, loopback) {
-            (None, false) => return Err(ServeError::OpenNotLoopback(listen)),
-            (None, true) => tracing::warn!(
+        if super::listener_guard::open_to_the_network(listen, self.credentials.is_some()) {
+            return Err(ServeError::OpenNotLoopback(listen));
+        }
+        match (&self.credentials, listen.ip().is_loopback()) {
+            (None, _) => tracing::warn!(
                 %listen,
                 "no API keys or JWT key configured: development mode, every caller is an admin (loopback only)"
             ),

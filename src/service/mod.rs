@@ -18,6 +18,7 @@ pub use crate::app::limits;
 pub mod page_token;
 pub mod plan_mask;
 pub mod rpc_log;
+pub mod rpc_metrics;
 pub mod simulation;
 pub mod status;
 pub mod stream_bodies;

@@ -5,6 +5,7 @@
 //! manifest that flush made durable written to the sidecar, beside it.
 
 use super::ledger::Ledger;
+use crate::metrics::histogram::{AtomicHistogram, GROUP_BOUNDS};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
@@ -22,6 +23,10 @@ pub struct GroupCommit {
     failed: AtomicBool,
     /// Makes the next flush fail as a full disk would (tests only).
     fail_next: AtomicBool,
+    /// Each flush's latency (`downline_store_flush_duration_seconds`).
+    pub flush_seconds: AtomicHistogram,
+    /// Writes each flush made durable (`downline_store_flush_group_writes`).
+    pub group_writes: AtomicHistogram,
 }
 
 /// Why a ticket is not durable.
@@ -38,6 +43,8 @@ impl GroupCommit {
             wake: Notify::new(),
             failed: AtomicBool::new(false),
             fail_next: AtomicBool::new(false),
+            flush_seconds: AtomicHistogram::latency(),
+            group_writes: AtomicHistogram::new(GROUP_BOUNDS, 1.0),
         })
     }
 
@@ -112,9 +119,17 @@ impl GroupCommit {
                 // Taken before the flush, so the flush covers it.
                 let covered = ledger.snapshot();
                 let (db, commit) = (db.clone(), Arc::clone(&self));
-                let result = tokio::task::spawn_blocking(move || commit.flush(&db)).await;
+                let result = tokio::task::spawn_blocking(move || {
+                    let started = std::time::Instant::now();
+                    let flushed = commit.flush(&db);
+                    commit.flush_seconds.observe_duration(started.elapsed());
+                    flushed
+                })
+                .await;
                 match result {
                     Ok(Ok(_)) => {
+                        let before = *self.durable.borrow();
+                        self.group_writes.observe(target.saturating_sub(before));
                         self.durable.send_modify(|done| *done = (*done).max(target));
                         if ledger.claim_background() {
                             write_sidecar(&ledger, covered);

@@ -128,6 +128,13 @@ fn is_lock_error(error: &std::io::Error) -> bool {
 }
 
 impl Store {
+    /// The flush latency and group size histograms (`/metrics`).
+    pub fn flush_histograms(
+        &self,
+    ) -> (crate::metrics::histogram::AtomicHistogram, crate::metrics::histogram::AtomicHistogram) {
+        (self.commit.flush_seconds.clone(), self.commit.group_writes.clone())
+    }
+
     /// Starts the group-commit flusher on the current tokio runtime.
     pub fn spawn_flusher(&self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(self.commit.clone().run_flusher(self.db.clone(), Arc::clone(&self.ledger)))

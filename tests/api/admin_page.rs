@@ -149,9 +149,8 @@ async fn only_admin_keys_see_the_page_by_header_basic_auth_or_login_cookie() {
 async fn an_open_admin_page_off_loopback_is_refused_naming_the_flag() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let config = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().expect("an address"),
         admin_listen: Some("0.0.0.0:0".parse().expect("an address")),
+        ..ServerConfig::new(dir.path().to_path_buf(), "127.0.0.1:0".parse().expect("an address"))
     };
     let refused = match server::start_with(config, Security::default()).await {
         Ok(_) => panic!("an open admin page on 0.0.0.0 must be refused"),

@@ -175,7 +175,7 @@ impl Secured {
         let tls = pki.map(|(pki, mutual)| pki.server_files(dir.path(), mutual));
         let security = Security { credentials: Some(credentials), tls, limits };
         let listen = "127.0.0.1:0".parse().expect("an address");
-        let config = ServerConfig { data_dir: dir.path().join("data"), listen, admin_listen };
+        let config = ServerConfig { admin_listen, ..ServerConfig::new(dir.path().join("data"), listen) };
         let server = server::start_with(config, security).await.expect("the server starts");
         let admin_page = server.admin_addr;
         Secured { dir, addr: server.local_addr, admin, backend, admin_page, server: Some(server) }

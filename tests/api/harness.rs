@@ -33,9 +33,16 @@ pub async fn start_server_with_admin_page(dir: &Path) -> RunningServer {
     server::start(ServerConfig { admin_listen, ..local_config(dir) }).await.expect("the server starts")
 }
 
+/// Starts a real server over `dir` on a free port of 127.0.0.1, serving
+/// `/metrics` on another (`RunningServer::metrics_addr`).
+pub async fn start_server_with_metrics(dir: &Path) -> RunningServer {
+    let config = ServerConfig { metrics_listen: Some("127.0.0.1:0".parse().expect("address")), ..local_config(dir) };
+    server::start(config).await.expect("the server starts")
+}
+
 /// A server over `dir` on a free port of 127.0.0.1.
 fn local_config(dir: &Path) -> ServerConfig {
-    ServerConfig { data_dir: dir.to_path_buf(), listen: "127.0.0.1:0".parse().expect("address"), admin_listen: None }
+    ServerConfig::new(dir.to_path_buf(), "127.0.0.1:0".parse().expect("address"))
 }
 
 /// A channel to a server.

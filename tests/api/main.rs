@@ -49,6 +49,7 @@ mod import_csv_cli;
 mod import_interrupt;
 mod jobs_api;
 mod jwt_script;
+mod metrics_api;
 mod mobile_app;
 mod payout_cap;
 mod plan_mask;
