@@ -9,8 +9,10 @@
 //!
 //! DOWNLINE_ADMIN_SCREENSHOT=<file.png> keeps a copy of the screenshot.
 //!
-//! `.ci/run` installs Chromium when it is missing (as root). Without it the
-//! test says so loudly and passes, unless DOWNLINE_REQUIRE_BROWSER is set.
+//! The test installs Debian's Chromium when it is missing and it runs as
+//! root with apt-get (as CI does: `cargo test --release` on a fresh
+//! machine). Where it cannot, it says so loudly and passes, unless
+//! DOWNLINE_REQUIRE_BROWSER is set.
 
 use crate::admin_support::{by_id, example_with_closed_period, CLOSED, OPEN};
 use crate::compensation_api::statement;
@@ -25,10 +27,26 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// The longest one browser run may take.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Chromium's path, or `None` (and a loud note) when it is absent and not required.
+/// Installs Debian's Chromium with apt-get when this process is root;
+/// whether the install ran and succeeded.
+fn install_chromium() -> bool {
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !root {
+        return false;
+    }
+    eprintln!("{CHROMIUM} is missing: installing Debian's chromium with apt-get (once, a minute or two)");
+    let apt = |args: &[&str]| {
+        let status = Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status();
+        status.is_ok_and(|s| s.success())
+    };
+    apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "chromium"])
+}
+
+/// Chromium's path, or `None` (and a loud note) when it is absent, cannot
+/// be installed and is not required.
 fn chromium() -> Option<PathBuf> {
     let path = PathBuf::from(CHROMIUM);
-    if path.exists() {
+    if path.exists() || (install_chromium() && path.exists()) {
         return Some(path);
     }
     assert!(
@@ -36,7 +54,7 @@ fn chromium() -> Option<PathBuf> {
         "DOWNLINE_REQUIRE_BROWSER is set but {CHROMIUM} is missing: apt-get install -y chromium"
     );
     eprintln!("\n*** SKIPPED the headless-browser test of the admin page: {CHROMIUM} is missing ***");
-    eprintln!("*** install it with `apt-get install -y chromium` (.ci/run does, as root) ***\n");
+    eprintln!("*** install it with `apt-get install -y chromium` (this test does so itself as root) ***\n");
     None
 }
 
