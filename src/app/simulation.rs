@@ -20,6 +20,9 @@ pub const MAX_KEPT_SIMULATIONS: usize = 4;
 /// Bytes a partner of a kept comparison: its row (16) and its place in the
 /// order by difference (4), rounded up.
 const KEPT_PER_PARTNER: u64 = 24;
+/// Bytes a partner of the sort keys the comparison builds for a while (a
+/// difference and an index), when every partner's payable changes.
+const SORT_KEY_PER_PARTNER: u64 = 32;
 
 impl App {
     /// Starts a simulation of `period` under the candidate `draft`, which
@@ -61,7 +64,9 @@ impl App {
 fn simulation_memory(size: &NetworkSize) -> JobMemory {
     let run = job_budget::commission_run(size);
     let kept = size.partners.saturating_mul(KEPT_PER_PARTNER);
-    JobMemory { peak_bytes: run.peak_bytes.saturating_add(run.kept_bytes).saturating_add(kept), kept_bytes: kept }
+    let keys = size.partners.saturating_mul(SORT_KEY_PER_PARTNER);
+    let peak = run.peak_bytes.saturating_add(run.kept_bytes).saturating_add(kept).saturating_add(keys);
+    JobMemory { peak_bytes: peak, kept_bytes: kept }
 }
 
 /// A finished simulation's comparison; FAILED_PRECONDITION otherwise.
@@ -85,8 +90,10 @@ fn run_simulation(app: &App, job: &Job, candidate: Arc<Plan>, top_n: usize) -> O
     let started = Instant::now();
     job.set_phase("snapshot");
     let network = app.network.read().inputs_snapshot(None);
+    let snapshot_ms = started.elapsed().as_millis() as u64;
     let inputs = network.simulation_inputs(job.period, candidate);
     drop(network);
+    let capture_ms = started.elapsed().as_millis() as u64 - snapshot_ms;
     let mut inputs = match inputs {
         Ok(inputs) => inputs,
         Err(err) => return Outcome::Failed(err),
@@ -99,15 +106,21 @@ fn run_simulation(app: &App, job: &Job, candidate: Arc<Plan>, top_n: usize) -> O
     job.total.store(inputs.baseline.partners() as u64, Ordering::Release);
     let official = inputs.official.take();
     job.set_phase("baseline");
+    let phase = Instant::now();
     let baseline = inputs.baseline.run(&RunProgress::default());
+    let baseline_ms = phase.elapsed().as_millis() as u64;
     done.store(baseline.partners() as u64, Ordering::Release);
     job.set_phase("candidate");
+    let phase = Instant::now();
     let candidate = inputs.candidate.run(&RunProgress::default());
+    let candidate_ms = phase.elapsed().as_millis() as u64;
     if job.cancel.is_cancelled() {
         return Outcome::Cancelled;
     }
     job.set_phase("compare");
+    let phase = Instant::now();
     let comparison = crate::engine::compensation::compare(&baseline, &candidate, official.as_ref(), top_n);
+    let compare_ms = phase.elapsed().as_millis() as u64;
     tracing::info!(
         simulation_id = %job.id,
         partners = comparison.rows.len(),
@@ -115,6 +128,11 @@ fn run_simulation(app: &App, job: &Job, candidate: Arc<Plan>, top_n: usize) -> O
         losers = comparison.losers,
         baseline_payable_cents = %comparison.baseline.payable_cents,
         candidate_payable_cents = %comparison.candidate.payable_cents,
+        snapshot_ms,
+        capture_ms,
+        baseline_ms,
+        candidate_ms,
+        compare_ms,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "simulation done"
     );

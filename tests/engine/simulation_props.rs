@@ -76,6 +76,14 @@ proptest! {
             installed.install(candidate);
             let run = installed.net.commission_snapshot(PERIOD).unwrap().run(&RunProgress::default());
             prop_assert_eq!(&simulated.candidate, &run.totals);
+            // The order by difference: largest first, ties by arena index,
+            // every row once.
+            let key = |i: u32| {
+                let row = &simulated.rows[i as usize];
+                (std::cmp::Reverse(row.difference()), row.partner)
+            };
+            prop_assert!(simulated.by_difference.windows(2).all(|w| key(w[0]) < key(w[1])));
+            prop_assert_eq!(simulated.by_difference.len(), simulated.rows.len());
             for row in &simulated.rows {
                 let pos = run.position_of(PartnerIx::new(row.partner)).unwrap();
                 prop_assert_eq!((row.new_cents, row.new_rank), (run.payable_at(pos), run.rank_at(pos)));

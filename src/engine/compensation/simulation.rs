@@ -15,7 +15,11 @@ use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::network::Network;
 use crate::engine::period::Period;
 use crate::engine::volumes::rollup::InputMemory;
+use rayon::prelude::*;
 use std::sync::Arc;
+
+/// Rows per rayon task of the comparison.
+const ROWS_PER_TASK: usize = 16_384;
 
 /// The most winners (and losers) a comparison lists.
 pub const MAX_TOP_N: usize = 1000;
@@ -119,12 +123,17 @@ impl Network {
 /// official run's totals, if any.
 pub fn compare(baseline: &RunResult, candidate: &RunResult, official: Option<&RunTotals>, top_n: usize) -> Comparison {
     let mut rows: Vec<SimRow> = (0..baseline.partners())
+        .into_par_iter()
+        .with_min_len(ROWS_PER_TASK)
         .map(|pos| {
             let partner = baseline.partner_at(pos);
-            let ix = crate::engine::PartnerIx::new(partner);
-            // Both captures come from one snapshot: the same live partners.
-            let (new_cents, new_rank) =
-                candidate.position_of(ix).map_or((0, 0), |cpos| (candidate.payable_at(cpos), candidate.rank_at(cpos)));
+            // Both captures come from one snapshot: the same live partners,
+            // and in the same order when the candidate copied the
+            // baseline's inputs (then no lookup).
+            let same_place = pos < candidate.partners() && candidate.partner_at(pos) == partner;
+            let cpos =
+                if same_place { Some(pos) } else { candidate.position_of(crate::engine::PartnerIx::new(partner)) };
+            let (new_cents, new_rank) = cpos.map_or((0, 0), |c| (candidate.payable_at(c), candidate.rank_at(c)));
             SimRow {
                 partner,
                 old_cents: baseline.payable_at(pos),
@@ -134,10 +143,8 @@ pub fn compare(baseline: &RunResult, candidate: &RunResult, official: Option<&Ru
             }
         })
         .collect();
-    rows.sort_unstable_by_key(|r| r.partner);
-    let mut by_difference: Vec<u32> = (0..rows.len() as u32).collect();
-    // Stable and total: larger difference first, then arena order.
-    by_difference.sort_by_key(|&i| (std::cmp::Reverse(rows[i as usize].difference()), rows[i as usize].partner));
+    rows.par_sort_unstable_by_key(|r| r.partner);
+    let by_difference = order_by_difference(&rows);
     let (mut winners, mut losers, mut unchanged) = (0u64, 0u64, 0u64);
     for row in &rows {
         match row.difference().signum() {
@@ -166,6 +173,26 @@ pub fn compare(baseline: &RunResult, candidate: &RunResult, official: Option<&Ru
         deciles,
         top_n: top_n.min(MAX_TOP_N),
     }
+}
+
+/// Row indices by difference, largest first, ties in arena order (the
+/// rows' order). Only the changed rows are sorted: the unchanged ones (most
+/// of them, for most candidates) sit between the rises and the falls in
+/// the order they already have.
+fn order_by_difference(rows: &[SimRow]) -> Vec<u32> {
+    let changed = |sign: i128| -> Vec<u32> {
+        let mut keys: Vec<(std::cmp::Reverse<i128>, u32)> = (rows.par_iter().enumerate())
+            .filter(|(_, r)| r.difference().signum() == sign)
+            .map(|(i, r)| (std::cmp::Reverse(r.difference()), i as u32))
+            .collect();
+        keys.par_sort_unstable();
+        keys.into_iter().map(|(_, i)| i).collect()
+    };
+    let mut order = changed(1);
+    order.extend((0..rows.len() as u32).filter(|&i| rows[i as usize].difference() == 0));
+    order.extend(changed(-1));
+    debug_assert_eq!(order.len(), rows.len());
+    order
 }
 
 /// The differences at 0 %, 10 %, ..., 100 % by nearest rank, ascending.
