@@ -167,10 +167,8 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     // The listeners first: a taken port fails fast and touches no data.
     let listener = bind(config.listen).await?;
     let local_addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: config.listen, source })?;
-    let admin_listener = match config.admin_listen {
-        Some(addr) => Some((addr, bind(addr).await?)),
-        None => None,
-    };
+    let admin_listener = bind_side(config.admin_listen).await?;
+    let metrics_listener = bind_side(config.metrics_listen).await?;
     let app = recovery::open(&config.data_dir, limits.clone()).await?;
     let recovered_partners = app.network.read().genealogy.len();
     let admin_credentials = security.credentials.clone();
@@ -180,7 +178,7 @@ pub async fn start_with(config: ServerConfig, security: Security) -> Result<Runn
     let job_grace = limits.job_grace;
     let max_bytes = limits.max_message_bytes;
     let rpc_metrics = Arc::new(served_rpc_metrics()?);
-    let metrics = start_metrics(config.metrics_listen, &app, &rpc_metrics).await?;
+    let metrics = start_metrics(metrics_listener, &app, &rpc_metrics)?;
     let metrics_addr = metrics.as_ref().map(|m| m.local_addr);
     let flusher = app.store.spawn_flusher();
 
@@ -311,20 +309,28 @@ async fn stop_side_listeners(
     }
 }
 
+/// Binds a side listener's address, if one is given.
+async fn bind_side(addr: Option<SocketAddr>) -> Result<Option<(SocketAddr, TcpListener)>, ServeError> {
+    match addr {
+        Some(addr) => Ok(Some((addr, bind(addr).await?))),
+        None => Ok(None),
+    }
+}
+
 /// Binds `addr`, naming it in the error.
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })
 }
 
-/// Starts the `/metrics` listener when an address is given.
-async fn start_metrics(
-    addr: Option<SocketAddr>,
+/// Starts the `/metrics` listener on its bound socket, if any.
+fn start_metrics(
+    bound: Option<(SocketAddr, TcpListener)>,
     app: &Arc<App>,
     rpc_metrics: &Arc<RpcMetrics>,
 ) -> Result<Option<MetricsListener>, ServeError> {
-    let Some(addr) = addr else { return Ok(None) };
-    let listener = MetricsListener::start(addr, exposition::registry(app, rpc_metrics)).await;
-    Ok(Some(listener.map_err(|source| ServeError::Bind { addr, source })?))
+    let Some((addr, listener)) = bound else { return Ok(None) };
+    let started = MetricsListener::start(listener, exposition::registry(app, rpc_metrics));
+    Ok(Some(started.map_err(|source| ServeError::Bind { addr, source })?))
 }
 
 /// Every service's health, then the server's as a whole (the "" service):

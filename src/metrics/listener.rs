@@ -34,9 +34,9 @@ pub struct MetricsListener {
 }
 
 impl MetricsListener {
-    /// Binds `addr` and serves `registry` on it.
-    pub async fn start(addr: SocketAddr, registry: Registry) -> std::io::Result<MetricsListener> {
-        let listener = TcpListener::bind(addr).await?;
+    /// Serves `registry` on `listener`, bound by the caller (before the
+    /// data directory is opened: a taken port touches no data).
+    pub fn start(listener: TcpListener, registry: Registry) -> std::io::Result<MetricsListener> {
         let local_addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept(listener, Arc::new(registry), stopped));

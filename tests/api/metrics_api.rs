@@ -140,3 +140,22 @@ fn a_metrics_listener_beyond_loopback_without_credentials_is_refused_naming_the_
     assert!(stderr.contains("loopback"), "{stderr}");
     assert!(!data.exists(), "nothing is created before the refusal");
 }
+
+#[test]
+fn a_taken_metrics_port_fails_before_the_data_directory_is_opened() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().expect("its address");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let output = Command::new(env!("CARGO_BIN_EXE_downline"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", &addr.to_string(), "--data-dir"])
+        .arg(&data)
+        .env_remove("DOWNLINE_KEYS_FILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success(), "it must refuse to start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&addr.to_string()), "the message names the address: {stderr}");
+    assert!(!data.exists(), "the data directory is not opened before the listeners are bound");
+}
