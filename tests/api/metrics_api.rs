@@ -123,19 +123,25 @@ fn the_binary_prints_the_metrics_address_and_serves_it() {
     assert_eq!(value(&body, "downline_partners"), Some(0.0), "{body}");
 }
 
-#[test]
-fn a_metrics_listener_beyond_loopback_without_credentials_is_refused_naming_the_flag() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
+/// Starts the binary in development mode with `--metrics-listen metrics`
+/// over `data`; it must refuse to start: its standard error.
+fn refused_start(metrics: &str, data: &std::path::Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_downline"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "0.0.0.0:0", "--data-dir"])
-        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", metrics, "--data-dir"])
+        .arg(data)
         .env_remove("DOWNLINE_KEYS_FILE")
         .stdin(Stdio::null())
         .output()
         .expect("the binary runs");
     assert!(!output.status.success(), "it must refuse to start");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_metrics_listener_beyond_loopback_without_credentials_is_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let stderr = refused_start("0.0.0.0:0", &data);
     assert!(stderr.contains("--metrics-listen 0.0.0.0:0"), "the message names the flag and address: {stderr}");
     assert!(stderr.contains("loopback"), "{stderr}");
     assert!(!data.exists(), "nothing is created before the refusal");
@@ -147,15 +153,7 @@ fn a_taken_metrics_port_fails_before_the_data_directory_is_opened() {
     let addr = taken.local_addr().expect("its address");
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    let output = Command::new(env!("CARGO_BIN_EXE_downline"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", &addr.to_string(), "--data-dir"])
-        .arg(&data)
-        .env_remove("DOWNLINE_KEYS_FILE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs");
-    assert!(!output.status.success(), "it must refuse to start");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_start(&addr.to_string(), &data);
     assert!(stderr.contains(&addr.to_string()), "the message names the address: {stderr}");
     assert!(!data.exists(), "the data directory is not opened before the listeners are bound");
 }
