@@ -15,6 +15,7 @@ pub mod progress;
 pub mod serve;
 pub mod stdout;
 pub mod synth;
+pub mod traces;
 pub mod verify;
 
 pub use logs::{init_tracing, LogFormat};

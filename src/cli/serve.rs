@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// address without credentials.
     #[arg(long, env = "DOWNLINE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Export the tracing spans (one `rpc` span per request, the job spans)
+    /// over OTLP/gRPC to this collector, e.g. http://127.0.0.1:4317; off
+    /// by default.
+    #[arg(long, env = "DOWNLINE_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
     /// Credentials and TLS.
     #[command(flatten)]
     pub access: AccessArgs,
@@ -210,32 +215,44 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         // comes right after the "listening" line (a loaded machine may not
         // run this task for a while) must stop the server cleanly, not kill it.
         let signals = Signals::listen();
-        let listen = resolve(&args.listen).await?;
-        let config = ServerConfig {
-            data_dir: args.data_dir,
-            listen,
-            admin_listen: args.admin_listen,
-            metrics_listen: args.metrics_listen,
-        };
-        let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
-        // Tests and scripts read this line to learn the port when listening on :0.
-        // Without a reader the server still serves (a closed pipe is no error).
-        if let Err(message) = super::stdout::line(format_args!("listening on {}", running.local_addr)) {
-            tracing::warn!(error = %message, "cannot print the listening address; serving anyway");
+        let traces = args.otlp_endpoint.as_deref().map(super::traces::start).transpose()?;
+        let served = serve(args, security, signals).await;
+        // After the server, on success or failure: the spans of the drained
+        // calls are sent too, and the flush never blocks a runtime thread.
+        if let Some(traces) = traces {
+            traces.shutdown().await;
         }
-        if let Some(admin) = running.admin_addr {
-            if let Err(message) = super::stdout::line(format_args!("admin page on http://{admin}/")) {
-                tracing::warn!(error = %message, "cannot print the admin page's address; serving anyway");
-            }
-        }
-        if let Some(addr) = running.metrics_addr {
-            if let Err(message) = super::stdout::line(format_args!("metrics on http://{addr}/metrics")) {
-                tracing::warn!(error = %message, "cannot print the metrics address; serving anyway");
-            }
-        }
-        signals.wait().await;
-        running.shutdown().await.map_err(|e| e.to_string())
+        served
     })
+}
+
+/// Starts the server, prints its addresses and serves until `signals`.
+async fn serve(args: ServeArgs, security: Security, signals: Signals) -> Result<(), String> {
+    let listen = resolve(&args.listen).await?;
+    let config = ServerConfig {
+        data_dir: args.data_dir,
+        listen,
+        admin_listen: args.admin_listen,
+        metrics_listen: args.metrics_listen,
+    };
+    let running = server::start_with(config, security).await.map_err(|e| e.to_string())?;
+    // Tests and scripts read this line to learn the port when listening on :0.
+    // Without a reader the server still serves (a closed pipe is no error).
+    if let Err(message) = super::stdout::line(format_args!("listening on {}", running.local_addr)) {
+        tracing::warn!(error = %message, "cannot print the listening address; serving anyway");
+    }
+    if let Some(admin) = running.admin_addr {
+        if let Err(message) = super::stdout::line(format_args!("admin page on http://{admin}/")) {
+            tracing::warn!(error = %message, "cannot print the admin page's address; serving anyway");
+        }
+    }
+    if let Some(addr) = running.metrics_addr {
+        if let Err(message) = super::stdout::line(format_args!("metrics on http://{addr}/metrics")) {
+            tracing::warn!(error = %message, "cannot print the metrics address; serving anyway");
+        }
+    }
+    signals.wait().await;
+    running.shutdown().await.map_err(|e| e.to_string())
 }
 
 /// The first address `listen` (`HOST:PORT`) resolves to.

@@ -51,6 +51,7 @@ mod jobs_api;
 mod jwt_script;
 mod metrics_api;
 mod mobile_app;
+mod otlp_traces;
 mod payout_cap;
 mod plan_mask;
 mod plan_rerank;
