@@ -9,7 +9,8 @@ use crate::volume_support::{volume_client, volumes_ok};
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn import(dir: &Path, args: &[&str]) -> Output {
+/// Runs `downline import --data-dir DIR ARGS...` to its end.
+pub fn import(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_downline"))
         .arg("import")
         .arg("--data-dir")

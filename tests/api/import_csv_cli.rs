@@ -6,19 +6,9 @@
 
 use crate::genealogy_support::get;
 use crate::harness::{connect, start_server};
+use crate::import_cli::import;
 use crate::volume_support::{volume_client, volumes_ok};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn import(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_downline"))
-        .arg("import")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     let path = dir.join(name);
