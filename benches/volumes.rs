@@ -70,16 +70,16 @@ fn bench_rollup(c: &mut Criterion) {
     });
     // What the server does: the snapshot's memory is faulted in before the lock,
     // so only the snapshot itself is timed.
-    let (partners, levels) = net.recalc_memory_size(period).expect("an open period");
+    let partners = net.recalc_memory_size(period).expect("an open period");
     group.bench_function("snapshot (under the lock), its memory faulted in before", |b| {
         b.iter_batched(
-            || SnapshotMemory::prefaulted(partners, levels),
+            || SnapshotMemory::prefaulted(partners),
             |memory| black_box(net.recalc_snapshot_with(period, memory).unwrap()),
             BatchSize::PerIteration,
         )
     });
     group.bench_function("fault in the snapshot's memory (before the lock)", |b| {
-        b.iter(|| black_box(SnapshotMemory::prefaulted(partners, levels)))
+        b.iter(|| black_box(SnapshotMemory::prefaulted(partners)))
     });
     group.bench_function("personal volumes (the order scan of the snapshot)", |b| {
         b.iter(|| black_box(personal_volumes(&net.genealogy, &net.orders, period)))

@@ -96,8 +96,8 @@ fn capture_costs(net: &Network) {
     drop(net.recalc_snapshot(period).expect("capture"));
     println!("recalc capture, memory faulted in as it goes: {:?}", started.elapsed());
     let started = Instant::now();
-    let (partners, levels) = net.recalc_memory_size(period).expect("size");
-    let memory = SnapshotMemory::prefaulted(partners, levels);
+    let partners = net.recalc_memory_size(period).expect("size");
+    let memory = SnapshotMemory::prefaulted(partners);
     let faulted = started.elapsed();
     drop(net.recalc_snapshot_with(period, memory).expect("capture"));
     println!("recalc capture, memory faulted in first: {:?} (of which faulting {faulted:?})", started.elapsed());

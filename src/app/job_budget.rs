@@ -82,17 +82,15 @@ pub fn commission_run(size: &NetworkSize) -> JobMemory {
     JobMemory { peak_bytes: capture.max(run), kept_bytes: kept }
 }
 
-/// A recalculation: its private copy of the period's volumes and the
-/// capture with the copy of the live values (PV, RV, GV 24, frontline 4,
-/// ranks 2, profiles) while the snapshot lives, then
-/// the streaming rollup (GV 8, frontline 4, two depths' profiles, bounded
-/// here by half the partners, ranks 2) beside the inputs and the copy.
-/// Its result is a summary: nothing is kept.
+/// A recalculation: its private copy of the period's volumes (the live
+/// values it compares with, read in place by arena index) with the capture
+/// beside it, then the streaming rollup (GV 8, frontline 4, two depths'
+/// profiles, bounded here by half the partners, ranks 2) beside the inputs
+/// and the copy. Its result is a summary: nothing is kept.
 pub fn recalculation(size: &NetworkSize) -> JobMemory {
-    let live_copy = size.times(24 + 4 + 2).saturating_add(size.times(size.profile()));
-    let capture = size.times(CAPTURE_PER_PARTNER).saturating_add(live_copy).saturating_add(size.period_volume_bytes);
+    let capture = size.times(CAPTURE_PER_PARTNER).saturating_add(size.period_volume_bytes);
     let streaming = size.times(8 + 4 + 2).saturating_add(size.times(size.profile()) / 2);
-    let run = size.times(INPUT_PER_PARTNER).saturating_add(live_copy).saturating_add(streaming);
+    let run = size.times(INPUT_PER_PARTNER).saturating_add(size.period_volume_bytes).saturating_add(streaming);
     JobMemory { peak_bytes: capture.max(run), kept_bytes: 0 }
 }
 
@@ -224,7 +222,10 @@ mod tests {
         let (small, large) = (commission_run(&size(1000)), commission_run(&size(1_000_000)));
         assert!(large.peak_bytes > 500 * small.peak_bytes);
         assert!(large.kept_bytes < large.peak_bytes && large.kept_bytes > 0);
-        assert_eq!(recalculation(&size(1000)).kept_bytes, 0);
+        let recalc = recalculation(&size(1_000_000));
+        assert_eq!(recalc.kept_bytes, 0);
+        // The private copy of the period, the inputs and the streaming rollup.
+        assert_eq!(recalc.peak_bytes, 1_000_000 * (150 + 25 + 14 + 7 * 16 / 2));
         let huge = NetworkSize { partners: u64::MAX, levels: 7, period_volume_bytes: u64::MAX };
         assert_eq!(commission_run(&huge).peak_bytes, u64::MAX, "saturates, never wraps");
         assert_eq!(human_bytes(1), "1 KiB");

@@ -21,8 +21,8 @@ pub struct RecalcSummary {
     /// The first difference, described; empty if none.
     pub first_difference: String,
     /// Capturing the period from the snapshot (the private copy of the
-    /// period's shared chunks, the order scan, the breadth-first layout,
-    /// the gather of the live values), with no lock held.
+    /// period's shared chunks, which are the live values it compares with,
+    /// the order scan, the breadth-first layout), with no lock held.
     pub prepare_ms: u64,
     /// The network's copy-on-write snapshot, under the read lock: O(chunks).
     pub snapshot_ms: u64,

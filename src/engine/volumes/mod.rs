@@ -18,7 +18,7 @@
 //! | `period_volumes.rs` | the live volumes of one period and their exact incremental maintenance |
 //! | `rollup.rs` | the from-scratch rollup: breadth-first layout, parallel bottom-up pass |
 //! | `recalc.rs` | RecalculateVolumes: snapshot under the lock, then rollup and comparison with the live values |
-//! | `snapshot_memory.rs` | the memory of a capture (order sums, layout, live copy), optionally faulted in ahead |
+//! | `snapshot_memory.rs` | the memory of a capture (order sums, layout), optionally faulted in ahead; `written_zeros` |
 //! | `touched.rs` | the rows a period's writes touched while a plan change re-ranks off the lock |
 //! | `closed_period.rs` | the frozen figures of a closed period, and its official commission run |
 //! | `network_volumes.rs` | the `impl Network` part of orders, volume queries and rebuilding a period |
@@ -62,7 +62,7 @@
 //!
 //! A recalculation (`recalc.rs`) does not keep that whole rollup: each depth's
 //! partners are final once their rayon task has summed them, so the task
-//! compares them with the live copy right there, while they are in cache, and
+//! compares them with the live values right there, while they are in cache, and
 //! the level profiles of only two depths ever exist (two buffers the size of
 //! the widest depth, ~9 % of a generated network, reused depth after depth).
 //! At 10M that writes ~0.2 GB of fresh memory instead of 1.1 GiB, and most of

@@ -9,14 +9,13 @@
 //! them, so the fresh level profiles of only two depths ever exist. The
 //! ranks need every GV first, so they are compared in a second pass.
 
-use super::period_volumes::{zeroed_totals, LevelTotals, PeriodVolumes};
+use super::period_volumes::{LevelTotals, PeriodVolumes};
 use super::rollup::{personal_volumes_in, BfsLayout, RollupInput};
-use super::snapshot_memory::{LiveCopy, SnapshotMemory};
+use super::snapshot_memory::SnapshotMemory;
 use crate::engine::cancel::Cancel;
 use crate::engine::compensation::live_ranks::LegSlot;
 use crate::engine::compensation::plan::Plan;
 use crate::engine::compensation::ranks::{rank_bfs, BfsRanks};
-use crate::engine::cow_column::CowColumn;
 use crate::engine::error::EngineResult;
 use crate::engine::genealogy::partner_status::PartnerStatus;
 use crate::engine::network::Network;
@@ -27,12 +26,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A period's live values and the inputs to recompute them, captured
-/// together under the network's lock. Live values are gathered in the
-/// rollup's breadth-first order, so the comparison is a sequential scan.
+/// A period's live values and the inputs to recompute them, from one
+/// snapshot. The live values are the snapshot's own columns of the period
+/// (which the job has unshared first, see `Network::unshare_period`), read
+/// by arena index: a second copy in breadth-first order would write the
+/// period's whole size again in fresh memory (1.5 GB at 10M partners), and
+/// on this project's VM fresh pages cost 1.5-2.5 µs each and slow every
+/// other thread of the machine while they are faulted in.
 pub struct RecalcSnapshot {
     input: RollupInput,
-    live: LiveCopy,
+    /// The period's live figures as of the snapshot.
+    live: PeriodVolumes,
     /// The plan the live ranks follow.
     ranks_plan: Arc<Plan>,
     /// Terminated partners whose live figures or ranks are not all zero.
@@ -75,23 +79,24 @@ impl Network {
         self.recalc_snapshot_with(period, SnapshotMemory::default())
     }
 
-    /// The partners and levels to reserve a [`SnapshotMemory`] for before a
-    /// snapshot of `period`: the arena (terminated partners included, an
-    /// upper bound of the live ones) plus room for partners created before
-    /// the lock is taken. O(1).
-    pub fn recalc_memory_size(&self, period: Period) -> EngineResult<(usize, usize)> {
-        Ok((self.partners_to_reserve(), self.period(period)?.levels))
+    /// The partners to reserve a [`SnapshotMemory`] for before a snapshot
+    /// of `period`: the arena (terminated partners included, an upper bound
+    /// of the live ones) plus room for partners created before the lock is
+    /// taken; NOT_FOUND for a period without orders. O(1).
+    pub fn recalc_memory_size(&self, period: Period) -> EngineResult<usize> {
+        self.period(period)?;
+        Ok(self.partners_to_reserve())
     }
 
     /// [`Network::recalc_snapshot`] in `memory` (reserved beforehand, e.g.
     /// with [`SnapshotMemory::prefaulted`], or kept from an earlier run).
     pub fn recalc_snapshot_with(&self, period: Period, memory: SnapshotMemory) -> EngineResult<RecalcSnapshot> {
         let volumes = self.period(period)?;
-        let SnapshotMemory { mut input, live } = memory;
+        let SnapshotMemory { mut input } = memory;
         personal_volumes_in(&self.genealogy, &self.orders, period, &mut input);
         let (pv, rv) = (std::mem::take(&mut input.pv), std::mem::take(&mut input.rv));
         let input = RollupInput::capture_in(&self.genealogy, &self.plan, &pv, &rv, &mut input);
-        let live = gather_live(volumes, input.order(), volumes.levels, live);
+        let live = volumes.clone();
         let terminated_differences = (0..volumes.pv.len() as u32)
             .filter(|&x| self.genealogy.status_at(x) == PartnerStatus::Terminated)
             .filter(|&x| {
@@ -109,31 +114,6 @@ impl Network {
         let ranks_plan = Arc::clone(volumes.ranks.plan());
         Ok(RecalcSnapshot { input, live, ranks_plan, terminated_differences })
     }
-}
-
-/// Copies the live values of the partners in `order`, in that order, into
-/// `copy`'s memory (growing it if it is too small).
-fn gather_live(volumes: &PeriodVolumes, order: &[u32], levels: usize, mut copy: LiveCopy) -> LiveCopy {
-    let take = |column: &CowColumn<i64>, into: &mut Vec<i64>| {
-        order.par_iter().map(|&x| column[x as usize]).collect_into_vec(into);
-    };
-    take(&volumes.pv, &mut copy.pv);
-    take(&volumes.rv, &mut copy.rv);
-    take(&volumes.gv, &mut copy.gv);
-    let profile_len = order.len() * levels;
-    if copy.profile.len() >= profile_len {
-        copy.profile.truncate(profile_len);
-    } else {
-        copy.profile = zeroed_totals(profile_len);
-    }
-    copy.profile.par_chunks_mut(levels.max(1)).zip(order.par_iter()).for_each(|(out, &x)| {
-        let x = x as usize;
-        out.copy_from_slice(volumes.profile.row(x));
-    });
-    order.par_iter().map(|&x| volumes.active_frontline[x as usize]).collect_into_vec(&mut copy.active_frontline);
-    order.par_iter().map(|&x| volumes.ranks.rank_of(x)).collect_into_vec(&mut copy.rank);
-    order.par_iter().map(|&x| volumes.ranks.best_of(x)).collect_into_vec(&mut copy.best);
-    copy
 }
 
 impl RecalcSnapshot {
@@ -166,8 +146,11 @@ impl RecalcSnapshot {
         let rollup = started.elapsed();
         let batch = rank_bfs(&self.input, &gv, &self.ranks_plan);
         let ranks = started.elapsed() - rollup;
+        let order = self.input.order();
         let rank_differences_at = |pos: usize| -> u64 {
-            u64::from(self.live.rank[pos] != batch.rank[pos]) + u64::from(self.live.best[pos] != batch.best[pos])
+            let x = order[pos];
+            u64::from(self.live.ranks.rank_of(x) != batch.rank[pos])
+                + u64::from(self.live.ranks.best_of(x) != batch.best[pos])
         };
         // Cancelled: the comparison covers nobody (the report is dropped).
         let n = if self.input.is_cancelled() { 0 } else { self.input.partners() };
@@ -207,16 +190,17 @@ impl RecalcSnapshot {
         findings: &VolumeFindings,
     ) {
         let levels = self.input.levels();
-        let (pv, rv, live) = (self.input.pv(), self.input.rv(), &self.live);
+        let (pv, rv, order, live) = (self.input.pv(), self.input.rv(), self.input.order(), &self.live);
         let mut differences = 0u64;
         let mut first_found = None;
         for (i, &gv_units) in gv.iter().enumerate() {
             let pos = first + i;
+            let x = order[pos] as usize;
             let scalars = [
-                (live.pv[pos], pv[pos]),
-                (live.rv[pos], rv[pos]),
-                (live.gv[pos], gv_units),
-                (i64::from(live.active_frontline[pos]), i64::from(frontline[i])),
+                (live.pv[x], pv[pos]),
+                (live.rv[x], rv[pos]),
+                (live.gv[x], gv_units),
+                (i64::from(live.active_frontline[x]), i64::from(frontline[i])),
             ];
             let fresh = &profile[i * levels..(i + 1) * levels];
             let level_diffs = self.live_profile(pos).iter().zip(fresh).filter(|(a, b)| a != b).count();
@@ -237,24 +221,23 @@ impl RecalcSnapshot {
 
     /// The live level profile of breadth-first position `pos`.
     fn live_profile(&self, pos: usize) -> &[LevelTotals] {
-        let levels = self.input.levels();
-        &self.live.profile[pos * levels..(pos + 1) * levels]
+        self.live.profile.row(self.input.order()[pos] as usize)
     }
 
     /// One partner's live and recomputed figures, for the log.
     fn describe(&self, pos: usize, gv: i64, frontline: u32, profile: &[LevelTotals], batch: &BfsRanks) -> String {
-        let live = &self.live;
+        let (live, x) = (&self.live, self.input.order()[pos]);
+        let i = x as usize;
         format!(
-            "partner #{}: live pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}; \
+            "partner #{x}: live pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}; \
              recomputed pv {} rv {} gv {} frontline {} levels {:?} rank {} best {}",
-            self.input.order()[pos],
-            live.pv[pos],
-            live.rv[pos],
-            live.gv[pos],
-            live.active_frontline[pos],
+            live.pv[i],
+            live.rv[i],
+            live.gv[i],
+            live.active_frontline[i],
             self.live_profile(pos),
-            live.rank[pos],
-            live.best[pos],
+            live.ranks.rank_of(x),
+            live.ranks.best_of(x),
             self.input.pv()[pos],
             self.input.rv()[pos],
             gv,
@@ -349,7 +332,7 @@ mod tests {
         let (mut net, period) = network();
         let deep = net.genealogy.lookup("partner_id", "29000").unwrap().as_usize();
         net.periods.get_mut(&period).unwrap().gv[deep] += 1;
-        let (partners, levels) = net.recalc_memory_size(period).unwrap();
+        let partners = net.recalc_memory_size(period).unwrap();
         let findings = |memory: Option<SnapshotMemory>| {
             let snapshot = match memory {
                 None => net.recalc_snapshot(period),
@@ -360,10 +343,8 @@ mod tests {
         };
         let fresh = findings(None);
         assert_eq!((fresh.0, fresh.1), (30_000, 1));
-        assert_eq!(findings(Some(SnapshotMemory::prefaulted(partners, levels))), fresh);
+        assert_eq!(findings(Some(SnapshotMemory::prefaulted(partners))), fresh);
         // Too small (partners created between sizing and the lock): it grows.
-        assert_eq!(findings(Some(SnapshotMemory::prefaulted(100, levels))), fresh);
-        // Sized for fewer levels than the period has.
-        assert_eq!(findings(Some(SnapshotMemory::prefaulted(partners, 1))), fresh);
+        assert_eq!(findings(Some(SnapshotMemory::prefaulted(100))), fresh);
     }
 }

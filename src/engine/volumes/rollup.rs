@@ -18,6 +18,7 @@
 
 use super::orders::{OrderBook, OrderKind};
 use super::period_volumes::{step, zeroed_totals, LevelTotals};
+use super::snapshot_memory::written_zeros;
 use super::volume_plan::VolumePlan;
 use crate::engine::cancel::Cancel;
 use crate::engine::genealogy::forest::Genealogy;
@@ -152,14 +153,14 @@ pub struct InputMemory {
 }
 
 /// Makes `values` `len` zeros: truncated when it is long enough (its
-/// elements must be zero), else allocated zeroed, with no page touched
-/// until it is written (writing zeros on one thread here would fault every
-/// page in on that thread).
-fn fit_zeroed<T: Clone + Default>(values: &mut Vec<T>, len: usize) {
+/// elements must be zero), else allocated and written in parallel
+/// ([`written_zeros`]: the sums are `+=`-ed into, and a read before the
+/// first write of a page costs a TLB flush on every core).
+fn fit_zeroed<T: Copy + Default + Send>(values: &mut Vec<T>, len: usize) {
     if values.len() >= len {
         values.truncate(len);
     } else {
-        *values = vec![T::default(); len];
+        *values = written_zeros(len);
     }
 }
 
@@ -352,7 +353,7 @@ impl RollupInput {
     pub fn compute_bfs(&self, done: &AtomicU64) -> BfsRollup {
         let levels = self.plan.levels;
         let n = self.layout.order.len();
-        let mut sums = Sums { gv: self.pv.clone(), active_frontline: vec![0u32; n] };
+        let mut sums = Sums { gv: self.pv.clone(), active_frontline: written_zeros(n) };
         let mut profile = zeroed_totals(n * levels);
         for d in (0..self.depths()).rev() {
             let (start, split, end) = self.depth_bounds(d);
@@ -380,7 +381,7 @@ impl RollupInput {
         let levels = self.plan.levels;
         let widest = (0..self.depths()).map(|d| self.depth_bounds(d)).map(|(s, e, _)| e - s).max().unwrap_or(0);
         let (mut current, mut below) = (zeroed_totals(widest * levels), zeroed_totals(widest * levels));
-        let mut sums = Sums { gv: self.pv.clone(), active_frontline: vec![0u32; self.layout.order.len()] };
+        let mut sums = Sums { gv: self.pv.clone(), active_frontline: written_zeros(self.layout.order.len()) };
         let mut below_len = 0;
         for d in (0..self.depths()).rev() {
             let (start, split, _) = self.depth_bounds(d);

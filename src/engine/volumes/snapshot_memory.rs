@@ -1,6 +1,7 @@
 //! The memory of a recalculation's or a commission run's capture (the
-//! order scan's sums, the breadth-first layout, the copy of the live
-//! values), reserved and faulted in ahead, in parallel.
+//! order scan's sums, the breadth-first layout), reserved and faulted in
+//! ahead, in parallel; and [`written_zeros`], zeroed memory whose pages
+//! are mapped by a write.
 //!
 //! Why it was made: on this project's VM the first write to a 4 KiB page
 //! costs ~2.6 µs, and the capture used to run under the network's read
@@ -12,7 +13,6 @@
 //! `examples/snapshot_costs.rs`). It stays for callers that reuse one
 //! [`InputMemory`] between runs.
 
-use super::period_volumes::{zeroed_totals, LevelTotals};
 use super::rollup::{BfsLayout, InputMemory};
 use crate::engine::network::Network;
 use rayon::prelude::*;
@@ -22,26 +22,27 @@ use std::sync::Arc;
 /// its first 4 KiB write all the same).
 const PAGE_BYTES: usize = 4096;
 
-/// All the memory of a snapshot, or none of it (then the snapshot
-/// allocates as it goes).
+/// All the memory of a recalculation's capture, or none of it (then the
+/// capture allocates as it goes). The live values need none: the
+/// recalculation reads them from its own snapshot of the period
+/// (`recalc.rs`).
 #[derive(Debug, Default)]
 pub struct SnapshotMemory {
     pub(in crate::engine) input: InputMemory,
-    pub(in crate::engine) live: LiveCopy,
 }
 
 impl SnapshotMemory {
     /// Memory for a snapshot of up to `partners` partners (the arena,
-    /// terminated ones included) of `levels` levels, every page of it
-    /// written once. A snapshot of more partners still works: it grows the
-    /// columns under the lock, as it would without this.
-    pub fn prefaulted(partners: usize, levels: usize) -> SnapshotMemory {
-        SnapshotMemory { input: InputMemory::prefaulted(partners), live: LiveCopy::prefaulted(partners, levels) }
+    /// terminated ones included), every page of it written once. A
+    /// snapshot of more partners still works: it grows the columns as it
+    /// would without this.
+    pub fn prefaulted(partners: usize) -> SnapshotMemory {
+        SnapshotMemory { input: InputMemory::prefaulted(partners) }
     }
 
     /// The bytes reserved, for logs and tests.
     pub fn reserved_bytes(&self) -> usize {
-        self.input.reserved_bytes() + self.live.reserved_bytes()
+        self.input.reserved_bytes()
     }
 }
 
@@ -49,7 +50,7 @@ impl SnapshotMemory {
     /// No memory reserved, but `layout` (kept from an earlier capture) to
     /// reuse if the genealogy's structure did not change since.
     pub fn keeping(layout: Option<Arc<BfsLayout>>) -> SnapshotMemory {
-        SnapshotMemory { input: InputMemory::keeping(layout), live: LiveCopy::default() }
+        SnapshotMemory { input: InputMemory::keeping(layout) }
     }
 }
 
@@ -111,51 +112,20 @@ impl Network {
     }
 }
 
-/// Live values by breadth-first position, or the memory for them before
-/// the snapshot fills it.
-#[derive(Debug, Default)]
-pub struct LiveCopy {
-    pub(in crate::engine) pv: Vec<i64>,
-    pub(in crate::engine) rv: Vec<i64>,
-    pub(in crate::engine) gv: Vec<i64>,
-    /// `levels` totals per partner.
-    pub(in crate::engine) profile: Vec<LevelTotals>,
-    pub(in crate::engine) active_frontline: Vec<u32>,
-    pub(in crate::engine) rank: Vec<u8>,
-    pub(in crate::engine) best: Vec<u8>,
-}
-
-impl LiveCopy {
-    /// Memory for up to `partners` partners of `levels` levels, every page
-    /// of it written once.
-    pub(in crate::engine) fn prefaulted(partners: usize, levels: usize) -> LiveCopy {
-        let mut copy = LiveCopy {
-            pv: vec![0; partners],
-            rv: vec![0; partners],
-            gv: vec![0; partners],
-            profile: zeroed_totals(partners * levels),
-            active_frontline: vec![0; partners],
-            rank: vec![0; partners],
-            best: vec![0; partners],
-        };
-        touch_pages(&mut copy.pv);
-        touch_pages(&mut copy.rv);
-        touch_pages(&mut copy.gv);
-        touch_pages(&mut copy.profile);
-        touch_pages(&mut copy.active_frontline);
-        touch_pages(&mut copy.rank);
-        touch_pages(&mut copy.best);
-        copy
-    }
-
-    /// The bytes reserved.
-    pub(in crate::engine) fn reserved_bytes(&self) -> usize {
-        let bytes = |capacity: usize, size: usize| capacity * size;
-        bytes(self.pv.capacity() + self.rv.capacity() + self.gv.capacity(), 8)
-            + bytes(self.profile.capacity(), std::mem::size_of::<LevelTotals>())
-            + bytes(self.active_frontline.capacity(), 4)
-            + bytes(self.rank.capacity() + self.best.capacity(), 1)
-    }
+/// `len` zeros whose pages the kernel has mapped by a *write*, in parallel.
+///
+/// Why not `vec![0; len]` alone: the allocator hands out fresh zeroed pages
+/// unmapped; a `+=` reads a page before it writes it, so the kernel first
+/// maps the shared zero page and then, at the write, replaces it, which
+/// flushes the TLB of every core running this process: an inter-processor
+/// interrupt that, on a VM, exits to the hypervisor on both sides and
+/// interrupts the request threads. A job that sums into 160 MB of such
+/// memory (the order scan's sums at 10M partners) sent ~20,000 of them.
+/// Written first, each page takes one plain fault and no flush.
+pub(in crate::engine) fn written_zeros<T: Copy + Default + Send>(len: usize) -> Vec<T> {
+    let mut values = vec![T::default(); len];
+    touch_pages(&mut values);
+    values
 }
 
 /// Writes the first element of every page of `values`, in parallel, so the
@@ -178,16 +148,21 @@ mod tests {
 
     #[test]
     fn prefaulted_memory_is_zeroed_and_sized() {
-        let memory = SnapshotMemory::prefaulted(10_000, 7);
-        let (input, copy) = (&memory.input, &memory.live);
-        assert_eq!(copy.pv.len(), 10_000);
-        assert_eq!(copy.profile.len(), 70_000);
-        assert!(copy.pv.iter().chain(&copy.gv).chain(&input.pv).all(|&v| v == 0));
+        let memory = SnapshotMemory::prefaulted(10_000);
+        let input = &memory.input;
+        assert!(input.pv.iter().chain(&input.rv).all(|&v| v == 0));
         assert!(input.sums.iter().all(|&s| s == [0, 0]));
-        assert!(copy.profile.iter().all(|t| *t == LevelTotals::default()));
         assert!(input.order.is_empty() && input.order.capacity() >= 10_000);
         assert!(input.active.is_empty() && input.active.capacity() >= 10_000);
-        let live_bytes = 10_000 * (3 * 8 + 4 + 2) + 70_000 * std::mem::size_of::<LevelTotals>();
-        assert!(memory.reserved_bytes() >= live_bytes + 10_000 * (16 + 4 * 8 + 2 * 4 + 1));
+        assert!(memory.reserved_bytes() >= 10_000 * (16 + 4 * 8 + 2 * 4 + 1));
+    }
+
+    #[test]
+    fn written_zeros_are_zeros_of_the_length_asked() {
+        for len in [0, 1, 511, 512, 100_003] {
+            let values: Vec<[i64; 2]> = written_zeros(len);
+            assert_eq!(values.len(), len);
+            assert!(values.iter().all(|v| *v == [0, 0]));
+        }
     }
 }
