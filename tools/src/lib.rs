@@ -5,6 +5,7 @@
 //! (the `timerfd` clock of the open loop).
 
 pub mod bearer;
+pub mod faults;
 pub mod hiccups;
 pub mod loadtest;
 pub mod loadtest_calls;

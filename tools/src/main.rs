@@ -1,7 +1,7 @@
-//! The `downline-tools` command: `loadtest`, `stall` and `hiccups`.
+//! The `downline-tools` command: `loadtest`, `stall`, `hiccups` and `faults`.
 
 use clap::{Parser, Subcommand};
-use downline_tools::{hiccups, loadtest, stall};
+use downline_tools::{faults, hiccups, loadtest, stall};
 use std::process::ExitCode;
 
 /// Tools that measure a `downline` server and the machine it runs on.
@@ -20,6 +20,8 @@ enum Command {
     Stall(stall::StallArgs),
     /// Measures how often this machine stops running a busy thread (run it alone).
     Hiccups(hiccups::HiccupsArgs),
+    /// Measures what faulting in fresh memory costs here, against rewriting it.
+    Faults(faults::FaultsArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Command::Loadtest(args) => loadtest::run(args),
         Command::Stall(args) => stall::run(args),
         Command::Hiccups(args) => hiccups::run(args),
+        Command::Faults(args) => faults::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
