@@ -69,6 +69,7 @@ fn run_recalculation(app: &App, job: &Job) -> Outcome {
     // job's cost now, about a memory bandwidth pass over the period).
     let started = Instant::now();
     network.unshare_period(period);
+    let unshare_ms = started.elapsed().as_millis() as u64;
     let snapshot = network.recalc_snapshot_with(period, SnapshotMemory::keeping(app.kept_layout.get()));
     drop(network);
     let layout_reused = snapshot.as_ref().is_ok_and(|s| app.kept_layout.keep(s.layout()));
@@ -87,7 +88,7 @@ fn run_recalculation(app: &App, job: &Job) -> Outcome {
             if report.differences > 0 {
                 tracing::error!(%period, differences = report.differences, first = ?report.first_difference, "live volumes differ from the recalculation");
             }
-            tracing::info!(%period, partners = report.partners, prepare_ms, snapshot_ms, layout_reused, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
+            tracing::info!(%period, partners = report.partners, prepare_ms, unshare_ms, snapshot_ms, layout_reused, rollup_ms, ranks_ms, compare_ms, differences = report.differences, "recalculation done");
             Outcome::Succeeded(JobResult::Recalculation(RecalcSummary {
                 period,
                 partners: report.partners,
