@@ -52,8 +52,9 @@ proptest! {
 
     /// The candidate side is the run the period would get under the
     /// candidate: for a candidate with other volume settings (captured and
-    /// rolled up anew) and for one that only changes the rates (which
-    /// shares the baseline's inputs and rollup).
+    /// rolled up anew), for one that only changes the rates (which shares
+    /// the baseline's inputs, rollup and ranks) and for one that changes
+    /// the ranks too (the inputs and rollup shared, the ranks its own).
     #[test]
     fn the_candidate_side_is_a_run_under_the_candidate(
         parts in plan_parts(),
@@ -74,7 +75,17 @@ proptest! {
         for rate in &mut same_volumes.level_rates_ppm {
             *rate = (*rate + raise_ppm).min(1_000_000);
         }
-        for (candidate, shared) in [(other_volumes, false), (same_volumes, true)] {
+        // The baseline's volume settings with other ranks: the rollup is
+        // shared, the ranks are not.
+        let mut other_ranks = same_volumes.clone();
+        other_ranks.ranks = plan_of(&other).ranks;
+        for rank in &mut other_ranks.ranks {
+            rank.paid_levels = rank.paid_levels.min(current.volume.levels);
+        }
+        if other_ranks.ranks == current.ranks {
+            other_ranks.ranks.last_mut().unwrap().min_gv_units += 1;
+        }
+        for (candidate, shared) in [(other_volumes, false), (same_volumes, true), (other_ranks, true)] {
             let simulated = w.net.simulation_inputs(period, Arc::new(candidate.clone())).unwrap();
             prop_assert_eq!(simulated.rollup_shared(), shared);
             let simulated = simulated.run(&RunProgress::default(), 5).unwrap();

@@ -9,7 +9,7 @@
 use super::commission::{self, PayoutFactor, Statement};
 use super::network_plan::Freshness;
 use super::plan::Plan;
-use super::run_figures::{position_map, run_figures};
+use super::run_figures::{commissions, position_map, rank_all};
 use crate::engine::cancel::Cancel;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::NONE;
@@ -237,7 +237,8 @@ impl RunSnapshot {
     pub fn run(self, progress: &RunProgress) -> RunResult {
         let started = std::time::Instant::now();
         let rollup = self.rollup(progress);
-        let figures = run_figures(&self.input, &rollup, &self.plan, self.kinds, progress);
+        let rank = rank_all(&self.input, &rollup, &self.plan, progress);
+        let commissions = commissions(&self.input, &rollup, &self.plan, &rank, self.kinds, progress);
         let position = position_map(self.input.order(), self.arena_len);
         progress.enter(Phase::Done);
         RunResult {
@@ -248,9 +249,9 @@ impl RunSnapshot {
             position,
             gv: rollup.gv,
             profile: rollup.profile,
-            rank: figures.rank,
-            payable_cents: figures.payable_cents,
-            totals: figures.totals,
+            rank,
+            payable_cents: commissions.payable_cents,
+            totals: commissions.totals,
             duration: started.elapsed(),
         }
     }

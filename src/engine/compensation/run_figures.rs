@@ -2,7 +2,8 @@
 //! commission passes, the totals, and the position map. Split from the
 //! rollup (`commission_run.rs`) so a simulation whose two plans share
 //! their volume settings rolls up once and computes these twice, on the
-//! same borrowed inputs and rollup (`simulation_run.rs`).
+//! same borrowed inputs and rollup (`simulation_run.rs`), and ranks once
+//! when their ranks are equal too.
 
 use super::commission::{self, PayoutFactor, SCALED_PER_CENT};
 use super::commission_run::{KindTotals, Phase, RunProgress, RunTotals, MAX_LISTED_PARTNERS};
@@ -19,10 +20,8 @@ use std::sync::atomic::Ordering;
 /// Partners per rayon task in the commission passes.
 const PARTNERS_PER_TASK: usize = 8192;
 
-/// One plan's figures over a rollup, by breadth-first position.
-pub(super) struct RunFigures {
-    /// Paid-as rank code.
-    pub(super) rank: Vec<u8>,
+/// One plan's commissions over a rollup, by breadth-first position.
+pub(super) struct Commissions {
     /// Payable amount, cents.
     pub(super) payable_cents: Vec<i64>,
     /// The totals.
@@ -39,26 +38,34 @@ struct PassOne {
     levels_without_retail_count: u64,
 }
 
-/// Ranks and commissions of every partner of `input` under `plan`, from
-/// its `rollup` (both only read: a simulation passes the same ones for
-/// both plans). `progress` enters the ranks, then the commissions; once
-/// `input` is cancelled the commission passes cover nobody.
-pub(super) fn run_figures(
-    input: &RollupInput,
-    rollup: &BfsRollup,
-    plan: &Plan,
-    kinds: KindTotals,
-    progress: &RunProgress,
-) -> RunFigures {
+/// The paid-as rank code of every position of `input` under `plan`'s
+/// ranks (the only part of a plan they depend on), from its `rollup`'s GV;
+/// `progress` enters the ranks.
+pub(super) fn rank_all(input: &RollupInput, rollup: &BfsRollup, plan: &Plan, progress: &RunProgress) -> Vec<u8> {
     progress.enter(Phase::Ranks);
     let ranks = rank_bfs(input, &rollup.gv, plan);
     progress.done.store(input.partners() as u64, Ordering::Release);
+    ranks.rank
+}
+
+/// The commissions of every position of `input` under `plan`, from its
+/// `rollup` and paid-as `rank` codes (all only read: a simulation passes
+/// the same ones for both plans). `progress` enters the commissions; once
+/// `input` is cancelled the commission passes cover nobody.
+pub(super) fn commissions(
+    input: &RollupInput,
+    rollup: &BfsRollup,
+    plan: &Plan,
+    rank: &[u8],
+    kinds: KindTotals,
+    progress: &RunProgress,
+) -> Commissions {
     progress.enter(Phase::Commissions);
     // Cancelled: the commission passes cover nobody (the result is dropped).
     let n = if input.is_cancelled() { 0 } else { input.partners() };
-    let one = pass_one(input, rollup, plan, &ranks.rank, n);
+    let one = pass_one(input, rollup, plan, rank, n);
     let factor = PayoutFactor::of(plan, one.t_scaled, one.v_units);
-    let payable_cents = pass_two(input, rollup, plan, &ranks.rank, factor, n, progress);
+    let payable_cents = pass_two(input, rollup, plan, rank, factor, n, progress);
     let payable_total: i128 = payable_cents.par_iter().map(|&c| i128::from(c)).sum();
     let totals = RunTotals {
         partners: n as u64,
@@ -67,12 +74,12 @@ pub(super) fn run_figures(
         factor,
         payable_cents: payable_total,
         breakage_scaled: one.unrestricted_scaled - payable_total * SCALED_PER_CENT,
-        per_rank: per_rank(&ranks.rank, plan.ranks.len()),
+        per_rank: per_rank(rank, plan.ranks.len()),
         levels_without_retail: one.levels_without_retail_count,
         levels_without_retail_listed: one.levels_without_retail.into_iter().map(PartnerIx::new).collect(),
         kinds,
     };
-    RunFigures { rank: ranks.rank, payable_cents, totals }
+    Commissions { payable_cents, totals }
 }
 
 /// The level profile of position `pos`.

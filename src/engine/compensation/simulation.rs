@@ -11,7 +11,7 @@
 
 use super::commission_run::{RunSnapshot, RunTotals};
 use super::plan::{Plan, PlanDraft};
-use super::run_figures::RunFigures;
+use super::run_figures::Commissions;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::NONE;
 use crate::engine::network::Network;
@@ -152,15 +152,17 @@ pub(super) struct Side<'a> {
     pub(super) plan: &'a Arc<Plan>,
     /// Arena index → breadth-first position.
     pub(super) position: &'a [u32],
-    /// Ranks, payables and totals.
-    pub(super) figures: &'a RunFigures,
+    /// Paid-as rank codes.
+    pub(super) rank: &'a [u8],
+    /// Payables and totals.
+    pub(super) commissions: &'a Commissions,
 }
 
 impl Side<'_> {
     /// Payable cents and rank code of arena index `x`, if it is in the run.
     fn at(&self, x: usize) -> Option<(i64, u8)> {
         let pos = self.position.get(x).copied().filter(|&p| p != NONE)? as usize;
-        Some((self.figures.payable_cents[pos], self.figures.rank[pos]))
+        Some((self.commissions.payable_cents[pos], self.rank[pos]))
     }
 }
 
@@ -174,9 +176,9 @@ pub(super) fn compare(baseline: Side, candidate: Side, official: Option<&RunTota
     Comparison {
         baseline_plan: Arc::clone(baseline.plan),
         candidate_plan: Arc::clone(candidate.plan),
-        baseline_matches_official: official.is_some_and(|o| *o == baseline.figures.totals),
-        baseline: baseline.figures.totals.clone(),
-        candidate: candidate.figures.totals.clone(),
+        baseline_matches_official: official.is_some_and(|o| *o == baseline.commissions.totals),
+        baseline: baseline.commissions.totals.clone(),
+        candidate: candidate.commissions.totals.clone(),
         paid: (counts.paid_old, counts.paid_new),
         rows,
         by_difference,

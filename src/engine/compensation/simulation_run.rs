@@ -10,7 +10,7 @@
 
 use super::commission_run::{RunProgress, RunSnapshot};
 use super::plan::Plan;
-use super::run_figures::{position_map, run_figures, RunFigures};
+use super::run_figures::{commissions, position_map, rank_all, Commissions};
 use super::simulation::{compare, CandidateInput, Comparison, Side, SimulationInputs};
 use crate::engine::cancel::Cancel;
 use crate::engine::volumes::rollup::BfsLayout;
@@ -38,9 +38,12 @@ impl SimPhase {
     }
 }
 
-/// One side computed on its own capture: its figures and position map.
-struct OwnSide {
-    figures: RunFigures,
+/// One side's result: its paid-as ranks (none when it has the other
+/// side's), its commissions and, computed on its own capture, its
+/// position map (empty when it shares the other side's).
+struct SideResult {
+    rank: Option<Vec<u8>>,
+    commissions: Commissions,
     position: Vec<u32>,
 }
 
@@ -78,48 +81,56 @@ impl SimulationInputs {
     /// [`SimulationInputs::run`], calling `enter` as each phase starts.
     pub fn run_phases<F: FnMut(SimPhase)>(self, progress: &RunProgress, top_n: usize, enter: F) -> Option<Comparison> {
         let SimulationInputs { baseline, candidate, official } = self;
-        match candidate {
+        let (new_plan, old, new) = match candidate {
             CandidateInput::Shared(plan) => {
-                let (old, new, position) = shared_sides(&baseline, &plan, progress, enter)?;
-                // Its inputs (PV, RV, activity) are no longer read: freed
-                // before the comparison allocates.
-                let baseline_plan = Arc::clone(&baseline.plan);
-                drop(baseline);
-                let old = Side { plan: &baseline_plan, position: &position, figures: &old };
-                let new = Side { plan: &plan, position: &position, figures: &new };
-                Some(compare(old, new, official.as_ref(), top_n))
+                let (old, new) = shared_sides(&baseline, &plan, progress, enter)?;
+                (plan, old, new)
             }
             CandidateInput::Own(candidate) => {
                 let (old, new) = own_sides(&baseline, &candidate, progress, enter)?;
-                let plans = (Arc::clone(&baseline.plan), Arc::clone(&candidate.plan));
-                drop((baseline, candidate));
-                let old = Side { plan: &plans.0, position: &old.position, figures: &old.figures };
-                let new = Side { plan: &plans.1, position: &new.position, figures: &new.figures };
-                Some(compare(old, new, official.as_ref(), top_n))
+                (Arc::clone(&candidate.plan), old, new)
             }
-        }
+        };
+        // The inputs (PV, RV, activity) are no longer read: freed before
+        // the comparison allocates.
+        let old_plan = Arc::clone(&baseline.plan);
+        drop(baseline);
+        // The baseline always has its own ranks.
+        let old_rank = old.rank.as_deref().unwrap_or_default();
+        let new_position = if new.position.is_empty() { &old.position } else { &new.position };
+        let old_side = Side { plan: &old_plan, position: &old.position, rank: old_rank, commissions: &old.commissions };
+        let new_rank = new.rank.as_deref().unwrap_or(old_rank);
+        let new_side = Side { plan: &new_plan, position: new_position, rank: new_rank, commissions: &new.commissions };
+        Some(compare(old_side, new_side, official.as_ref(), top_n))
     }
 }
 
-/// Both sides over the baseline's one rollup, then the one position map
-/// (the rollup dropped first); `None` once cancelled.
+/// Both sides over the baseline's one rollup (and its ranks too when the
+/// candidate's ranks are the baseline's), then the one position map (the
+/// rollup dropped first); `None` once cancelled.
 fn shared_sides<F: FnMut(SimPhase)>(
     baseline: &RunSnapshot,
     plan: &Plan,
     progress: &RunProgress,
     mut enter: F,
-) -> Option<(RunFigures, RunFigures, Vec<u32>)> {
+) -> Option<(SideResult, SideResult)> {
+    let input = &baseline.input;
     enter(SimPhase::Baseline);
     let rollup = baseline.rollup(progress);
-    let old = run_figures(&baseline.input, &rollup, &baseline.plan, baseline.kinds, progress);
+    let old_rank = rank_all(input, &rollup, &baseline.plan, progress);
+    let old = commissions(input, &rollup, &baseline.plan, &old_rank, baseline.kinds, progress);
     enter(SimPhase::Candidate);
-    let new = run_figures(&baseline.input, &rollup, plan, baseline.kinds, progress);
+    // Ranks depend on the plan's ranks alone: equal ranks, equal codes.
+    let new_rank = (plan.ranks != baseline.plan.ranks).then(|| rank_all(input, &rollup, plan, progress));
+    let new = commissions(input, &rollup, plan, new_rank.as_deref().unwrap_or(&old_rank), baseline.kinds, progress);
     drop(rollup);
-    if baseline.input.is_cancelled() {
+    if input.is_cancelled() {
         return None;
     }
     enter(SimPhase::Compare);
-    Some((old, new, position_map(baseline.input.order(), baseline.arena_len)))
+    let position = position_map(input.order(), baseline.arena_len);
+    let old = SideResult { rank: Some(old_rank), commissions: old, position };
+    Some((old, SideResult { rank: new_rank, commissions: new, position: Vec::new() }))
 }
 
 /// Each side on its own capture and rollup, one after the other (each
@@ -129,7 +140,7 @@ fn own_sides<F: FnMut(SimPhase)>(
     candidate: &RunSnapshot,
     progress: &RunProgress,
     mut enter: F,
-) -> Option<(OwnSide, OwnSide)> {
+) -> Option<(SideResult, SideResult)> {
     enter(SimPhase::Baseline);
     let old = own_side(baseline, progress);
     enter(SimPhase::Candidate);
@@ -141,9 +152,10 @@ fn own_sides<F: FnMut(SimPhase)>(
     Some((old, new))
 }
 
-/// A side's rollup, figures and position map, its rollup dropped.
-fn own_side(snapshot: &RunSnapshot, progress: &RunProgress) -> OwnSide {
+/// A side's rollup, ranks, commissions and position map, its rollup dropped.
+fn own_side(snapshot: &RunSnapshot, progress: &RunProgress) -> SideResult {
     let rollup = snapshot.rollup(progress);
-    let figures = run_figures(&snapshot.input, &rollup, &snapshot.plan, snapshot.kinds, progress);
-    OwnSide { figures, position: position_map(snapshot.input.order(), snapshot.arena_len) }
+    let rank = rank_all(&snapshot.input, &rollup, &snapshot.plan, progress);
+    let commissions = commissions(&snapshot.input, &rollup, &snapshot.plan, &rank, snapshot.kinds, progress);
+    SideResult { rank: Some(rank), commissions, position: position_map(snapshot.input.order(), snapshot.arena_len) }
 }
