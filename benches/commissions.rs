@@ -69,10 +69,11 @@ fn bench_simulation(c: &mut Criterion, net: &Network) {
     group.bench_function("capture, both runs and compare, all threads", |b| {
         b.iter(|| {
             let inputs = net.simulation_inputs(period, Arc::clone(&candidate)).expect("inputs");
-            black_box(inputs.run(&RunProgress::default(), 10))
+            black_box(inputs.run(&RunProgress::default(), 10).expect("never cancelled"))
         })
     });
-    let comparison = net.simulation_inputs(period, candidate).expect("inputs").run(&RunProgress::default(), 10);
+    let inputs = net.simulation_inputs(period, candidate).expect("inputs");
+    let comparison = inputs.run(&RunProgress::default(), 10).expect("never cancelled");
     eprintln!(
         "simulation: payable {} -> {} cents, {} winners, {} losers, {} unchanged",
         comparison.baseline.payable_cents,

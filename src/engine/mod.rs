@@ -59,7 +59,7 @@ pub use compensation::{
     PlanInstall, Rank, RankDraft, RankProgress, RankTarget, Requirement, RequirementKind, RunColumns, RunParts,
     RunProgress, RunResult, RunTotals, Statement, MAX_LISTED_PARTNERS, SCALED_PER_CENT,
 };
-pub use compensation::{Comparison, SimRow, SimulationInputs};
+pub use compensation::{Comparison, SimPhase, SimRow, SimulationInputs};
 pub use date::Date;
 pub use error::{EngineError, EngineResult};
 pub use genealogy::{

@@ -199,3 +199,30 @@ async fn simulations_are_for_admins_only() {
     assert_eq!(admin.code(), Code::InvalidArgument, "{admin:?}");
     server.stop().await;
 }
+
+/// A candidate with other volume settings (no compression) is captured and
+/// rolled up on its own: its side equals the real run under that plan once
+/// installed, partner by partner (352.80 in all, compensation_api.rs).
+#[tokio::test]
+async fn a_candidate_without_compression_equals_the_run_under_it() {
+    let (h, _v) = example_with_orders().await;
+    let mut c = comp(h.addr).await;
+    let reference = plan_in_force(&mut c).await;
+    let mut flat = reference.clone();
+    flat.compression = false;
+    let mut s = sim(h.addr).await;
+    let done = simulate(&mut s, EXAMPLE_PERIOD, flat.clone()).await;
+    let r = result(&done);
+    assert_eq!(r.baseline.as_ref().unwrap().payable_total, "359.20");
+    assert_eq!(r.candidate.as_ref().unwrap().payable_total, "352.80");
+    let update = pb::UpdatePlanRequest { plan: Some(flat), base_version: reference.version, update_mask: None };
+    c.update_plan(update).await.expect("the candidate installs");
+    let installed = run(&mut c, EXAMPLE_PERIOD, true).await;
+    assert_eq!(installed.payable_total, "352.80");
+    let rows = all_rows(&mut s, &done.simulation_id, pb::SimulationOrder::Difference, 12).await;
+    for row in &rows {
+        let st = statement(&mut c, &row.partner_id, &installed.run_id, "").await.expect("a statement");
+        assert_eq!(row.new_payable, st.payable, "{row:?}");
+    }
+    h.stop().await;
+}

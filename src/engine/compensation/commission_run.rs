@@ -6,10 +6,10 @@
 //! The snapshot is captured under the network's read lock in O(n); the
 //! run itself needs no lock, so real-time queries and writes go on.
 
-use super::commission::{self, PayoutFactor, Statement, SCALED_PER_CENT};
+use super::commission::{self, PayoutFactor, Statement};
 use super::network_plan::Freshness;
 use super::plan::Plan;
-use super::ranks::rank_bfs;
+use super::run_figures::{commissions, position_map, rank_all};
 use crate::engine::cancel::Cancel;
 use crate::engine::error::{EngineError, EngineResult};
 use crate::engine::genealogy::forest::NONE;
@@ -18,14 +18,10 @@ use crate::engine::partner_ix::PartnerIx;
 use crate::engine::period::Period;
 use crate::engine::volumes::orders::OrderKind;
 use crate::engine::volumes::period_volumes::LevelTotals;
-use crate::engine::volumes::rollup::{personal_volumes_in, BfsLayout, InputMemory, RollupInput};
-use crate::engine::volumes::volume_plan::MAX_LEVELS;
-use rayon::prelude::*;
+use crate::engine::volumes::rollup::{personal_volumes_in, BfsLayout, BfsRollup, InputMemory, RollupInput};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
-/// Partners per rayon task in the commission passes.
-const PARTNERS_PER_TASK: usize = 8192;
 /// The most partner ids a result lists for the compliance report.
 pub const MAX_LISTED_PARTNERS: usize = 100;
 
@@ -71,7 +67,8 @@ impl RunProgress {
         RunProgress { phase: AtomicU8::new(phase), done: AtomicU64::new(done) }
     }
 
-    fn enter(&self, phase: Phase) {
+    /// Starts `phase`, none of its partners done.
+    pub(super) fn enter(&self, phase: Phase) {
         self.done.store(0, Ordering::Release);
         self.phase.store(phase as u8, Ordering::Release);
     }
@@ -92,29 +89,11 @@ pub struct KindTotals {
 /// What a run starts from, captured under the network's lock.
 pub struct RunSnapshot {
     period: Period,
-    plan: Arc<Plan>,
+    pub(super) plan: Arc<Plan>,
     freshness: Freshness,
-    input: RollupInput,
-    kinds: KindTotals,
-    arena_len: usize,
-}
-
-impl RunSnapshot {
-    /// The same inputs under another plan with the same volume settings
-    /// (levels, compression, activity), whose captured rollup inputs do not
-    /// depend on the rest of the plan: a copy of the columns, O(n) memcpy,
-    /// instead of a second pass over the period's orders. `None` when the
-    /// volume settings differ.
-    pub(super) fn with_plan(&self, plan: Arc<Plan>) -> Option<RunSnapshot> {
-        (plan.volume == self.plan.volume).then(|| RunSnapshot {
-            period: self.period,
-            plan,
-            freshness: self.freshness,
-            input: self.input.clone(),
-            kinds: self.kinds,
-            arena_len: self.arena_len,
-        })
-    }
+    pub(super) input: RollupInput,
+    pub(super) kinds: KindTotals,
+    pub(super) arena_len: usize,
 }
 
 impl Network {
@@ -236,16 +215,6 @@ pub struct RunResult {
     pub duration: std::time::Duration,
 }
 
-/// The per-partner sums of the first commission pass.
-#[derive(Default)]
-struct PassOne {
-    v_units: i128,
-    t_scaled: i128,
-    unrestricted_scaled: i128,
-    levels_without_retail: Vec<u32>,
-    levels_without_retail_count: u64,
-}
-
 impl RunSnapshot {
     /// The breadth-first layout it captured, to keep for the next capture.
     pub fn layout(&self) -> Arc<BfsLayout> {
@@ -267,106 +236,33 @@ impl RunSnapshot {
     /// ([`RunSnapshot::watch`]) every remaining pass skips its chunks.
     pub fn run(self, progress: &RunProgress) -> RunResult {
         let started = std::time::Instant::now();
-        let plan = Arc::clone(&self.plan);
-        let levels = plan.volume.levels;
-        progress.enter(Phase::Rollup);
-        let rollup = self.input.compute_bfs(&progress.done);
-        progress.enter(Phase::Ranks);
-        let ranks = rank_bfs(&self.input, &rollup.gv, &plan);
-        progress.done.store(self.input.partners() as u64, Ordering::Release);
-        progress.enter(Phase::Commissions);
-        let (pv, rv, order) = (self.input.pv(), self.input.rv(), self.input.order());
-        let lv = |pos: usize| &rollup.profile[pos * levels..(pos + 1) * levels];
-        // Cancelled: the commission passes cover nobody (the result is dropped).
-        let n = if self.input.is_cancelled() { 0 } else { self.input.partners() };
-        let one = (0..n)
-            .into_par_iter()
-            .with_min_len(PARTNERS_PER_TASK)
-            .fold(PassOne::default, |mut acc, pos| {
-                let mut buffer = [0i64; MAX_LEVELS];
-                let volumes = level_volumes(lv(pos), &mut buffer);
-                let amounts = commission::amounts(&plan, ranks.rank[pos], rv[pos], volumes);
-                acc.v_units += i128::from(pv[pos].max(0));
-                acc.t_scaled += amounts.capped_scaled;
-                acc.unrestricted_scaled += commission::unrestricted_scaled(&plan, rv[pos], volumes);
-                if amounts.pays_levels && rv[pos] <= 0 {
-                    acc.levels_without_retail_count += 1;
-                    acc.levels_without_retail.push(order[pos]);
-                    acc.levels_without_retail.sort_unstable();
-                    acc.levels_without_retail.truncate(MAX_LISTED_PARTNERS);
-                }
-                acc
-            })
-            .reduce(PassOne::default, merge_pass_one);
-        let factor = PayoutFactor::of(&plan, one.t_scaled, one.v_units);
-        let payable_cents: Vec<i64> = (0..n)
-            .into_par_iter()
-            .with_min_len(PARTNERS_PER_TASK)
-            .map(|pos| {
-                let mut buffer = [0i64; MAX_LEVELS];
-                let volumes = level_volumes(lv(pos), &mut buffer);
-                let capped = commission::amounts(&plan, ranks.rank[pos], rv[pos], volumes).capped_scaled;
-                if pos % PARTNERS_PER_TASK == 0 {
-                    progress.done.fetch_add(PARTNERS_PER_TASK.min(n - pos) as u64, Ordering::Relaxed);
-                }
-                commission::payable_cents(capped, factor)
-            })
-            .collect();
-        let payable_total: i128 = payable_cents.par_iter().map(|&c| i128::from(c)).sum();
-        let mut per_rank = vec![0u64; plan.ranks.len() + 1];
-        for &r in &ranks.rank {
-            per_rank[usize::from(r)] += 1;
-        }
-        let mut position = vec![NONE; self.arena_len];
-        for (pos, &x) in order.iter().enumerate() {
-            position[x as usize] = pos as u32;
-        }
-        let totals = RunTotals {
-            partners: n as u64,
-            v_units: one.v_units,
-            t_scaled: one.t_scaled,
-            factor,
-            payable_cents: payable_total,
-            breakage_scaled: one.unrestricted_scaled - payable_total * SCALED_PER_CENT,
-            per_rank,
-            levels_without_retail: one.levels_without_retail_count,
-            levels_without_retail_listed: one.levels_without_retail.into_iter().map(PartnerIx::new).collect(),
-            kinds: self.kinds,
-        };
+        let rollup = self.rollup(progress);
+        let rank = rank_all(&self.input, &rollup, &self.plan, progress);
+        let commissions = commissions(&self.input, &rollup, &self.plan, &rank, self.kinds, progress);
+        let position = position_map(self.input.order(), self.arena_len);
         progress.enter(Phase::Done);
         RunResult {
             period: self.period,
-            plan,
+            plan: self.plan,
             freshness: self.freshness,
             input: self.input,
             position,
             gv: rollup.gv,
             profile: rollup.profile,
-            rank: ranks.rank,
-            payable_cents,
-            totals,
+            rank,
+            payable_cents: commissions.payable_cents,
+            totals: commissions.totals,
             duration: started.elapsed(),
         }
     }
-}
 
-/// The level volumes of a profile, copied into a stack buffer.
-fn level_volumes<'a>(profile: &[LevelTotals], buffer: &'a mut [i64; MAX_LEVELS]) -> &'a [i64] {
-    for (out, totals) in buffer.iter_mut().zip(profile) {
-        *out = totals.volume_units;
+    /// The rollup of the captured inputs (GV and level profiles by
+    /// breadth-first position): the expensive part of a run, which the
+    /// rest (`run_figures.rs`) only reads.
+    pub(super) fn rollup(&self, progress: &RunProgress) -> BfsRollup {
+        progress.enter(Phase::Rollup);
+        self.input.compute_bfs(&progress.done)
     }
-    &buffer[..profile.len()]
-}
-
-fn merge_pass_one(mut a: PassOne, b: PassOne) -> PassOne {
-    a.v_units += b.v_units;
-    a.t_scaled += b.t_scaled;
-    a.unrestricted_scaled += b.unrestricted_scaled;
-    a.levels_without_retail_count += b.levels_without_retail_count;
-    a.levels_without_retail.extend(b.levels_without_retail);
-    a.levels_without_retail.sort_unstable();
-    a.levels_without_retail.truncate(MAX_LISTED_PARTNERS);
-    a
 }
 
 /// One partner's figures in a run.

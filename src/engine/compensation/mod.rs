@@ -10,7 +10,7 @@
 //! [`RunResult`], [`RunTotals`], [`KindTotals`], [`PartnerFigures`],
 //! [`Phase`], [`RunSnapshot`], [`MAX_LISTED_PARTNERS`], a run's
 //! [`Freshness`], the ranking of a snapshot ([`BfsRanks`], [`LegTotals`]),
-//! a simulation's [`SimulationInputs`], [`Comparison`] and [`SimRow`],
+//! a simulation's [`SimulationInputs`], [`SimPhase`], [`Comparison`] and [`SimRow`],
 //! and ExplainLevel's [`LevelCursor`], [`LevelRole`], [`LevelPage`] and
 //! [`LevelEntry`].
 //!
@@ -23,8 +23,10 @@
 //! | `live_ranks.rs` | the live ranks of one period, kept exact in the volume walks |
 //! | `rank_progress.rs` | a partner's paid-as rank and its requirements for the next rank (GetRankProgress) |
 //! | `commission.rs` | one partner's commission: exact lines, partner cap, payout cap, half-even rounding |
-//! | `commission_run.rs` | a run over a snapshot: rollup, ranks, commissions and totals in parallel |
+//! | `commission_run.rs` | a run over a snapshot: its capture, its rollup, its result and statements |
+//! | `run_figures.rs` | a run after its rollup: ranks, the two commission passes, totals, the position map, in parallel |
 //! | `simulation.rs` | SimulatePlan: a period replayed under a candidate plan beside its baseline, compared partner by partner |
+//! | `simulation_run.rs` | a simulation's phases: one rollup shared by both plans when their volume settings match |
 //! | `explain_level.rs` | ExplainLevel: a resumable depth-first walk listing a level's members and skipped partners |
 //!
 //! # Live ranks
@@ -104,8 +106,10 @@ pub(crate) mod plan;
 pub(crate) mod plan_change;
 pub(crate) mod rank_progress;
 pub(crate) mod ranks;
+pub(crate) mod run_figures;
 pub(crate) mod run_parts;
 pub(crate) mod simulation;
+pub(crate) mod simulation_run;
 
 pub use commission::{
     format_cents, format_scaled, statement, Line, LineKind, PayoutFactor, Statement, SCALED_PER_CENT,
@@ -121,4 +125,5 @@ pub use plan_change::{PlanChange, PlanInstall};
 pub use rank_progress::{RankProgress, RankTarget, Requirement, RequirementKind};
 pub use ranks::{rank_bfs, BfsRanks, LegTotals};
 pub use run_parts::{RunColumns, RunParts};
-pub use simulation::{compare, Comparison, SimRow, SimulationInputs, DECILE_POINTS, MAX_TOP_N};
+pub use simulation::{Comparison, SimRow, SimulationInputs, DECILE_POINTS, MAX_TOP_N};
+pub use simulation_run::SimPhase;

@@ -9,9 +9,11 @@
 //! every order is total (difference, then arena index, which is the
 //! partner creation order), every sum an exact integer.
 
-use super::commission_run::{RunProgress, RunResult, RunSnapshot, RunTotals};
+use super::commission_run::{RunSnapshot, RunTotals};
 use super::plan::{Plan, PlanDraft};
+use super::run_figures::Commissions;
 use crate::engine::error::{EngineError, EngineResult};
+use crate::engine::genealogy::forest::NONE;
 use crate::engine::network::Network;
 use crate::engine::period::Period;
 use crate::engine::volumes::rollup::InputMemory;
@@ -27,7 +29,7 @@ pub const MAX_TOP_N: usize = 1000;
 pub const DECILE_POINTS: usize = 11;
 
 /// One partner compared: payable in cents and rank code on both sides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bytemuck::Zeroable)]
 pub struct SimRow {
     /// Arena index (partner creation order).
     pub partner: u32,
@@ -49,16 +51,26 @@ impl SimRow {
     }
 }
 
-/// What a simulation starts from: both runs' captures.
+/// What a simulation starts from: the baseline's capture and the
+/// candidate's (`simulation_run.rs` computes them).
 pub struct SimulationInputs {
     /// The baseline's capture.
-    pub baseline: RunSnapshot,
-    /// The candidate's capture.
-    pub candidate: RunSnapshot,
+    pub(super) baseline: RunSnapshot,
+    /// The candidate's side.
+    pub(super) candidate: CandidateInput,
     /// The official run's totals (closed periods with a run).
-    pub official: Option<RunTotals>,
+    pub(super) official: Option<RunTotals>,
 }
 
+/// How the candidate side of a simulation is computed.
+pub(super) enum CandidateInput {
+    /// The candidate plan has the baseline's volume settings (levels,
+    /// compression, activity), so its captured inputs and its rollup would
+    /// be the baseline's: it reuses both (borrowed, no copy).
+    Shared(Arc<Plan>),
+    /// Other volume settings: its own capture and its own rollup.
+    Own(Box<RunSnapshot>),
+}
 /// A finished comparison.
 pub struct Comparison {
     /// The baseline's plan.
@@ -100,6 +112,17 @@ impl Network {
     /// period has no orders and is not closed). The baseline plan is the
     /// official run's version for a closed period (else the plan in force).
     pub fn simulation_inputs(&self, period: Period, candidate: Arc<Plan>) -> EngineResult<SimulationInputs> {
+        self.simulation_inputs_with(period, candidate, InputMemory::default())
+    }
+
+    /// [`Network::simulation_inputs`] with the baseline captured in
+    /// `memory` (e.g. [`InputMemory::keeping`] a layout kept by a job).
+    pub fn simulation_inputs_with(
+        &self,
+        period: Period,
+        candidate: Arc<Plan>,
+        memory: InputMemory,
+    ) -> EngineResult<SimulationInputs> {
         let official = self.official_run(period).map(Arc::clone);
         if !self.is_closed(period) {
             self.period(period)?;
@@ -108,70 +131,122 @@ impl Network {
             Some(o) => Arc::clone(self.plan_version(o.plan_version)?),
             None => Arc::clone(self.current_plan()),
         };
-        let baseline = self.capture_run(period, baseline_plan, InputMemory::default());
-        // Most candidates change rates, caps or ranks only: their inputs are
-        // the baseline's (10M: a 0.2 s copy instead of a 1.3 s capture).
-        let candidate = match baseline.with_plan(Arc::clone(&candidate)) {
-            Some(same_volumes) => same_volumes,
-            None => self.capture_run(period, candidate, InputMemory::default()),
+        let baseline = self.capture_run(period, baseline_plan, memory);
+        // Most candidates change rates, caps or ranks only: their inputs and
+        // rollup are the baseline's, so they are neither copied nor summed
+        // again. The others capture on the baseline's layout (same genealogy).
+        let candidate = if candidate.volume == baseline.plan.volume {
+            CandidateInput::Shared(candidate)
+        } else {
+            let memory = InputMemory::keeping(Some(baseline.layout()));
+            CandidateInput::Own(Box::new(self.capture_run(period, candidate, memory)))
         };
         Ok(SimulationInputs { baseline, candidate, official: official.map(|o| o.totals.clone()) })
     }
 }
 
-/// Compares two finished runs of the same capture; `official` is the
-/// official run's totals, if any.
-pub fn compare(baseline: &RunResult, candidate: &RunResult, official: Option<&RunTotals>, top_n: usize) -> Comparison {
-    let mut rows: Vec<SimRow> = (0..baseline.partners())
-        .into_par_iter()
-        .with_min_len(ROWS_PER_TASK)
-        .map(|pos| {
-            let partner = baseline.partner_at(pos);
-            // Both captures come from one snapshot: the same live partners,
-            // and in the same order when the candidate copied the
-            // baseline's inputs (then no lookup).
-            let same_place = pos < candidate.partners() && candidate.partner_at(pos) == partner;
-            let cpos =
-                if same_place { Some(pos) } else { candidate.position_of(crate::engine::PartnerIx::new(partner)) };
-            let (new_cents, new_rank) = cpos.map_or((0, 0), |c| (candidate.payable_at(c), candidate.rank_at(c)));
-            SimRow {
-                partner,
-                old_cents: baseline.payable_at(pos),
-                new_cents,
-                old_rank: baseline.rank_at(pos),
-                new_rank,
-            }
-        })
-        .collect();
-    rows.par_sort_unstable_by_key(|r| r.partner);
-    let by_difference = order_by_difference(&rows);
-    let (mut winners, mut losers, mut unchanged) = (0u64, 0u64, 0u64);
-    for row in &rows {
-        match row.difference().signum() {
-            1 => winners += 1,
-            -1 => losers += 1,
-            _ => unchanged += 1,
-        }
+/// One side of a comparison: a run's figures by breadth-first position,
+/// its plan, and where each arena index sits (NONE: not in the run).
+pub(super) struct Side<'a> {
+    /// The side's plan.
+    pub(super) plan: &'a Arc<Plan>,
+    /// Arena index → breadth-first position.
+    pub(super) position: &'a [u32],
+    /// Paid-as rank codes.
+    pub(super) rank: &'a [u8],
+    /// Payables and totals.
+    pub(super) commissions: &'a Commissions,
+}
+
+impl Side<'_> {
+    /// Payable cents and rank code of arena index `x`, if it is in the run.
+    fn at(&self, x: usize) -> Option<(i64, u8)> {
+        let pos = self.position.get(x).copied().filter(|&p| p != NONE)? as usize;
+        Some((self.commissions.payable_cents[pos], self.rank[pos]))
     }
-    let paid = (
-        rows.iter().filter(|r| r.old_cents > 0).count() as u64,
-        rows.iter().filter(|r| r.new_cents > 0).count() as u64,
-    );
+}
+
+/// Compares two finished sides of the same snapshot; `official` is the
+/// official run's totals, if any.
+pub(super) fn compare(baseline: Side, candidate: Side, official: Option<&RunTotals>, top_n: usize) -> Comparison {
+    let rows = rows_in_arena_order(&baseline, &candidate);
+    let by_difference = order_by_difference(&rows);
+    let counts = Counts::of(&rows);
     let deciles = deciles(&rows, &by_difference);
     Comparison {
-        baseline_plan: Arc::clone(&baseline.plan),
-        candidate_plan: Arc::clone(&candidate.plan),
-        baseline_matches_official: official.is_some_and(|o| *o == baseline.totals),
-        baseline: baseline.totals.clone(),
-        candidate: candidate.totals.clone(),
-        paid,
+        baseline_plan: Arc::clone(baseline.plan),
+        candidate_plan: Arc::clone(candidate.plan),
+        baseline_matches_official: official.is_some_and(|o| *o == baseline.commissions.totals),
+        baseline: baseline.commissions.totals.clone(),
+        candidate: candidate.commissions.totals.clone(),
+        paid: (counts.paid_old, counts.paid_new),
         rows,
         by_difference,
-        winners,
-        losers,
-        unchanged,
+        winners: counts.winners,
+        losers: counts.losers,
+        unchanged: counts.unchanged,
         deciles,
         top_n: top_n.min(MAX_TOP_N),
+    }
+}
+
+/// Every baseline partner's row, in arena order: each block of the arena
+/// fills its own slice of one zeroed allocation (its pages faulted in by
+/// the threads that write them), so nothing is sorted or copied.
+fn rows_in_arena_order(baseline: &Side, candidate: &Side) -> Vec<SimRow> {
+    let blocks = baseline.position.par_chunks(ROWS_PER_TASK);
+    let live: Vec<usize> = blocks.map(|block| block.iter().filter(|&&p| p != NONE).count()).collect();
+    let mut rows: Vec<SimRow> = bytemuck::zeroed_vec(live.iter().sum());
+    let mut slices = Vec::with_capacity(live.len());
+    let mut rest = rows.as_mut_slice();
+    for &count in &live {
+        let (slice, tail) = rest.split_at_mut(count);
+        slices.push(slice);
+        rest = tail;
+    }
+    slices.into_par_iter().enumerate().for_each(|(block, out)| {
+        let first = block * ROWS_PER_TASK;
+        let partners = (first..(first + ROWS_PER_TASK).min(baseline.position.len()))
+            .filter_map(|x| baseline.at(x).map(|old| (x, old)));
+        for (row, (x, (old_cents, old_rank))) in out.iter_mut().zip(partners) {
+            // Both sides come from one snapshot: the same live partners.
+            let (new_cents, new_rank) = candidate.at(x).unwrap_or((0, 0));
+            *row = SimRow { partner: x as u32, old_cents, new_cents, old_rank, new_rank };
+        }
+    });
+    rows
+}
+
+/// The counts of a comparison, in one parallel pass over its rows.
+#[derive(Default)]
+struct Counts {
+    winners: u64,
+    losers: u64,
+    unchanged: u64,
+    paid_old: u64,
+    paid_new: u64,
+}
+
+impl Counts {
+    fn of(rows: &[SimRow]) -> Counts {
+        let count = |mut acc: Counts, row: &SimRow| {
+            match row.difference().signum() {
+                1 => acc.winners += 1,
+                -1 => acc.losers += 1,
+                _ => acc.unchanged += 1,
+            }
+            acc.paid_old += u64::from(row.old_cents > 0);
+            acc.paid_new += u64::from(row.new_cents > 0);
+            acc
+        };
+        let add = |a: Counts, b: Counts| Counts {
+            winners: a.winners + b.winners,
+            losers: a.losers + b.losers,
+            unchanged: a.unchanged + b.unchanged,
+            paid_old: a.paid_old + b.paid_old,
+            paid_new: a.paid_new + b.paid_new,
+        };
+        rows.par_iter().with_min_len(ROWS_PER_TASK).fold(Counts::default, count).reduce(Counts::default, add)
     }
 }
 
@@ -189,7 +264,7 @@ fn order_by_difference(rows: &[SimRow]) -> Vec<u32> {
         keys.into_iter().map(|(_, i)| i).collect()
     };
     let mut order = changed(1);
-    order.extend((0..rows.len() as u32).filter(|&i| rows[i as usize].difference() == 0));
+    order.par_extend((0..rows.len() as u32).into_par_iter().filter(|&i| rows[i as usize].difference() == 0));
     order.extend(changed(-1));
     debug_assert_eq!(order.len(), rows.len());
     order
@@ -208,17 +283,6 @@ fn deciles(rows: &[SimRow], by_difference: &[u32]) -> Vec<i128> {
             rows[by_difference[n - 1 - rank] as usize].difference()
         })
         .collect()
-}
-
-impl SimulationInputs {
-    /// Runs both sides one after the other (each is parallel inside) and
-    /// compares them; `progress` follows the runs (benches, tests).
-    pub fn run(self, progress: &RunProgress, top_n: usize) -> Comparison {
-        let official = self.official;
-        let baseline = self.baseline.run(progress);
-        let candidate = self.candidate.run(progress);
-        compare(&baseline, &candidate, official.as_ref(), top_n)
-    }
 }
 
 impl Comparison {
