@@ -124,7 +124,10 @@ impl Network {
     pub(super) fn capture_run(&self, period: Period, plan: Arc<Plan>, mut memory: InputMemory) -> RunSnapshot {
         personal_volumes_in(&self.genealogy, &self.orders, period, &mut memory);
         let (pv, rv) = (std::mem::take(&mut memory.pv), std::mem::take(&mut memory.rv));
-        let kinds = self.kind_totals(period);
+        // Summed by the order scan itself (one scan of the orders fewer).
+        let [retail_units, self_units, fee_units] = memory.kind_units;
+        let kinds = KindTotals { retail_units, self_units, fee_units };
+        debug_assert_eq!(kinds, self.kind_totals(period));
         RunSnapshot {
             period,
             freshness: self.freshness(period),

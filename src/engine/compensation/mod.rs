@@ -110,6 +110,7 @@ pub(crate) mod run_figures;
 pub(crate) mod run_parts;
 pub(crate) mod simulation;
 pub(crate) mod simulation_run;
+pub(crate) mod streaming_sides;
 
 pub use commission::{
     format_cents, format_scaled, statement, Line, LineKind, PayoutFactor, Statement, SCALED_PER_CENT,

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use std::sync::atomic::Ordering;
 
 /// Partners per rayon task in the commission passes.
-const PARTNERS_PER_TASK: usize = 8192;
+pub(super) const PARTNERS_PER_TASK: usize = 8192;
 
 /// One plan's commissions over a rollup, by breadth-first position.
 pub(super) struct Commissions {
@@ -30,12 +30,45 @@ pub(super) struct Commissions {
 
 /// The per-partner sums of the first commission pass.
 #[derive(Default)]
-struct PassOne {
+pub(super) struct PassOne {
     v_units: i128,
     t_scaled: i128,
     unrestricted_scaled: i128,
     levels_without_retail: Vec<u32>,
     levels_without_retail_count: u64,
+}
+
+impl PassOne {
+    /// Adds one partner (`partner` its arena index) with PV `pv_units`, RV
+    /// `rv_units`, level volumes `volumes` and its `amounts` under `plan`.
+    pub(super) fn add(
+        &mut self,
+        plan: &Plan,
+        partner: u32,
+        (pv_units, rv_units): (i64, i64),
+        volumes: &[i64],
+        amounts: &commission::Amounts,
+    ) {
+        self.v_units += i128::from(pv_units.max(0));
+        self.t_scaled += amounts.capped_scaled;
+        self.unrestricted_scaled += commission::unrestricted_scaled(plan, rv_units, volumes);
+        if amounts.pays_levels && rv_units <= 0 {
+            self.levels_without_retail_count += 1;
+            self.levels_without_retail.push(partner);
+            self.levels_without_retail.sort_unstable();
+            self.levels_without_retail.truncate(MAX_LISTED_PARTNERS);
+        }
+    }
+
+    /// The sums of `self` and `other`.
+    pub(super) fn merge(self, other: PassOne) -> PassOne {
+        merge_pass_one(self, other)
+    }
+
+    /// V and T, for the payout factor.
+    pub(super) fn v_and_t(&self) -> (i128, i128) {
+        (self.v_units, self.t_scaled)
+    }
 }
 
 /// The paid-as rank code of every position of `input` under `plan`'s
@@ -66,9 +99,22 @@ pub(super) fn commissions(
     let one = pass_one(input, rollup, plan, rank, n);
     let factor = PayoutFactor::of(plan, one.t_scaled, one.v_units);
     let payable_cents = pass_two(input, rollup, plan, rank, factor, n, progress);
+    finish(plan, one, factor, payable_cents, rank, kinds)
+}
+
+/// One plan's commissions from its first pass's sums `one`, its payout
+/// `factor` and every payable amount (by position).
+pub(super) fn finish(
+    plan: &Plan,
+    one: PassOne,
+    factor: Option<PayoutFactor>,
+    payable_cents: Vec<i64>,
+    rank: &[u8],
+    kinds: KindTotals,
+) -> Commissions {
     let payable_total: i128 = payable_cents.par_iter().map(|&c| i128::from(c)).sum();
     let totals = RunTotals {
-        partners: n as u64,
+        partners: payable_cents.len() as u64,
         v_units: one.v_units,
         t_scaled: one.t_scaled,
         factor,
@@ -99,15 +145,7 @@ fn pass_one(input: &RollupInput, rollup: &BfsRollup, plan: &Plan, rank: &[u8], n
             let mut buffer = [0i64; MAX_LEVELS];
             let volumes = level_volumes(profile_at(rollup, levels, pos), &mut buffer);
             let amounts = commission::amounts(plan, rank[pos], rv[pos], volumes);
-            acc.v_units += i128::from(pv[pos].max(0));
-            acc.t_scaled += amounts.capped_scaled;
-            acc.unrestricted_scaled += commission::unrestricted_scaled(plan, rv[pos], volumes);
-            if amounts.pays_levels && rv[pos] <= 0 {
-                acc.levels_without_retail_count += 1;
-                acc.levels_without_retail.push(order[pos]);
-                acc.levels_without_retail.sort_unstable();
-                acc.levels_without_retail.truncate(MAX_LISTED_PARTNERS);
-            }
+            acc.add(plan, order[pos], (pv[pos], rv[pos]), volumes, &amounts);
             acc
         })
         .reduce(PassOne::default, merge_pass_one)
@@ -167,7 +205,7 @@ pub(super) fn position_map(order: &[u32], arena_len: usize) -> Vec<u32> {
 }
 
 /// The level volumes of a profile, copied into a stack buffer.
-fn level_volumes<'a>(profile: &[LevelTotals], buffer: &'a mut [i64; MAX_LEVELS]) -> &'a [i64] {
+pub(super) fn level_volumes<'a>(profile: &[LevelTotals], buffer: &'a mut [i64; MAX_LEVELS]) -> &'a [i64] {
     for (out, totals) in buffer.iter_mut().zip(profile) {
         *out = totals.volume_units;
     }

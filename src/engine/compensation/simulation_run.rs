@@ -12,6 +12,7 @@ use super::commission_run::{RunProgress, RunSnapshot};
 use super::plan::Plan;
 use super::run_figures::{commissions, position_map, rank_all, Commissions};
 use super::simulation::{compare, CandidateInput, Comparison, Side, SimulationInputs};
+use super::streaming_sides::streamed_sides;
 use crate::engine::cancel::Cancel;
 use crate::engine::volumes::rollup::BfsLayout;
 use std::sync::Arc;
@@ -105,9 +106,9 @@ impl SimulationInputs {
     }
 }
 
-/// Both sides over the baseline's one rollup (and its ranks too when the
-/// candidate's ranks are the baseline's), then the one position map (the
-/// rollup dropped first); `None` once cancelled.
+/// Both sides over the baseline's one capture, streamed (`streaming_sides.rs`:
+/// no side holds every level profile; one ranking when the ranks are
+/// equal), then the one position map; `None` once cancelled.
 fn shared_sides<F: FnMut(SimPhase)>(
     baseline: &RunSnapshot,
     plan: &Plan,
@@ -115,22 +116,15 @@ fn shared_sides<F: FnMut(SimPhase)>(
     mut enter: F,
 ) -> Option<(SideResult, SideResult)> {
     let input = &baseline.input;
+    // Both sides are computed in one streamed pass: the baseline phase
+    // covers it, the candidate phase is empty.
     enter(SimPhase::Baseline);
-    let rollup = baseline.rollup(progress);
-    let old_rank = rank_all(input, &rollup, &baseline.plan, progress);
-    let old = commissions(input, &rollup, &baseline.plan, &old_rank, baseline.kinds, progress);
+    let [old, new] = streamed_sides(input, [&baseline.plan, plan], baseline.kinds, progress)?;
     enter(SimPhase::Candidate);
-    // Ranks depend on the plan's ranks alone: equal ranks, equal codes.
-    let new_rank = (plan.ranks != baseline.plan.ranks).then(|| rank_all(input, &rollup, plan, progress));
-    let new = commissions(input, &rollup, plan, new_rank.as_deref().unwrap_or(&old_rank), baseline.kinds, progress);
-    drop(rollup);
-    if input.is_cancelled() {
-        return None;
-    }
     enter(SimPhase::Compare);
     let position = position_map(input.order(), baseline.arena_len);
-    let old = SideResult { rank: Some(old_rank), commissions: old, position };
-    Some((old, SideResult { rank: new_rank, commissions: new, position: Vec::new() }))
+    let old = SideResult { rank: old.rank, commissions: old.commissions, position };
+    Some((old, SideResult { rank: new.rank, commissions: new.commissions, position: Vec::new() }))
 }
 
 /// Each side on its own capture and rollup, one after the other (each

@@ -141,6 +141,8 @@ pub struct InputMemory {
     pub(in crate::engine) pv: Vec<i64>,
     /// RV by arena index (overwritten).
     pub(in crate::engine) rv: Vec<i64>,
+    /// The period's volume by kind (retail, self-purchase, fee), every order.
+    pub(in crate::engine) kind_units: [i128; 3],
     /// A layout kept from an earlier capture: reused if it still fits
     /// the genealogy, else replaced.
     pub(in crate::engine) layout: Option<Arc<BfsLayout>>,
@@ -180,10 +182,8 @@ fn take_cleared<T>(column: &mut Vec<T>, len: usize) -> Vec<T> {
 /// one cache miss per order is the cost floor. PV and RV are therefore
 /// summed side by side in one array (one line per order instead of two),
 /// and terminated partners are zeroed afterwards instead of checking each
-/// order's partner (a third miss). At 10M partners and 10.5M orders this
-/// runs under the network's lock during a recalculation's snapshot:
-/// at 10M, 0.50–0.79 s before these changes, 0.27–0.39 s after (in-process,
-/// BENCHMARKS.md).
+/// order's partner (a third miss): at 10M partners and 10.5M orders,
+/// 0.50–0.79 s before these changes, 0.27–0.39 s after (BENCHMARKS.md).
 pub fn personal_volumes(g: &Genealogy, orders: &OrderBook, period: Period) -> (Vec<i64>, Vec<i64>) {
     let mut memory = InputMemory::default();
     personal_volumes_in(g, orders, period, &mut memory);
@@ -201,24 +201,35 @@ pub(in crate::engine) fn personal_volumes_in(
     let n = g.len();
     fit_zeroed(&mut memory.sums, n);
     let sums = &mut memory.sums;
-    // One range of partners per thread: each thread reads every order (a
-    // sequential scan) and sums those of its range, so the random writes
-    // are split between the threads without atomics.
+    // One range of partners per thread: each thread reads every order and
+    // sums those of its range (random writes split without atomics); each
+    // order is in one range, so the ranges' kind sums add up to the period's.
     let range_len = n.div_ceil(rayon::current_num_threads().max(1)).max(1);
-    sums.par_chunks_mut(range_len).enumerate().for_each(|(r, range)| {
-        let first = r * range_len;
-        orders.for_each_in_period(period, |partner, volume_units, kind| {
-            let Some(sum) = (partner as usize).checked_sub(first).and_then(|i| range.get_mut(i)) else { return };
-            match kind {
-                OrderKind::Retail => {
-                    sum[0] += volume_units;
-                    sum[1] += volume_units;
+    let kind_units = sums
+        .par_chunks_mut(range_len)
+        .enumerate()
+        .map(|(r, range)| {
+            let first = r * range_len;
+            let mut kinds = [0i128; 3];
+            orders.for_each_in_period(period, |partner, volume_units, kind| {
+                let Some(sum) = (partner as usize).checked_sub(first).and_then(|i| range.get_mut(i)) else { return };
+                match kind {
+                    OrderKind::Retail => {
+                        sum[0] += volume_units;
+                        sum[1] += volume_units;
+                        kinds[0] += i128::from(volume_units);
+                    }
+                    OrderKind::SelfPurchase => {
+                        sum[0] += volume_units;
+                        kinds[1] += i128::from(volume_units);
+                    }
+                    OrderKind::Fee => kinds[2] += i128::from(volume_units),
                 }
-                OrderKind::SelfPurchase => sum[0] += volume_units,
-                OrderKind::Fee => {}
-            }
-        });
-    });
+            });
+            kinds
+        })
+        .reduce(|| [0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]]);
+    memory.kind_units = kind_units;
     fit_zeroed(&mut memory.pv, n);
     fit_zeroed(&mut memory.rv, n);
     let live = |x: usize| g.status_at(x as u32) != PartnerStatus::Terminated;

@@ -66,6 +66,7 @@ impl InputMemory {
     pub fn prefaulted(partners: usize) -> InputMemory {
         let mut input = InputMemory {
             layout: None,
+            kind_units: [0; 3],
             sums: vec![[0; 2]; partners],
             pv: vec![0; partners],
             rv: vec![0; partners],
