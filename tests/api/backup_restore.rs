@@ -49,16 +49,23 @@ async fn answers(addr: std::net::SocketAddr, ids: &[String]) -> Vec<String> {
     let mut comp = comp(addr).await;
     let mut out = vec![format!("{:?}", periods(&mut v).await)];
     for id in ids {
-        out.push(format!(
-            "{:?}",
-            c.get_partner(pb::GetPartnerRequest { partner_id: id.clone() }).await.map(|r| r.into_inner())
-        ));
-        out.push(format!("{:?}", volumes(&mut v, id, EXAMPLE_PERIOD).await));
-        out.push(format!("{:?}", volumes(&mut v, id, NEXT_PERIOD).await));
-        out.push(format!("{:?}", statement(&mut comp, id, "", EXAMPLE_PERIOD).await));
+        out.push(shown(c.get_partner(pb::GetPartnerRequest { partner_id: id.clone() }).await.map(|r| r.into_inner())));
+        out.push(shown(volumes(&mut v, id, EXAMPLE_PERIOD).await));
+        out.push(shown(volumes(&mut v, id, NEXT_PERIOD).await));
+        out.push(shown(statement(&mut comp, id, "", EXAMPLE_PERIOD).await));
         out.push(format!("{:?}", events_all(&mut c, id, 50).await));
     }
     out
+}
+
+/// An answer as text: a refusal by its code and message only (its
+/// metadata carries the HTTP date, which differs between two servers
+/// asked across a second's boundary).
+fn shown<T: std::fmt::Debug>(answer: Result<T, tonic::Status>) -> String {
+    match answer {
+        Ok(value) => format!("Ok({value:?})"),
+        Err(status) => format!("Err({:?}: {})", status.code(), status.message()),
+    }
 }
 
 /// A 10k network with a closed period (and its official run), moves,
