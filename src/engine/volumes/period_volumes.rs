@@ -256,6 +256,26 @@ impl PeriodVolumes {
         }
     }
 
+    /// A copy of every column, O(chunks), without the touch log (a
+    /// recalculation compares with these figures and never reads the log,
+    /// which holds up to 4M rows while a plan change runs).
+    pub(in crate::engine) fn figures(&self) -> PeriodVolumes {
+        PeriodVolumes {
+            period: self.period,
+            levels: self.levels,
+            pv: self.pv.clone(),
+            rv: self.rv.clone(),
+            gv: self.gv.clone(),
+            profile: self.profile.clone(),
+            active_frontline: self.active_frontline.clone(),
+            absolute_units: self.absolute_units,
+            fee_units: self.fee_units,
+            order_count: self.order_count,
+            ranks: self.ranks.clone(),
+            touched: TouchLog::Off,
+        }
+    }
+
     /// Gives this copy (a snapshot's) private chunks of every column, so
     /// the live period stops sharing them (see [`CowColumn::unshare`]).
     ///

@@ -96,7 +96,7 @@ impl Network {
         personal_volumes_in(&self.genealogy, &self.orders, period, &mut input);
         let (pv, rv) = (std::mem::take(&mut input.pv), std::mem::take(&mut input.rv));
         let input = RollupInput::capture_in(&self.genealogy, &self.plan, &pv, &rv, &mut input);
-        let live = volumes.clone();
+        let live = volumes.figures();
         let terminated_differences = (0..volumes.pv.len() as u32)
             .filter(|&x| self.genealogy.status_at(x) == PartnerStatus::Terminated)
             .filter(|&x| {
