@@ -22,6 +22,7 @@ mod run_store;
 pub mod runs;
 pub mod simulation;
 pub mod team_progress;
+mod write_steps;
 
 pub use error::{AppError, AppResult};
 
@@ -105,8 +106,11 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
     {
-        let (value, ticket) = self.write_staged(op).await?;
+        let started = std::time::Instant::now();
+        let (value, ticket, steps) = self.write_timed(op).await?;
+        let staged = started.elapsed();
         self.wait_durable(ticket).await?;
+        steps.log(staged, started.elapsed());
         Ok(value)
     }
 
@@ -117,12 +121,26 @@ impl App {
         T: Send + 'static,
         F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
     {
+        let (value, ticket, _) = self.write_timed(op).await?;
+        Ok((value, ticket))
+    }
+
+    /// [`App::write_staged`], with how long each of its steps took.
+    async fn write_timed<T, F>(self: &Arc<Self>, op: F) -> AppResult<(T, u64, write_steps::WriteSteps)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Network) -> EngineResult<(T, Option<ChangeSet>)> + Send + 'static,
+    {
+        let mut steps = write_steps::WriteSteps::start();
         // A failed store refuses the staging (and the guard refuses every
         // request admitted after the failure): fail-stop.
         let app = Arc::clone(self);
-        tokio::task::spawn_blocking(move || -> AppResult<(T, u64)> {
+        tokio::task::spawn_blocking(move || -> AppResult<(T, u64, write_steps::WriteSteps)> {
+            steps.mark(write_steps::Step::Scheduled);
             let mut network = app.network.write();
+            steps.mark(write_steps::Step::Locked);
             let (value, change) = op(&mut network)?;
+            steps.mark(write_steps::Step::Applied);
             // The write that found the team layout stale starts its
             // rebuild's snapshot under this lock (`layout_job`).
             let layout_job = network.take_team_layout_job();
@@ -135,10 +153,11 @@ impl App {
                 None => Ok(app.store.last_ticket()),
             };
             drop(network);
+            steps.mark(write_steps::Step::Staged);
             if let Some(job) = layout_job {
                 app.spawn_layout_rebuild(job);
             }
-            Ok((value, ticket?))
+            Ok((value, ticket?, steps))
         })
         .await?
     }

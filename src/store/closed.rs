@@ -27,7 +27,7 @@ impl Store {
             for chunk in first..end {
                 batch.insert(&keys::frozen(code, chunk), encode_chunk(frozen, chunk).encode_to_vec());
             }
-            self.tap.apply(&self.db, batch)?;
+            self.apply_now(batch, None)?;
             first = end;
         }
         Ok(())
@@ -49,11 +49,7 @@ impl Store {
         let mut batch = Batch::default();
         batch.insert(keys::closed_period(period.code()), summary.encode_to_vec());
         // The engine closes a period once: each summary is a new key.
-        if let Err(err) = self.ledger.commit(&self.db, &self.tap, batch, |m| m.closed_periods += 1) {
-            self.commit.fail();
-            return Err(err.into());
-        }
-        Ok(self.commit.ticket())
+        self.stage_batch(batch, Box::new(|m| m.closed_periods += 1))
     }
 
     /// One partner's frozen figures of a closed period and its entry of

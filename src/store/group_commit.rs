@@ -1,10 +1,12 @@
-//! Group commit: writers stage their changes into sled, take a ticket, and
-//! wait until one flush covers it. One flusher task runs flushes back to
-//! back, so N concurrent writers share one `fsync` instead of paying N.
-//! After a flush, at most every `ledger::SIDECAR_INTERVAL`, it also has the
+//! Group commit: writers stage their changes in the ledger's queue, take a
+//! ticket, and wait until one flush covers it. One flusher task applies
+//! the queue to sled and flushes, back to back, so N concurrent writers
+//! share one sled batch and one `fsync` instead of paying N. After a
+//! flush, at most every `ledger::SIDECAR_INTERVAL`, it also has the
 //! manifest that flush made durable written to the sidecar, beside it.
 
 use super::ledger::Ledger;
+use super::tap::Tap;
 use crate::metrics::histogram::{AtomicHistogram, GROUP_BOUNDS};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,6 +17,8 @@ use tokio::sync::{watch, Notify};
 pub struct GroupCommit {
     /// Tickets handed out: the number of staged changes.
     staged: AtomicU64,
+    /// The highest ticket whose batch, and every earlier one, is in sled.
+    applied: AtomicU64,
     /// The highest ticket known durable.
     durable: watch::Sender<u64>,
     /// Wakes the flusher when a change is staged.
@@ -39,6 +43,7 @@ impl GroupCommit {
     pub fn new() -> Arc<GroupCommit> {
         Arc::new(GroupCommit {
             staged: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
             durable: watch::channel(0).0,
             wake: Notify::new(),
             failed: AtomicBool::new(false),
@@ -48,12 +53,27 @@ impl GroupCommit {
         })
     }
 
-    /// Records that one more change is staged and returns its ticket. Call
-    /// it after the change is in sled: a flush that starts later covers it.
-    pub fn ticket(&self) -> u64 {
-        let ticket = self.staged.fetch_add(1, Ordering::AcqRel) + 1;
+    /// Hands out the next ticket. The ledger calls it under its queue's
+    /// lock, so tickets follow the queue's order.
+    pub(super) fn reserve(&self) -> u64 {
+        self.staged.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// The highest ticket whose batch, and every earlier one, is in sled.
+    pub(super) fn applied(&self) -> u64 {
+        self.applied.load(Ordering::Acquire)
+    }
+
+    /// Wakes the flusher: something was staged.
+    pub(super) fn wake_flusher(&self) {
         self.wake.notify_one();
-        ticket
+    }
+
+    /// Records that every ticket up to `ticket` is in sled (a flush that
+    /// starts later covers it).
+    pub(super) fn set_applied(&self, ticket: u64) {
+        debug_assert!(ticket <= self.staged.load(Ordering::Acquire), "applied a ticket never handed out");
+        self.applied.fetch_max(ticket, Ordering::AcqRel);
     }
 
     /// The newest ticket handed out.
@@ -112,22 +132,25 @@ impl GroupCommit {
 
     /// Runs flushes for as long as the store lives (the task is aborted at
     /// shutdown, after a last flush of its own). Returns after a failed flush.
-    pub async fn run_flusher(self: Arc<Self>, db: sled::Db, ledger: Arc<Ledger>) {
+    pub async fn run_flusher(self: Arc<Self>, db: sled::Db, ledger: Arc<Ledger>, tap: Arc<Tap>) {
         loop {
-            let target = self.staged.load(Ordering::Acquire);
-            if target > *self.durable.borrow() {
-                // Taken before the flush, so the flush covers it.
-                let covered = ledger.snapshot();
-                let (db, commit) = (db.clone(), Arc::clone(&self));
+            if self.staged.load(Ordering::Acquire) > *self.durable.borrow() {
+                let (db, commit, ledger_now, tap) =
+                    (db.clone(), Arc::clone(&self), Arc::clone(&ledger), Arc::clone(&tap));
                 let result = tokio::task::spawn_blocking(move || {
+                    // Everything staged so far reaches sled first, as one batch.
+                    ledger_now.apply_queued(&db, &tap, &commit)?;
+                    // Taken before the flush, so the flush covers them.
+                    let target = commit.applied();
+                    let covered = ledger_now.snapshot();
                     let started = std::time::Instant::now();
                     let flushed = commit.flush(&db);
                     commit.flush_seconds.observe_duration(started.elapsed());
-                    flushed
+                    flushed.map(|_| (target, covered))
                 })
                 .await;
                 match result {
-                    Ok(Ok(_)) => {
+                    Ok(Ok((target, covered))) => {
                         let before = *self.durable.borrow();
                         self.group_writes.observe(target.saturating_sub(before));
                         self.durable.send_modify(|done| *done = (*done).max(target));
@@ -136,7 +159,7 @@ impl GroupCommit {
                         }
                     }
                     Ok(Err(err)) => {
-                        tracing::error!(error = %err, "flush failed; refusing further writes");
+                        tracing::error!(error = %err, "applying or flushing the staged writes failed; refusing further writes");
                         self.fail();
                         return;
                     }

@@ -32,7 +32,7 @@ mod team;
 use crate::engine::{Audit, ChangeSet, Genealogy, Network, PartnerIx, PartnerRange};
 use group_commit::{FlushFailed, GroupCommit};
 use keys::CHUNK_PARTNERS;
-use ledger::Ledger;
+use ledger::{Ledger, ManifestUpdate};
 pub use open::OpenMode;
 use prost::Message;
 use records::{PartnerChunk, StoredEvent, StoredPartner, CREATED};
@@ -137,7 +137,7 @@ impl Store {
 
     /// Starts the group-commit flusher on the current tokio runtime.
     pub fn spawn_flusher(&self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.commit.clone().run_flusher(self.db.clone(), Arc::clone(&self.ledger)))
+        tokio::spawn(self.commit.clone().run_flusher(self.db.clone(), Arc::clone(&self.ledger), Arc::clone(&self.tap)))
     }
 
     /// The key that signs page tokens; stable across restarts.
@@ -164,10 +164,11 @@ impl Store {
         self.commit.fail_next_flush();
     }
 
-    /// Writes a change set as one atomic batch and returns the ticket to
+    /// Stages a change set as one atomic batch and returns the ticket to
     /// wait on. Must be called under the engine's write lock, right after
     /// the engine applied the change, so that disk order is engine order and
-    /// `network` holds the state to write.
+    /// `network` holds the state to write. It encodes the batch and queues
+    /// it: sled gets it from the group commit's flusher (see `ledger`).
     pub fn stage(&self, change: &ChangeSet, network: &Network) -> Result<u64, StoreError> {
         if self.commit.has_failed() {
             return Err(FlushFailed.into());
@@ -181,20 +182,40 @@ impl Store {
         }
         // Part of a stored run's freshness, which start-up must give back.
         batch.insert(keys::META_CHANGES, &network.change_count().to_be_bytes());
-        let committed = self.ledger.commit(&self.db, &self.tap, batch, |m| {
-            self.count_change(m, change);
-            self.count_orders(m, change.orders.end);
-            team::count(m, &change.team);
-            if let Some(plan) = &change.plan {
-                m.plans = m.plans.max(u64::from(plan.version));
+        let (changed, orders) = (self.change_update(change), self.orders_update(change.orders.end));
+        let team = team::update(&change.team);
+        let plan = change.plan.as_ref().map(|plan| plan.version);
+        let update: ManifestUpdate = Box::new(move |m| {
+            changed(m);
+            orders(m);
+            team(m);
+            if let Some(version) = plan {
+                m.plans = m.plans.max(u64::from(version));
             }
         });
-        if let Err(err) = committed {
-            // The engine already holds the change: fail-stop, never serve it.
+        Ok(self.ledger.stage(&self.commit, batch, update))
+    }
+
+    /// Stages `batch` (see [`Ledger::stage`]) and returns its ticket.
+    fn stage_batch(&self, batch: Batch, update: ManifestUpdate) -> Result<u64, StoreError> {
+        if self.commit.has_failed() {
+            return Err(FlushFailed.into());
+        }
+        Ok(self.ledger.stage(&self.commit, batch, update))
+    }
+
+    /// Applies `batch` now, after everything staged (see
+    /// [`Ledger::apply_now`]); a failure fails the store.
+    fn apply_now(&self, batch: Batch, update: Option<ManifestUpdate>) -> Result<(), StoreError> {
+        if self.commit.has_failed() {
+            return Err(FlushFailed.into());
+        }
+        if let Err(err) = self.ledger.apply_now(&self.db, &self.tap, &self.commit, batch, update) {
+            // The engine may already hold what it wrote: fail-stop.
             self.commit.fail();
             return Err(err.into());
         }
-        Ok(self.commit.ticket())
+        Ok(())
     }
 
     /// The newest ticket handed out: waiting on it waits for every change
@@ -229,7 +250,7 @@ impl Store {
             let batch_range = PartnerRange::new(PartnerIx::new(start), PartnerIx::new(end));
             let change = genealogy.created_change(batch_range, audit);
             self.add_change(&mut batch, &change, genealogy);
-            self.ledger.commit(&self.db, &self.tap, batch, |m| self.count_change(m, &change))?;
+            self.apply_now(batch, Some(Box::new(self.change_update(&change))))?;
             if !progress(u64::from(end - start)) && end < created.end {
                 self.flush()?;
                 return Err(StoreError::Interrupted);
@@ -242,6 +263,12 @@ impl Store {
     /// Flushes everything staged, blocking, and records what the flush
     /// covered in the sidecar: the last step of a shutdown and an import.
     pub fn flush(&self) -> Result<(), StoreError> {
+        // What is queued goes first; after a failure nothing more is
+        // applied (it was never acknowledged), and what sled holds is
+        // still flushed.
+        if !self.commit.has_failed() {
+            self.apply_now(Batch::default(), None)?;
+        }
         let covered = self.ledger.snapshot();
         self.db.flush()?;
         if !self.commit.has_failed() {
@@ -258,9 +285,15 @@ impl Store {
     }
 
     /// Counts a change set's partners and events in the manifest.
-    fn count_change(&self, m: &mut manifest::Manifest, change: &ChangeSet) {
-        m.partners = m.partners.max(u64::from(change.created.end().get()));
-        m.next_event_seq = self.next_event_seq.load(Ordering::Acquire);
+    /// How a change set staged now changes the manifest: the counters are
+    /// read now, when they count this change and the earlier ones only.
+    fn change_update(&self, change: &ChangeSet) -> impl FnOnce(&mut manifest::Manifest) + Send + 'static {
+        let partners = u64::from(change.created.end().get());
+        let next_event_seq = self.next_event_seq.load(Ordering::Acquire);
+        move |m| {
+            m.partners = m.partners.max(partners);
+            m.next_event_seq = m.next_event_seq.max(next_event_seq);
+        }
     }
 
     fn add_change(&self, batch: &mut Batch, change: &ChangeSet, g: &Genealogy) {

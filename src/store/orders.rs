@@ -42,7 +42,7 @@ impl Store {
             let end = range.end.min(first.saturating_add(64 * MAX_ORDER_BLOCK));
             let mut batch = Batch::default();
             self.add_orders(&mut batch, net, first..end);
-            self.ledger.commit(&self.db, &self.tap, batch, |m| self.count_orders(m, end))?;
+            self.apply_now(batch, Some(Box::new(self.orders_update(end))))?;
             if !progress(u64::from(end - first)) && end < range.end {
                 self.flush()?;
                 return Err(StoreError::Interrupted);
@@ -54,9 +54,14 @@ impl Store {
 
     /// Counts the orders up to `end` and the blocks written so far in the
     /// manifest (block seqs start at 1 and have no gaps).
-    pub(super) fn count_orders(&self, m: &mut Manifest, end: u32) {
-        m.orders = m.orders.max(u64::from(end));
-        m.order_blocks = self.next_order_block.load(Ordering::Acquire) - 1;
+    /// How orders up to `end`, staged now, change the manifest: the block
+    /// counter is read now, when it counts these orders and earlier ones.
+    pub(super) fn orders_update(&self, end: u32) -> impl FnOnce(&mut Manifest) + Send + 'static {
+        let order_blocks = self.next_order_block.load(Ordering::Acquire) - 1;
+        move |m| {
+            m.orders = m.orders.max(u64::from(end));
+            m.order_blocks = m.order_blocks.max(order_blocks);
+        }
     }
 }
 

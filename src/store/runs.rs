@@ -11,7 +11,6 @@
 //! computed again.
 
 use super::compensation::{official_record, official_run};
-use super::group_commit::FlushFailed;
 use super::keys;
 use super::run_records::{RunChunkRecord, RunHeadRecord};
 use super::tap::Batch;
@@ -87,8 +86,7 @@ impl Store {
             self.remove_chunks(&mut batch, &meta.run_id)?;
         }
         batch.insert(keys::run_head(&meta.run_id), head_record(meta, None).encode_to_vec());
-        self.apply_run_batch(batch)?;
-        Ok(self.commit.ticket())
+        self.stage_batch(batch, Box::new(|_| {}))
     }
 
     /// Writes a succeeded run's figures, then its head, and flushes:
@@ -200,10 +198,7 @@ impl Store {
     /// Applies a batch of runs' keys, unless the store failed (fail-stop:
     /// nothing is written after a failed flush).
     fn apply_run_batch(&self, batch: Batch) -> Result<(), StoreError> {
-        if self.commit.has_failed() {
-            return Err(FlushFailed.into());
-        }
-        Ok(self.tap.apply(&self.db, batch)?)
+        self.apply_now(batch, None)
     }
 
     /// Flushes; a failure fails the store as a failed group commit does.

@@ -29,25 +29,49 @@ use std::sync::Arc;
 pub const MAX_DIRTY_KEYS: usize = 4 << 20;
 
 /// A sled batch that remembers the keys it writes.
+///
+/// It keeps its writes in order and builds sled's batch only when it is
+/// applied, because sled's batch cannot be read back: the tap needs the
+/// keys, and [`Batch::append`] the writes. The keys and values are
+/// reference-counted, so keeping them costs no copy.
 #[derive(Default)]
 pub struct Batch {
-    inner: sled::Batch,
-    keys: Vec<IVec>,
+    /// The writes in order: a value, or `None` for a removal.
+    writes: Vec<(IVec, Option<IVec>)>,
 }
 
 impl Batch {
     /// Sets `key` to `value` when the batch is applied.
     pub fn insert<K: Into<IVec>, V: Into<IVec>>(&mut self, key: K, value: V) {
-        let key = key.into();
-        self.keys.push(key.clone());
-        self.inner.insert(key, value);
+        self.writes.push((key.into(), Some(value.into())));
     }
 
     /// Removes `key` when the batch is applied.
     pub fn remove<K: Into<IVec>>(&mut self, key: K) {
-        let key = key.into();
-        self.keys.push(key.clone());
-        self.inner.remove(key);
+        self.writes.push((key.into(), None));
+    }
+
+    /// Appends `later`'s writes: applied as one batch, a key both write
+    /// ends with `later`'s value (the last write of a key wins).
+    pub fn append(&mut self, mut later: Batch) {
+        self.writes.append(&mut later.writes);
+    }
+
+    /// Whether the batch writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    /// sled's batch of these writes, in order.
+    fn into_sled(self) -> sled::Batch {
+        let mut batch = sled::Batch::default();
+        for (key, value) in self.writes {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        batch
     }
 }
 
@@ -79,13 +103,13 @@ impl Tap {
         let _open = self.gate.read();
         let mut dirty = self.dirty.lock();
         if let Some(Ok(keys)) = dirty.as_mut() {
-            keys.extend(batch.keys);
+            keys.extend(batch.writes.iter().map(|(key, _)| key.clone()));
             if keys.len() > MAX_DIRTY_KEYS {
                 *dirty = Some(Err(TapError::TooManyWrites));
             }
         }
         drop(dirty);
-        db.apply_batch(batch.inner)
+        db.apply_batch(batch.into_sled())
     }
 
     /// Starts recording for a backup; the backup ends with the returned

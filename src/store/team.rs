@@ -41,11 +41,14 @@ impl Store {
     }
 }
 
-/// Counts the training modules a change wrote in the manifest (ordinals
-/// are dense, so the highest one tells the count).
-pub(super) fn count(m: &mut Manifest, change: &TeamChange) {
-    if let Some(&last) = change.modules.iter().max() {
-        m.modules = m.modules.max(u64::from(last) + 1);
+/// How a team change staged now changes the manifest (modules are dense,
+/// so the highest ordinal tells the count).
+pub(super) fn update(change: &TeamChange) -> impl FnOnce(&mut Manifest) + Send + 'static {
+    let modules = change.modules.iter().max().map(|&last| u64::from(last) + 1);
+    move |m| {
+        if let Some(modules) = modules {
+            m.modules = m.modules.max(modules);
+        }
     }
 }
 
