@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod csv_rows;
 pub mod export;
+pub mod freed_memory;
 pub mod import;
 pub mod import_cleanup;
 pub mod import_orders;

@@ -44,6 +44,11 @@ pub struct ServeArgs {
     /// by default.
     #[arg(long, env = "DOWNLINE_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
+    /// Keep the memory the server frees mapped for the next background job
+    /// (glibc on Linux: `serve` starts itself again with `GLIBC_TUNABLES`
+    /// set, unless that is set already). See `cli/freed_memory.rs`.
+    #[arg(long, env = "DOWNLINE_KEEP_FREED_MEMORY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub keep_freed_memory: bool,
     /// Credentials and TLS.
     #[command(flatten)]
     pub access: AccessArgs,
@@ -208,6 +213,10 @@ impl AccessArgs {
 
 /// Runs the server until a signal.
 pub fn run(args: ServeArgs) -> Result<(), String> {
+    if args.keep_freed_memory {
+        // Before any thread starts: it may replace this process.
+        super::freed_memory::keep_freed_memory();
+    }
     let security =
         Security { credentials: args.access.credentials()?, tls: args.access.tls(), limits: args.limits.limits() };
     super::runtime()?.block_on(async move {

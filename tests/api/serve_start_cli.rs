@@ -1,7 +1,8 @@
 //! How `downline serve` starts, as a process: a second server on a data
 //! directory another one holds exits non-zero saying so; a taken port
 //! fails before the data directory is opened (nor created); `--listen`
-//! takes a host name.
+//! takes a host name; `serve` keeps the memory it frees (it starts itself
+//! again with glibc's tunables set) unless `--keep-freed-memory false`.
 
 use crate::genealogy_support::{create, get};
 use crate::harness::connect;
@@ -80,4 +81,33 @@ fn a_listen_name_that_does_not_resolve_is_refused_naming_the_flag() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--listen no-such-host.invalid:50051: cannot resolve it"), "{stderr}");
     assert!(!data.exists());
+}
+
+/// Whether the process `pid` runs with `GLIBC_TUNABLES` set to the
+/// server's malloc settings (glibc rewrites the variable's text in place as
+/// it reads it, so only the start of the value is compared).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn runs_with_the_malloc_settings(pid: u32) -> bool {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the server's environment");
+    environ.split(|&b| b == 0).any(|entry| entry.starts_with(b"GLIBC_TUNABLES=glibc.malloc.arena_max=1"))
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_keeps_freed_memory_by_starting_again_with_glibc_tunables_unless_told_not_to() {
+    assert!(std::env::var_os("GLIBC_TUNABLES").is_none(), "the test needs an environment without GLIBC_TUNABLES");
+    for (keep, expected) in [("true", true), ("false", false)] {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let data = dir.path().join("data");
+        let data = data.to_str().expect("a UTF-8 path");
+        let args = ["--listen", "127.0.0.1:0", "--data-dir", data, "--keep-freed-memory", keep];
+        let (server, addr) = spawn_serve(&args, Stdio::null());
+        // The same process id serves: `exec` replaced the program in place.
+        assert_eq!(runs_with_the_malloc_settings(server.0.id()), expected, "--keep-freed-memory {keep}");
+        let mut client = connect(addr).await;
+        create(&mut client, "root", "").await;
+        assert_eq!(get(&mut client, "root").await.partner_id, "root");
+        drop(client);
+        stop(server, "-TERM");
+    }
 }
