@@ -1,12 +1,14 @@
 //! UpdatePlan, with the re-ranking of the open periods off the lock
 //! (issue #16; the engine's side and its proof: `engine/compensation/plan_change.rs`).
 //!
-//! A change of the rank ladder alone takes three steps: a short write lock
+//! A change of the rank ladder alone takes four steps: a short write lock
 //! validates the draft, takes an inputs snapshot and starts the touch
-//! logs; a blocking thread ranks every open period on the snapshot; then
-//! [`App::write`] installs the version and the ranks (taking in the writes
-//! made meanwhile) and stages the version, so it is durable before the
-//! answer and the store's order is the engine's. Any other update (a
+//! logs; a blocking thread ranks every open period on the snapshot; a
+//! second short write lock takes a snapshot and the rows logged so far,
+//! which the blocking thread takes in off the lock; then [`App::write`]
+//! installs the version and the ranks (taking in the writes made since
+//! the second snapshot) and stages the version, so it is durable before
+//! the answer and the store's order is the engine's. Any other update (a
 //! no-op, rates and caps only, volume settings that re-level the periods)
 //! runs whole under the lock as before.
 //!
@@ -38,13 +40,21 @@ impl App {
         };
         let started = Instant::now();
         // On the job threads (`job_pool`), below the request path's priority.
+        let app = Arc::clone(self);
         let ranked = tokio::task::spawn_blocking(move || {
             super::job_pool::install_on_job_threads(|| change.rank());
-            change
+            // The writes made while it ranked are taken in on a second
+            // snapshot, off the lock, so the installation takes in only
+            // those made since (see `Network::begin_catch_up`).
+            let locked = Instant::now();
+            app.network.write().begin_catch_up(&mut change);
+            let catch_up_begin_us = locked.elapsed().as_micros() as u64;
+            let caught_up = super::job_pool::install_on_job_threads(|| change.catch_up());
+            (change, catch_up_begin_us, caught_up)
         })
         .await;
-        let change = match ranked {
-            Ok(change) => change,
+        let (change, catch_up_begin_us, rows_caught_up) = match ranked {
+            Ok(ranked) => ranked,
             Err(failed) => {
                 // A panic in the ranking fails this update, never the
                 // server; the live ranks are still the old plan's.
@@ -62,6 +72,8 @@ impl App {
                 version = install.plan.version,
                 begin_us,
                 rank_ms,
+                catch_up_begin_us,
+                rows_caught_up,
                 install_us,
                 rows_rederived = install.rows_rederived,
                 periods_ranked_locked = install.periods_ranked_locked,

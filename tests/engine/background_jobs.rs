@@ -6,8 +6,9 @@
 //! period's close) made *while* a job runs on its snapshot, the network
 //! after the job's installation equals a twin that made the same writes
 //! and then ran the job under the lock:
-//! - a plan change's re-ranking (`begin_plan_change`, the writes,
-//!   `PlanChange::rank`, `install_plan_change`) against `update_plan`:
+//! - a plan change's re-ranking (`begin_plan_change`, writes,
+//!   `PlanChange::rank`, writes, `begin_catch_up`, writes,
+//!   `PlanChange::catch_up`, `install_plan_change`) against `update_plan`:
 //!   every partner's rank codes and leg slots in every open period, the
 //!   volumes, the plan version;
 //! - a team layout rebuild (due, writes, snapshot, writes, build,
@@ -180,7 +181,12 @@ proptest! {
             return Ok(());
         };
         change.rank();
-        apply_both(&mut live, &mut twin, &late, 2 * SEQ)?;
+        // Writes while it ranks, then while it catches up off the lock.
+        let (ranking, catching_up) = late.split_at(late.len() / 2);
+        apply_both(&mut live, &mut twin, ranking, 2 * SEQ)?;
+        live.begin_catch_up(&mut change);
+        apply_both(&mut live, &mut twin, catching_up, 2 * SEQ + ranking.len())?;
+        change.catch_up();
         let install = live.install_plan_change(change).unwrap();
         twin.update_plan(&next, 0).unwrap();
         prop_assert_eq!(install.plan.version, twin.current_plan().version);
