@@ -110,6 +110,8 @@ impl Ledger {
         self.apply_queued_in_turn(db, tap, commit)?;
         match update {
             Some(update) => self.apply_with_manifest(db, tap, batch, vec![update]),
+            // A caller that only wants the queue applied (a flush).
+            None if batch.is_empty() => Ok(()),
             None => tap.apply(db, batch),
         }
     }

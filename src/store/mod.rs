@@ -170,6 +170,8 @@ impl Store {
     /// `network` holds the state to write. It encodes the batch and queues
     /// it: sled gets it from the group commit's flusher (see `ledger`).
     pub fn stage(&self, change: &ChangeSet, network: &Network) -> Result<u64, StoreError> {
+        // Nothing is encoded for a store that failed (the guard refuses
+        // the request anyway).
         if self.commit.has_failed() {
             return Err(FlushFailed.into());
         }
@@ -193,7 +195,7 @@ impl Store {
                 m.plans = m.plans.max(u64::from(version));
             }
         });
-        Ok(self.ledger.stage(&self.commit, batch, update))
+        self.stage_batch(batch, update)
     }
 
     /// Stages `batch` (see [`Ledger::stage`]) and returns its ticket.
@@ -284,7 +286,6 @@ impl Store {
         self.ledger.snapshot()
     }
 
-    /// Counts a change set's partners and events in the manifest.
     /// How a change set staged now changes the manifest: the counters are
     /// read now, when they count this change and the earlier ones only.
     fn change_update(&self, change: &ChangeSet) -> impl FnOnce(&mut manifest::Manifest) + Send + 'static {
