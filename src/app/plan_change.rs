@@ -22,6 +22,19 @@ use crate::engine::{ChangeSet, Plan, PlanDraft};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// How long a plan change's steps between its begin and its install took,
+/// for its log line.
+struct OffTheLock {
+    /// Ranking every open period.
+    rank_ms: u64,
+    /// The catch-up's snapshot, under the write lock.
+    catch_up_begin_us: u64,
+    /// The catch-up, its snapshot included.
+    catch_up_ms: u64,
+    /// Rows the catch-up re-derived.
+    rows: usize,
+}
+
 impl App {
     /// Makes `draft` the plan in force (see the module documentation);
     /// answers the plan in force afterwards.
@@ -38,22 +51,24 @@ impl App {
         let Some(mut change) = begun? else {
             return self.update_plan_locked(draft, base_version).await;
         };
-        let started = Instant::now();
         // On the job threads (`job_pool`), below the request path's priority.
         let app = Arc::clone(self);
         let ranked = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             super::job_pool::install_on_job_threads(|| change.rank());
+            let rank_ms = started.elapsed().as_millis() as u64;
             // The writes made while it ranked are taken in on a second
             // snapshot, off the lock, so the installation takes in only
             // those made since (see `Network::begin_catch_up`).
             let locked = Instant::now();
             app.network.write().begin_catch_up(&mut change);
             let catch_up_begin_us = locked.elapsed().as_micros() as u64;
-            let caught_up = super::job_pool::install_on_job_threads(|| change.catch_up());
-            (change, catch_up_begin_us, caught_up)
+            let rows = super::job_pool::install_on_job_threads(|| change.catch_up());
+            let catch_up_ms = locked.elapsed().as_millis() as u64;
+            (change, OffTheLock { rank_ms, catch_up_begin_us, catch_up_ms, rows })
         })
         .await;
-        let (change, catch_up_begin_us, rows_caught_up) = match ranked {
+        let (change, steps) = match ranked {
             Ok(ranked) => ranked,
             Err(failed) => {
                 // A panic in the ranking fails this update, never the
@@ -63,7 +78,6 @@ impl App {
                 return Err(failed.into());
             }
         };
-        let rank_ms = started.elapsed().as_millis() as u64;
         self.write(move |net| {
             let locked = Instant::now();
             let install = net.install_plan_change(change)?;
@@ -71,9 +85,10 @@ impl App {
             tracing::info!(
                 version = install.plan.version,
                 begin_us,
-                rank_ms,
-                catch_up_begin_us,
-                rows_caught_up,
+                rank_ms = steps.rank_ms,
+                catch_up_begin_us = steps.catch_up_begin_us,
+                catch_up_ms = steps.catch_up_ms,
+                rows_caught_up = steps.rows,
                 install_us,
                 rows_rederived = install.rows_rederived,
                 periods_ranked_locked = install.periods_ranked_locked,
