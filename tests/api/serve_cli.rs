@@ -42,9 +42,15 @@ fn serve_with(dir: &Path, flags: &[&str]) -> (Serve, SocketAddr) {
 /// `downline serve ARGS` with its stderr to `stderr`, once it printed the
 /// address it listens on.
 pub fn spawn_serve(args: &[&str], stderr: Stdio) -> (Serve, SocketAddr) {
+    spawn_serve_with_env(args, &[], stderr)
+}
+
+/// [`spawn_serve`] with `env` added to the server's environment.
+pub fn spawn_serve_with_env(args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> (Serve, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_downline"))
         .arg("serve")
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
